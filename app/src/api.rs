@@ -1,0 +1,260 @@
+//! How components load and change data. On the server (SSR) loads call the service layer
+//! directly through the [`crate::backend::Backend`] in context, so the first HTML already
+//! holds the family's data; in the browser the same functions go through the JSON API with
+//! gloo-net, so the browser sees the API's caching headers.
+
+use crate::model::*;
+use serde::{Deserialize, Serialize};
+
+/// A failed call: the HTTP status and the contract's error body (status 0: no network).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiFailure {
+    pub status: u16,
+    pub body: ErrorBody,
+}
+
+impl ApiFailure {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody::new(code, message),
+        }
+    }
+
+    pub fn message(&self) -> String {
+        self.body.error.message.clone()
+    }
+
+    pub fn code(&self) -> &str {
+        &self.body.error.code
+    }
+
+    pub fn is_signed_out(&self) -> bool {
+        self.status == 401
+    }
+}
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.body.error.message)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiFailure>;
+
+/// The signed-in user and family, or `None` when nobody is signed in.
+pub async fn load_me() -> ApiResult<Option<Me>> {
+    #[cfg(feature = "ssr")]
+    {
+        let (backend, parts) = crate::backend::from_context()?;
+        backend.me(&parts).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        match browser::get::<Me>("/api/me").await {
+            Ok(me) => Ok(Some(me)),
+            Err(e) if e.is_signed_out() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The budget and expenses of one month (the current one when `month` is `None`).
+pub async fn load_budget_page(month: Option<String>) -> ApiResult<BudgetPage> {
+    let month = match month.as_deref().map(Month::parse) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => return Err(ApiFailure::new(422, "invalid_field", format!("month: {e}"))),
+        None => None,
+    };
+    #[cfg(feature = "ssr")]
+    {
+        let (backend, parts) = crate::backend::from_context()?;
+        backend.budget_page(&parts, month).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let query = month.map(|m| format!("?month={m}")).unwrap_or_default();
+        let budget: Budget = browser::get(&format!("/api/budgets{query}")).await?;
+        let expenses: Expenses =
+            browser::get(&format!("/api/expenses?month={}", budget.month)).await?;
+        Ok(BudgetPage {
+            budget,
+            expenses: expenses.expenses,
+        })
+    }
+}
+
+/// The family with its members (and the invite code for the owner).
+pub async fn load_family() -> ApiResult<FamilyView> {
+    #[cfg(feature = "ssr")]
+    {
+        let (backend, parts) = crate::backend::from_context()?;
+        backend.family(&parts).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::get("/api/family").await
+    }
+}
+
+pub async fn register(body: RegisterRequest) -> ApiResult<UserEnvelope> {
+    send("POST", "/api/auth/register", Some(&body)).await
+}
+
+pub async fn login(body: LoginRequest) -> ApiResult<UserEnvelope> {
+    send("POST", "/api/auth/login", Some(&body)).await
+}
+
+pub async fn logout() -> ApiResult<()> {
+    send_no_content("POST", "/api/auth/logout").await
+}
+
+pub async fn create_family(body: CreateFamilyRequest) -> ApiResult<FamilyCreated> {
+    send("POST", "/api/families", Some(&body)).await
+}
+
+pub async fn join_family(body: JoinFamilyRequest) -> ApiResult<FamilyEnvelope> {
+    send("POST", "/api/families/join", Some(&body)).await
+}
+
+pub async fn create_category(body: NewCategory) -> ApiResult<Category> {
+    send("POST", "/api/categories", Some(&body)).await
+}
+
+pub async fn set_limit(
+    month: String,
+    category_id: uuid::Uuid,
+    body: SetLimit,
+) -> ApiResult<BudgetLine> {
+    send(
+        "PUT",
+        &format!("/api/budgets/{month}/{category_id}"),
+        Some(&body),
+    )
+    .await
+}
+
+pub async fn add_expense(body: NewExpense) -> ApiResult<Expense> {
+    send("POST", "/api/expenses", Some(&body)).await
+}
+
+pub async fn update_expense(id: uuid::Uuid, body: ExpensePatch) -> ApiResult<Expense> {
+    send("PATCH", &format!("/api/expenses/{id}"), Some(&body)).await
+}
+
+pub async fn delete_expense(id: uuid::Uuid) -> ApiResult<()> {
+    send_no_content("DELETE", &format!("/api/expenses/{id}")).await
+}
+
+async fn send<B: Serialize, T: for<'de> Deserialize<'de>>(
+    method: &str,
+    url: &str,
+    body: Option<&B>,
+) -> ApiResult<T> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::send(method, url, body).await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        let _ = (body, url);
+        Err(server_side_mutation(method))
+    }
+}
+
+async fn send_no_content(method: &str, url: &str) -> ApiResult<()> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::send_no_content(method, url).await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        let _ = url;
+        Err(server_side_mutation(method))
+    }
+}
+
+/// Mutations come from a person's click, which only happens in the browser; during server
+/// rendering no event handler runs, so this error is what a misuse would see.
+#[cfg(feature = "ssr")]
+fn server_side_mutation(method: &str) -> ApiFailure {
+    ApiFailure::new(
+        500,
+        "internal",
+        format!("{method} requests are sent by the browser only"),
+    )
+}
+
+#[cfg(not(feature = "ssr"))]
+mod browser {
+    use super::{ApiFailure, ApiResult};
+    use crate::model::ErrorBody;
+    use gloo_net::http::{Request, RequestBuilder, Response};
+    use serde::{Deserialize, Serialize};
+
+    fn offline(e: impl std::fmt::Display) -> ApiFailure {
+        ApiFailure::new(
+            0,
+            "network",
+            format!("Hearth could not be reached ({e}). Check your connection."),
+        )
+    }
+
+    fn builder(method: &str, url: &str) -> RequestBuilder {
+        match method {
+            "POST" => Request::post(url),
+            "PUT" => Request::put(url),
+            "PATCH" => Request::patch(url),
+            "DELETE" => Request::delete(url),
+            _ => Request::get(url),
+        }
+    }
+
+    async fn failure(resp: Response) -> ApiFailure {
+        let status = resp.status();
+        match resp.json::<ErrorBody>().await {
+            Ok(body) => ApiFailure { status, body },
+            Err(_) => ApiFailure::new(status, "http", format!("the server answered {status}")),
+        }
+    }
+
+    pub async fn get<T: for<'de> Deserialize<'de>>(url: &str) -> ApiResult<T> {
+        let resp = Request::get(url)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(offline)?;
+        decode(resp).await
+    }
+
+    async fn decode<T: for<'de> Deserialize<'de>>(resp: Response) -> ApiResult<T> {
+        if resp.ok() {
+            resp.json::<T>().await.map_err(offline)
+        } else {
+            Err(failure(resp).await)
+        }
+    }
+
+    pub async fn send<B: Serialize, T: for<'de> Deserialize<'de>>(
+        method: &str,
+        url: &str,
+        body: Option<&B>,
+    ) -> ApiResult<T> {
+        let req = builder(method, url);
+        let resp = match body {
+            Some(b) => req.json(b).map_err(offline)?.send().await,
+            None => req.send().await,
+        }
+        .map_err(offline)?;
+        decode(resp).await
+    }
+
+    pub async fn send_no_content(method: &str, url: &str) -> ApiResult<()> {
+        let resp = builder(method, url).send().await.map_err(offline)?;
+        if resp.ok() {
+            Ok(())
+        } else {
+            Err(failure(resp).await)
+        }
+    }
+}

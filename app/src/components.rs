@@ -1,0 +1,118 @@
+//! Pieces shared by the pages: the signed-in user as a resource, the header, error notes.
+
+use crate::api::{self, ApiFailure};
+use crate::model::Me;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use std::future::Future;
+
+/// Who is signed in, loaded once per page load and refetched after sign-in and sign-out.
+pub type MeResource = Resource<Result<Option<Me>, ApiFailure>>;
+
+pub fn provide_me() -> MeResource {
+    let me: MeResource = Resource::new(|| (), |_| sendable(api::load_me()));
+    provide_context(me);
+    me
+}
+
+pub fn use_me() -> MeResource {
+    expect_context::<MeResource>()
+}
+
+/// Resources need `Send` futures; browser futures (gloo-net) are single-threaded, and the
+/// browser has one thread, so they are wrapped.
+#[cfg(not(feature = "ssr"))]
+pub fn sendable<F: Future + 'static>(f: F) -> impl Future<Output = F::Output> + Send + 'static {
+    send_wrapper::SendWrapper::new(f)
+}
+
+#[cfg(feature = "ssr")]
+pub fn sendable<F: Future + Send + 'static>(
+    f: F,
+) -> impl Future<Output = F::Output> + Send + 'static {
+    f
+}
+
+#[component]
+pub fn Header(me: MeResource) -> impl IntoView {
+    let navigate = use_navigate();
+    let signing_out = RwSignal::new(false);
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        signing_out.set(true);
+        spawn_local(async move {
+            // Signing out locally even when the network is gone would leave the cookie alive on
+            // the server, so the failure is shown instead.
+            match api::logout().await {
+                Ok(()) => {
+                    me.refetch();
+                    navigate("/login", Default::default());
+                }
+                Err(e) => leptos::logging::warn!("sign out failed: {e}"),
+            }
+            signing_out.set(false);
+        });
+    };
+    view! {
+        <header class="topbar">
+            <a class="skip" href="#main">"Skip to content"</a>
+            <A href="/" attr:class="brand">
+                <span aria-hidden="true">"🔥"</span>
+                " Hearth"
+            </A>
+            <Transition fallback=|| ()>
+                {move || {
+                    let sign_out = sign_out.clone();
+                    Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(me)) => {
+                            let family_label = me
+                                .family
+                                .as_ref()
+                                .map(|f| f.name.clone())
+                                .unwrap_or_else(|| "Family".into());
+                            view! {
+                                <nav aria-label="Main">
+                                    <A href="/budget">"Budget"</A>
+                                    <A href="/family">{family_label}</A>
+                                    <span class="who">{me.user.display_name.clone()}</span>
+                                    <button
+                                        class="link"
+                                        type="button"
+                                        on:click=sign_out.clone()
+                                        disabled=move || signing_out.get()
+                                    >
+                                        "Sign out"
+                                    </button>
+                                </nav>
+                            }
+                                .into_any()
+                        }
+                        _ => {
+                            view! {
+                                <nav aria-label="Main">
+                                    <A href="/login">"Sign in"</A>
+                                    <A href="/register">"Create account"</A>
+                                </nav>
+                            }
+                                .into_any()
+                        }
+                    }
+                })
+                }}
+            </Transition>
+        </header>
+    }
+}
+
+/// A form's error line, announced to screen readers.
+#[component]
+pub fn ErrorNote(error: RwSignal<Option<String>>) -> impl IntoView {
+    view! {
+        <p class="error" role="alert" aria-live="polite">
+            {move || error.get()}
+        </p>
+    }
+}

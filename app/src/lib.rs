@@ -1,0 +1,94 @@
+//! Hearth's `app` crate: the types the server and the browser share (API models, money and
+//! months) and the Leptos components, rendered on the server (`ssr`) and hydrated in the
+//! browser (`hydrate`), or rendered in the browser alone (`csr`, the Trunk build).
+#![forbid(unsafe_code)]
+
+#[cfg(not(any(feature = "ssr", feature = "hydrate", feature = "csr")))]
+compile_error!("build `app` with one of the features `ssr`, `hydrate` or `csr`");
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+mod components;
+pub mod model;
+pub mod money;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+pub use components::MeResource;
+
+/// The HTML document around the app, rendered on the server only.
+#[cfg(feature = "ssr")]
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos::nonce::use_nonce;
+    use leptos_meta::{HashedStylesheet, MetaTags};
+    if let (Some(nonce), Some(response)) =
+        (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    {
+        if let Ok(value) =
+            http::HeaderValue::from_str(&content_security_policy(Some(&nonce.to_string())))
+        {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HashedStylesheet options=options.clone() id="leptos" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The Content-Security-Policy of every response; pages add the nonce Leptos puts on its
+/// inline hydration and resource scripts. WebAssembly needs `'wasm-unsafe-eval'`.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
+    )
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let me = components::provide_me();
+    view! {
+        <Title text="Hearth" />
+        <Meta name="description" content="Your family's budget, shared and live." />
+        <Meta name="theme-color" content="#b4532a" />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Router>
+            <components::Header me />
+            <main id="main" class="container">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=pages::RegisterPage ssr=SsrMode::Async />
+                    <Route path=path!("/family") view=pages::FamilyPage ssr=SsrMode::Async />
+                    <Route path=path!("/budget") view=pages::BudgetPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

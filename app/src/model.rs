@@ -1,0 +1,569 @@
+//! API types shared by the server and the browser: request and response bodies of the JSON API
+//! and the small domain newtypes (`Month`, `Day`) both sides parse the same way.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+use utoipa::ToSchema;
+
+/// The contract's error body: `{"error":{"code","message"}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error.message)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+/// A family as everybody in it sees it. `minor_units` is the number of digits of the
+/// currency's minor unit (2 for EUR, 0 for JPY), so the browser formats amounts without
+/// its own currency table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Family {
+    pub id: Uuid,
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+    pub minor_units: u8,
+}
+
+/// The signed-in user's family and their role in it (`GET /api/me`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct MyFamily {
+    pub id: Uuid,
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+    pub minor_units: u8,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Me {
+    pub user: User,
+    pub family: Option<MyFamily>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Member {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub role: Role,
+    /// True while the member has used Hearth in the last minute.
+    pub online: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct FamilyView {
+    pub family: Family,
+    pub members: Vec<Member>,
+    /// Only the owner sees the invite code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_code: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct UserEnvelope {
+    pub user: User,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct FamilyEnvelope {
+    pub family: Family,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct FamilyCreated {
+    pub family: Family,
+    pub invite_code: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct CreateFamilyRequest {
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct JoinFamilyRequest {
+    pub invite_code: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Category {
+    pub id: Uuid,
+    pub name: String,
+    pub color: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Categories {
+    pub categories: Vec<Category>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct NewCategory {
+    pub name: String,
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct CategoryPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+/// How far a category's spending is into its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Alert {
+    Ok,
+    Warning,
+    Exceeded,
+}
+
+impl Alert {
+    /// `exceeded` when spent > limit, `warning` when spent ≥ 80 % of a positive limit.
+    /// Integer arithmetic only, in i128 so no sum of amounts can overflow.
+    pub fn of(spent_minor: i64, limit_minor: Option<i64>) -> Self {
+        match limit_minor {
+            None => Alert::Ok,
+            Some(limit) if spent_minor > limit => Alert::Exceeded,
+            Some(limit) if limit > 0 && i128::from(spent_minor) * 100 >= i128::from(limit) * 80 => {
+                Alert::Warning
+            }
+            Some(_) => Alert::Ok,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alert::Ok => "ok",
+            Alert::Warning => "warning",
+            Alert::Exceeded => "exceeded",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct BudgetLine {
+    pub category_id: Uuid,
+    pub category_name: String,
+    pub color: String,
+    pub limit_minor: Option<i64>,
+    pub spent_minor: i64,
+    pub remaining_minor: Option<i64>,
+    /// Whole percent of the limit spent, rounded down; null without a positive limit.
+    pub percent_used: Option<i64>,
+    pub alert: Alert,
+}
+
+impl BudgetLine {
+    pub fn compute(category: &Category, limit_minor: Option<i64>, spent_minor: i64) -> Self {
+        let percent_used = limit_minor.filter(|l| *l > 0).map(|limit| {
+            let pct = i128::from(spent_minor) * 100 / i128::from(limit);
+            i64::try_from(pct).unwrap_or(i64::MAX)
+        });
+        BudgetLine {
+            category_id: category.id,
+            category_name: category.name.clone(),
+            color: category.color.clone(),
+            limit_minor,
+            spent_minor,
+            remaining_minor: limit_minor.map(|l| l.saturating_sub(spent_minor)),
+            percent_used,
+            alert: Alert::of(spent_minor, limit_minor),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Totals {
+    /// Sum of the limits that are set.
+    pub limit_minor: i64,
+    pub spent_minor: i64,
+    pub remaining_minor: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Budget {
+    pub month: String,
+    /// Today in the family's time zone, `YYYY-MM-DD`.
+    pub today: String,
+    pub currency: String,
+    pub minor_units: u8,
+    pub lines: Vec<BudgetLine>,
+    pub totals: Totals,
+}
+
+impl Budget {
+    pub fn from_lines(
+        month: Month,
+        today: NaiveDate,
+        currency: String,
+        minor_units: u8,
+        lines: Vec<BudgetLine>,
+    ) -> Self {
+        let limit_minor = lines
+            .iter()
+            .filter_map(|l| l.limit_minor)
+            .fold(0i64, i64::saturating_add);
+        let spent_minor = lines
+            .iter()
+            .map(|l| l.spent_minor)
+            .fold(0i64, i64::saturating_add);
+        Budget {
+            month: month.to_string(),
+            today: today.to_string(),
+            currency,
+            minor_units,
+            lines,
+            totals: Totals {
+                limit_minor,
+                spent_minor,
+                remaining_minor: limit_minor.saturating_sub(spent_minor),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct SetLimit {
+    pub limit_minor: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Expense {
+    pub id: Uuid,
+    pub category_id: Uuid,
+    pub amount_minor: i64,
+    pub note: Option<String>,
+    /// `YYYY-MM-DD` in the family's time zone.
+    pub spent_on: String,
+    pub created_by: Uuid,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Expenses {
+    pub expenses: Vec<Expense>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ExpenseEnvelope {
+    pub expense: Expense,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct NewExpense {
+    /// A client-made id: sending the same id and body again returns the same expense.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    pub category_id: Uuid,
+    pub amount_minor: i64,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// `YYYY-MM-DD`; today in the family's time zone when absent.
+    #[serde(default)]
+    pub spent_on: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ExpensePatch {
+    pub version: i64,
+    #[serde(default)]
+    pub category_id: Option<Uuid>,
+    #[serde(default)]
+    pub amount_minor: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub spent_on: Option<String>,
+}
+
+/// What `/budget` shows: the month's budget and its expenses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BudgetPage {
+    pub budget: Budget,
+    pub expenses: Vec<Expense>,
+}
+
+/// A calendar month, `YYYY-MM`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Month {
+    year: i32,
+    month: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("month must be YYYY-MM")]
+pub struct MonthError;
+
+impl Month {
+    pub fn parse(s: &str) -> Result<Self, MonthError> {
+        let (y, m) = s.split_once('-').ok_or(MonthError)?;
+        if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(MonthError);
+        }
+        let year: i32 = y.parse().map_err(|_| MonthError)?;
+        let month: u32 = m.parse().map_err(|_| MonthError)?;
+        if !(1..=12).contains(&month) || year < 1970 {
+            return Err(MonthError);
+        }
+        Ok(Month { year, month })
+    }
+
+    pub fn of(day: NaiveDate) -> Self {
+        Month {
+            year: day.year(),
+            month: day.month(),
+        }
+    }
+
+    pub fn next(self) -> Self {
+        if self.month == 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    pub fn prev(self) -> Self {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or_default()
+    }
+
+    /// "November 2026".
+    pub fn label(self) -> String {
+        self.first_day().format("%B %Y").to_string()
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl TryFrom<String> for Month {
+    type Error = MonthError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Month::parse(&s)
+    }
+}
+
+impl From<Month> for String {
+    fn from(m: Month) -> String {
+        m.to_string()
+    }
+}
+
+/// Parses a `YYYY-MM-DD` day.
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    if s.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cat() -> Category {
+        Category {
+            id: Uuid::nil(),
+            name: "Food".into(),
+            color: "#000000".into(),
+        }
+    }
+
+    #[test]
+    fn alerts_use_integer_thresholds() {
+        assert_eq!(Alert::of(79, Some(100)), Alert::Ok);
+        assert_eq!(Alert::of(80, Some(100)), Alert::Warning);
+        assert_eq!(Alert::of(100, Some(100)), Alert::Warning);
+        assert_eq!(Alert::of(101, Some(100)), Alert::Exceeded);
+        assert_eq!(Alert::of(5, None), Alert::Ok);
+        assert_eq!(Alert::of(0, Some(0)), Alert::Ok);
+        assert_eq!(Alert::of(1, Some(0)), Alert::Exceeded);
+        // 80 % of 3 is 2.4: 2 is below it, 3 is not
+        assert_eq!(Alert::of(2, Some(3)), Alert::Ok);
+        assert_eq!(Alert::of(3, Some(3)), Alert::Warning);
+    }
+
+    #[test]
+    fn a_line_rounds_its_percent_down_and_never_overflows() {
+        let line = BudgetLine::compute(&cat(), Some(300), 199);
+        assert_eq!(line.percent_used, Some(66));
+        assert_eq!(line.remaining_minor, Some(101));
+        let huge = BudgetLine::compute(&cat(), Some(1), i64::MAX);
+        assert_eq!(huge.percent_used, Some(i64::MAX));
+        assert_eq!(BudgetLine::compute(&cat(), None, 5).percent_used, None);
+    }
+
+    #[test]
+    fn totals_sum_only_the_limits_that_are_set() {
+        let lines = vec![
+            BudgetLine::compute(&cat(), Some(1000), 200),
+            BudgetLine::compute(&cat(), None, 50),
+        ];
+        let b = Budget::from_lines(
+            Month::parse("2026-11").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            "EUR".into(),
+            2,
+            lines,
+        );
+        assert_eq!(b.totals.limit_minor, 1000);
+        assert_eq!(b.totals.spent_minor, 250);
+        assert_eq!(b.totals.remaining_minor, 750);
+    }
+
+    #[test]
+    fn months_parse_strictly_and_step() {
+        let m = Month::parse("2026-12").unwrap();
+        assert_eq!(m.next().to_string(), "2027-01");
+        assert_eq!(m.prev().to_string(), "2026-11");
+        assert_eq!(
+            Month::parse("2026-01").unwrap().prev().to_string(),
+            "2025-12"
+        );
+        for bad in [
+            "2026-13", "2026-1", "26-01", "2026/01", "abcd-ef", "", "2026-00",
+        ] {
+            assert!(Month::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn days_parse_strictly() {
+        assert!(parse_day("2026-02-28").is_some());
+        assert!(parse_day("2026-02-30").is_none());
+        assert!(parse_day("2026-2-3").is_none());
+    }
+}

@@ -1,0 +1,155 @@
+//! Who is asking: the session cookie, the signed-in user and their family as extractors,
+//! password hashing and login throttling.
+
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{FamilyRecord, UserRecord};
+use app::model::Role;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+
+pub const SESSION_COOKIE: &str = "hearth_session";
+
+/// The session id from the `Cookie` header, if any.
+pub fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// Whether the browser reached us over https (directly or through a proxy that says so).
+fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// `Set-Cookie` for a new session: HttpOnly, SameSite=Lax, Secure behind https.
+pub fn session_cookie(id: &str, request: &HeaderMap) -> HeaderValue {
+    let secure = if is_https(request) { "; Secure" } else { "" };
+    let max_age = sessions::SESSION_TTL.as_secs();
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("hearth_session=; Path=/; Max-Age=0"))
+}
+
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("hearth_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+}
+
+/// The signed-in user.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: UserRecord,
+    pub session_id: String,
+}
+
+/// A signed-in user who belongs to a family.
+#[derive(Clone, Debug)]
+pub struct FamilyMember {
+    pub user: UserRecord,
+    pub family: FamilyRecord,
+    pub role: Role,
+}
+
+pub async fn current_user(state: &AppState, headers: &HeaderMap) -> ApiResult<CurrentUser> {
+    let id = session_id(headers).ok_or(ApiError::Unauthenticated)?;
+    let session = state
+        .sessions
+        .get(&id)
+        .await
+        .ok_or(ApiError::Unauthenticated)?;
+    let user = state
+        .store
+        .user_by_id(session.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    Ok(CurrentUser {
+        user,
+        session_id: id,
+    })
+}
+
+pub async fn family_member(state: &AppState, headers: &HeaderMap) -> ApiResult<FamilyMember> {
+    let CurrentUser { user, .. } = current_user(state, headers).await?;
+    let (Some(family_id), Some(role)) = (user.family_id, user.role) else {
+        return Err(ApiError::Forbidden(
+            "no_family",
+            "Create or join a family first.".into(),
+        ));
+    };
+    let family = state.store.family(family_id).await?.ok_or_else(|| {
+        ApiError::Internal(format!("user {} points at a missing family", user.id))
+    })?;
+    Ok(FamilyMember { user, family, role })
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        current_user(state, &parts.headers).await
+    }
+}
+
+impl FromRequestParts<AppState> for FamilyMember {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        family_member(state, &parts.headers).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hearth_session=abc; b=2"),
+        );
+        assert_eq!(session_id(&h).as_deref(), Some("abc"));
+        h.insert(header::COOKIE, HeaderValue::from_static("hearth_session="));
+        assert_eq!(session_id(&h), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_lax_and_secure_behind_https() {
+        let mut h = HeaderMap::new();
+        let plain = session_cookie("x", &h);
+        let plain = plain.to_str().unwrap();
+        assert!(
+            plain.contains("HttpOnly")
+                && plain.contains("SameSite=Lax")
+                && plain.contains("Path=/")
+        );
+        assert!(!plain.contains("Secure"));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert!(session_cookie("x", &h)
+            .to_str()
+            .unwrap()
+            .contains("; Secure"));
+    }
+}

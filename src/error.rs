@@ -1,0 +1,178 @@
+//! `ApiError`, the HTTP layer's error, and the one place errors become the contract's
+//! `{"error":{"code","message"}}` bodies. 5xx details go to the log, never to the client.
+
+use crate::domain::FieldError;
+use crate::store::StoreError;
+use app::model::{ErrorBody, Expense};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("forbidden: {1}")]
+    Forbidden(&'static str, String),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {1}")]
+    Conflict(&'static str, String),
+    #[error("version conflict")]
+    VersionConflict(Box<Expense>),
+    #[error("body too large")]
+    TooLarge,
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("rate limited")]
+    RateLimited { retry_after_s: u64, limit: u32 },
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        ApiError::Invalid(crate::domain::field_error(field, reason))
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            ApiError::Malformed(m) => (StatusCode::BAD_REQUEST, "malformed", m.clone()),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Sign in to continue.".into(),
+            ),
+            ApiError::InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email or password is wrong.".into(),
+            ),
+            ApiError::Forbidden(code, m) => (StatusCode::FORBIDDEN, code, m.clone()),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Nothing here by that id.".into(),
+            ),
+            ApiError::Conflict(code, m) => (StatusCode::CONFLICT, code, m.clone()),
+            ApiError::VersionConflict(_) => (
+                StatusCode::CONFLICT,
+                "version_conflict",
+                "The expense was changed meanwhile; the current version is attached.".into(),
+            ),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "Request bodies are limited to 64 KiB.".into(),
+            ),
+            ApiError::Invalid(e) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                e.to_string(),
+            ),
+            ApiError::RateLimited { retry_after_s, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many attempts; try again in {retry_after_s} s."),
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The database is not answering; try again shortly.".into(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side.".into(),
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(code) => ApiError::Conflict(code, conflict_message(code).into()),
+            StoreError::VersionConflict(current) => ApiError::VersionConflict(current),
+            StoreError::Unavailable(e) => ApiError::Unavailable(e.to_string()),
+            e @ (StoreError::Database(_) | StoreError::Corrupt(_)) => {
+                ApiError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+fn conflict_message(code: &str) -> &'static str {
+    match code {
+        "email_taken" => "An account with this email exists; sign in instead.",
+        "already_in_family" => "You are already in a family.",
+        "category_exists" => "The family already has a category with this name.",
+        "category_in_use" => "Expenses use this category; move or delete them first.",
+        "duplicate_id" => "This expense id was already used for a different expense.",
+        _ => "The request conflicts with the current state.",
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ConflictBody<'a> {
+    error: &'a app::model::ErrorDetail,
+    expense: &'a Expense,
+}
+
+impl ApiError {
+    /// The status and the contract's body; 5xx details are logged here and never sent.
+    pub fn to_body(&self) -> (StatusCode, ErrorBody) {
+        let (status, code, message) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        (status, ErrorBody::new(code, message))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.to_body();
+        let mut response = match &self {
+            ApiError::VersionConflict(current) => (
+                status,
+                Json(ConflictBody {
+                    error: &body.error,
+                    expense: current,
+                }),
+            )
+                .into_response(),
+            _ => (status, Json(body)).into_response(),
+        };
+        if let ApiError::RateLimited {
+            retry_after_s,
+            limit,
+        } = self
+        {
+            let headers = response.headers_mut();
+            for (name, value) in [
+                ("retry-after", retry_after_s.to_string()),
+                ("ratelimit-limit", limit.to_string()),
+                ("ratelimit-remaining", "0".to_string()),
+                ("ratelimit-reset", retry_after_s.to_string()),
+            ] {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(name, v);
+                }
+            }
+        }
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

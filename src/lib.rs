@@ -1,0 +1,17 @@
+//! Hearth's server: configuration, the system of record, accounts and families, the budget
+//! API and server rendering of the `app` pages.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod json;
+pub mod pages;
+pub mod routes;
+pub mod security;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

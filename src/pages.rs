@@ -1,0 +1,53 @@
+//! Server rendering's access to data: the [`Backend`] the `app` pages call during SSR,
+//! implemented over the same service functions the JSON API uses.
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::service::{accounts, budget, families};
+use crate::state::AppState;
+use app::api::{ApiFailure, ApiResult};
+use app::backend::Backend;
+use app::model::{BudgetPage, FamilyView, Me, Month};
+use axum::http::request::Parts;
+
+pub struct PageBackend {
+    pub state: AppState,
+}
+
+fn failure(e: ApiError) -> ApiFailure {
+    let (status, body) = e.to_body();
+    ApiFailure {
+        status: status.as_u16(),
+        body,
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for PageBackend {
+    async fn me(&self, parts: &Parts) -> ApiResult<Option<Me>> {
+        match auth::current_user(&self.state, &parts.headers).await {
+            Ok(current) => accounts::me(&self.state, &current)
+                .await
+                .map(Some)
+                .map_err(failure),
+            Err(ApiError::Unauthenticated) => Ok(None),
+            Err(e) => Err(failure(e)),
+        }
+    }
+
+    async fn budget_page(&self, parts: &Parts, month: Option<Month>) -> ApiResult<BudgetPage> {
+        let member = auth::family_member(&self.state, &parts.headers)
+            .await
+            .map_err(failure)?;
+        budget::page(&self.state, &member, month)
+            .await
+            .map_err(failure)
+    }
+
+    async fn family(&self, parts: &Parts) -> ApiResult<FamilyView> {
+        let member = auth::family_member(&self.state, &parts.headers)
+            .await
+            .map_err(failure)?;
+        families::view(&self.state, &member).await.map_err(failure)
+    }
+}

@@ -1,0 +1,44 @@
+//! `/api/budgets`.
+
+use super::{parse_id, MonthQuery};
+use crate::auth::FamilyMember;
+use crate::error::ApiResult;
+use crate::json::ApiJson;
+use crate::service::budget;
+use crate::state::AppState;
+use app::model::{Budget, BudgetLine, ErrorBody, SetLimit};
+use axum::extract::{Path, State};
+use axum::Json;
+
+#[utoipa::path(get, path = "/api/budgets", tag = "budget",
+    params(("month" = Option<String>, Query, description = "YYYY-MM; the family's current month by default")),
+    responses(
+        (status = 200, description = "Budget lines and totals", body = Budget),
+        (status = 422, description = "Bad month", body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    member: FamilyMember,
+    query: MonthQuery,
+) -> ApiResult<Json<Budget>> {
+    let month = query.month()?;
+    Ok(Json(budget::budget(&state, &member.family, month).await?))
+}
+
+#[utoipa::path(put, path = "/api/budgets/{month}/{category_id}", tag = "budget", request_body = SetLimit,
+    params(("month" = String, Path, description = "YYYY-MM"), ("category_id" = String, Path, description = "Category id")),
+    responses(
+        (status = 200, description = "The line with its new limit", body = BudgetLine),
+        (status = 404, description = "No such category in this family", body = ErrorBody),
+        (status = 422, description = "Bad month or limit", body = ErrorBody)))]
+pub async fn set_limit(
+    State(state): State<AppState>,
+    member: FamilyMember,
+    Path((month, category_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<SetLimit>,
+) -> ApiResult<Json<BudgetLine>> {
+    let month = budget::parse_month(&month)?;
+    let category_id = parse_id(&category_id)?;
+    Ok(Json(
+        budget::set_limit(&state, &member, month, category_id, req.limit_minor).await?,
+    ))
+}

@@ -1,0 +1,126 @@
+//! The JSON API's routes, one file per resource, and its OpenAPI description.
+
+pub mod auth;
+pub mod budgets;
+pub mod categories;
+pub mod expenses;
+pub mod families;
+pub mod health;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use app::model::Month;
+use axum::extract::{FromRequestParts, RawQuery};
+use axum::http::request::Parts;
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use std::collections::HashMap;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+/// A path id: anything that is not a UUID cannot name a row, so it is simply not found.
+pub fn parse_id(s: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(s).map_err(|_| ApiError::NotFound)
+}
+
+/// The query string as text pairs; fields are parsed by the handler, which names them.
+pub struct MonthQuery(HashMap<String, String>);
+
+impl MonthQuery {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn month(&self) -> ApiResult<Option<Month>> {
+        self.get("month")
+            .map(crate::service::budget::parse_month)
+            .transpose()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let RawQuery(raw) = RawQuery::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Malformed("The query string could not be read.".into()))?;
+        let pairs = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+        Ok(MonthQuery(pairs))
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hearth",
+        description = "The JSON API of Hearth, a self-hosted realtime family budget."
+    ),
+    paths(
+        auth::register,
+        auth::login,
+        auth::logout,
+        auth::me,
+        families::create,
+        families::join,
+        families::show,
+        categories::list,
+        categories::create,
+        categories::update,
+        categories::delete,
+        budgets::show,
+        budgets::set_limit,
+        expenses::list,
+        expenses::create,
+        expenses::update,
+        expenses::delete,
+        health::healthz,
+        health::readyz,
+        openapi,
+    )
+)]
+pub struct ApiDoc;
+
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    responses((status = 200, description = "This description")))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/register", post(auth::register))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
+        .route("/api/families", post(families::create))
+        .route("/api/families/join", post(families::join))
+        .route("/api/family", get(families::show))
+        .route(
+            "/api/categories",
+            get(categories::list).post(categories::create),
+        )
+        .route(
+            "/api/categories/{id}",
+            patch(categories::update).delete(categories::delete),
+        )
+        .route("/api/budgets", get(budgets::show))
+        .route(
+            "/api/budgets/{month}/{category_id}",
+            put(budgets::set_limit),
+        )
+        .route("/api/expenses", get(expenses::list).post(expenses::create))
+        .route(
+            "/api/expenses/{id}",
+            patch(expenses::update).delete(expenses::delete),
+        )
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/{*rest}", axum::routing::any(auth::unknown_api_route))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+}

@@ -1,0 +1,277 @@
+//! The budget: categories, monthly limits (a limit holds from its month on until another is
+//! set), expenses with client-id idempotency and optimistic versions, and budget lines.
+//! Months and days are the family's, in its time zone.
+
+use crate::auth::FamilyMember;
+use crate::domain::{self, text};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{ExpenseChanges, FamilyRecord, Inserted, NewExpenseRecord};
+use app::model::{
+    parse_day, Budget, BudgetLine, BudgetPage, Category, CategoryPatch, Expense, ExpensePatch,
+    Month, NewCategory, NewExpense,
+};
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Today in the family's time zone.
+pub fn today(family: &FamilyRecord) -> NaiveDate {
+    let tz = domain::time_zone(&family.timezone).unwrap_or(chrono_tz::UTC);
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+fn month_or_current(family: &FamilyRecord, month: Option<Month>) -> Month {
+    month.unwrap_or_else(|| Month::of(today(family)))
+}
+
+pub fn parse_month(s: &str) -> ApiResult<Month> {
+    Month::parse(s).map_err(|e| ApiError::invalid("month", e.to_string()))
+}
+
+fn parse_spent_on(s: &str) -> ApiResult<NaiveDate> {
+    parse_day(s).ok_or_else(|| ApiError::invalid("spent_on", "use a real day as YYYY-MM-DD"))
+}
+
+fn note(n: Option<String>) -> ApiResult<Option<String>> {
+    match n.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > 500 => {
+            Err(ApiError::invalid("note", "use at most 500 characters"))
+        }
+        Some(t) if t.chars().any(|c| c.is_control() && c != '\n') => Err(ApiError::invalid(
+            "note",
+            "must not contain control characters",
+        )),
+        Some(t) => Ok(Some(t.to_string())),
+    }
+}
+
+pub async fn categories(state: &AppState, member: &FamilyMember) -> ApiResult<Vec<Category>> {
+    Ok(state.store.categories(member.family.id).await?)
+}
+
+pub async fn create_category(
+    state: &AppState,
+    member: &FamilyMember,
+    req: NewCategory,
+) -> ApiResult<Category> {
+    let name = text("name", &req.name, 40)?;
+    let color = match req.color {
+        Some(c) => domain::color(&c)?,
+        None => {
+            let used = state.store.categories(member.family.id).await?.len();
+            super::families::PALETTE[used % super::families::PALETTE.len()].to_string()
+        }
+    };
+    let category = Category {
+        id: Uuid::new_v4(),
+        name,
+        color,
+    };
+    state
+        .store
+        .create_category(member.family.id, &category)
+        .await?;
+    Ok(category)
+}
+
+async fn category(state: &AppState, member: &FamilyMember, id: Uuid) -> ApiResult<Category> {
+    state
+        .store
+        .categories(member.family.id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(ApiError::NotFound)
+}
+
+pub async fn update_category(
+    state: &AppState,
+    member: &FamilyMember,
+    id: Uuid,
+    patch: CategoryPatch,
+) -> ApiResult<Category> {
+    let mut category = category(state, member, id).await?;
+    if let Some(name) = patch.name {
+        category.name = text("name", &name, 40)?;
+    }
+    if let Some(color) = patch.color {
+        category.color = domain::color(&color)?;
+    }
+    state
+        .store
+        .update_category(member.family.id, &category)
+        .await?;
+    Ok(category)
+}
+
+pub async fn delete_category(state: &AppState, member: &FamilyMember, id: Uuid) -> ApiResult<()> {
+    Ok(state.store.delete_category(member.family.id, id).await?)
+}
+
+pub async fn budget(
+    state: &AppState,
+    family: &FamilyRecord,
+    month: Option<Month>,
+) -> ApiResult<Budget> {
+    let month = month_or_current(family, month);
+    let month_text = month.to_string();
+    let (categories, limits, spent) = tokio::try_join!(
+        state.store.categories(family.id),
+        state.store.limits_until(family.id, &month_text),
+        state
+            .store
+            .spent_by_category(family.id, month.first_day(), month.next().first_day()),
+    )?;
+    // Limits come ordered by month, so the last one seen per category is the one in force.
+    let limit_of: HashMap<Uuid, i64> = limits
+        .into_iter()
+        .map(|l| (l.category_id, l.limit_minor))
+        .collect();
+    let spent_of: HashMap<Uuid, i64> = spent.into_iter().collect();
+    let lines = categories
+        .iter()
+        .map(|c| {
+            BudgetLine::compute(
+                c,
+                limit_of.get(&c.id).copied(),
+                spent_of.get(&c.id).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let view = super::families::family_view(family);
+    Ok(Budget::from_lines(
+        month,
+        today(family),
+        view.currency,
+        view.minor_units,
+        lines,
+    ))
+}
+
+pub async fn set_limit(
+    state: &AppState,
+    member: &FamilyMember,
+    month: Month,
+    category_id: Uuid,
+    limit_minor: i64,
+) -> ApiResult<BudgetLine> {
+    let limit_minor = domain::limit(limit_minor)?;
+    state
+        .store
+        .set_limit(
+            member.family.id,
+            category_id,
+            &month.to_string(),
+            limit_minor,
+        )
+        .await?;
+    budget(state, &member.family, Some(month))
+        .await?
+        .lines
+        .into_iter()
+        .find(|l| l.category_id == category_id)
+        .ok_or(ApiError::NotFound)
+}
+
+pub async fn expenses(
+    state: &AppState,
+    family: &FamilyRecord,
+    month: Option<Month>,
+    category: Option<Uuid>,
+) -> ApiResult<Vec<Expense>> {
+    let month = month_or_current(family, month);
+    Ok(state
+        .store
+        .expenses(
+            family.id,
+            month.first_day(),
+            month.next().first_day(),
+            category,
+        )
+        .await?)
+}
+
+/// Adds an expense; `Ok((expense, false))` when the same id and body were sent before.
+pub async fn add_expense(
+    state: &AppState,
+    member: &FamilyMember,
+    req: NewExpense,
+) -> ApiResult<(Expense, bool)> {
+    let amount_minor = domain::amount(req.amount_minor)?;
+    let note = note(req.note)?;
+    let spent_on = match req.spent_on.as_deref() {
+        Some(day) => parse_spent_on(day)?,
+        None => today(&member.family),
+    };
+    // What the client said, so a replay with the same id is recognised as the same request.
+    let body_hash = format!(
+        "{}|{}|{}|{}",
+        req.category_id,
+        amount_minor,
+        note.as_deref().unwrap_or(""),
+        req.spent_on.as_deref().unwrap_or("")
+    );
+    let record = NewExpenseRecord {
+        id: req.id.unwrap_or_else(Uuid::new_v4),
+        family_id: member.family.id,
+        category_id: req.category_id,
+        amount_minor,
+        note,
+        spent_on,
+        created_by: member.user.id,
+        now_ms: super::now_ms(),
+        body_hash,
+    };
+    match state.store.insert_expense(&record).await? {
+        Inserted::Created(e) => Ok((e, true)),
+        Inserted::Existing(e) => Ok((e, false)),
+    }
+}
+
+pub async fn update_expense(
+    state: &AppState,
+    member: &FamilyMember,
+    id: Uuid,
+    patch: ExpensePatch,
+) -> ApiResult<Expense> {
+    let changes = ExpenseChanges {
+        category_id: patch.category_id,
+        amount_minor: patch.amount_minor.map(domain::amount).transpose()?,
+        note: patch.note.map(|n| note(Some(n))).transpose()?,
+        spent_on: patch.spent_on.as_deref().map(parse_spent_on).transpose()?,
+    };
+    Ok(state
+        .store
+        .update_expense(
+            member.family.id,
+            id,
+            patch.version,
+            &changes,
+            super::now_ms(),
+        )
+        .await?)
+}
+
+pub async fn delete_expense(
+    state: &AppState,
+    member: &FamilyMember,
+    id: Uuid,
+) -> ApiResult<Expense> {
+    Ok(state.store.delete_expense(member.family.id, id).await?)
+}
+
+/// What `/budget` renders: the month's budget and its expenses.
+pub async fn page(
+    state: &AppState,
+    member: &FamilyMember,
+    month: Option<Month>,
+) -> ApiResult<BudgetPage> {
+    let month = month_or_current(&member.family, month);
+    let (budget, expenses) = tokio::try_join!(
+        budget(state, &member.family, Some(month)),
+        expenses(state, &member.family, Some(month), None)
+    )?;
+    Ok(BudgetPage { budget, expenses })
+}

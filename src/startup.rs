@@ -1,0 +1,161 @@
+//! Building the server: settings in, a bound listener and a router out. Tests build it on
+//! port 0 and run it in the background; `main` runs it until a shutdown signal.
+
+use crate::auth::sessions::InProcessSessions;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::{DatabaseSettings, RedisSettings, Settings};
+use crate::json::MAX_BODY_BYTES;
+use crate::pages::PageBackend;
+use crate::state::AppState;
+use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
+use crate::{routes, security, telemetry};
+use app::backend::BackendHandle;
+use axum::extract::DefaultBodyLimit;
+use axum::{middleware, Router};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+}
+
+/// Where the built site lives and what it is called; cargo-leptos sets these variables when
+/// it runs the server, and the defaults match its output in `target/site`.
+fn leptos_options(addr: SocketAddr) -> LeptosOptions {
+    let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.to_string());
+    LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "hearth"))
+        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .hash_files(hash_files())
+        .site_addr(addr)
+        .build()
+}
+
+/// cargo-leptos writes `hash.txt` (the hashes in the asset names) beside the binary it
+/// builds; a binary without one (a test build) serves unhashed names.
+fn hash_files() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
+        .unwrap_or(false)
+}
+
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match &settings.database {
+        DatabaseSettings::Sqlite { path } => Arc::new(SqliteStore::open(path).await?),
+        DatabaseSettings::Postgres { url } => {
+            Arc::new(PostgresStore::connect(url.expose(), None).await?)
+        }
+    })
+}
+
+impl Application {
+    /// Opens the database from the settings and binds `settings.addr`.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let store = open_store(&settings).await?;
+        Self::build_with_store(settings, store).await
+    }
+
+    /// Binds `settings.addr` (port 0 picks a free one) and serves `store`.
+    pub async fn build_with_store(
+        settings: Settings,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(settings.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.addr,
+                    source,
+                })?;
+        let local = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.addr,
+            source,
+        })?;
+        if settings.redis != RedisSettings::Embedded {
+            tracing::warn!(
+                "a Redis is configured, but this version keeps sessions and limits in process"
+            );
+        }
+        let state = AppState {
+            store,
+            sessions: Arc::new(InProcessSessions::default()),
+            throttle: Arc::new(LoginThrottle::default()),
+            settings: Arc::new(settings),
+            leptos: leptos_options(local),
+            started: Instant::now(),
+        };
+        Ok(Application {
+            listener,
+            router: router(state),
+            port: local.port(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let options = state.leptos.clone();
+    let backend = BackendHandle(Arc::new(PageBackend {
+        state: state.clone(),
+    }));
+    let context = move || provide_context(backend.clone());
+    let routes = generate_route_list(app::App);
+
+    let api = routes::api().layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let pages = Router::new().leptos_routes_with_context(&state, routes, context.clone(), {
+        let options = options.clone();
+        move || app::shell(options.clone())
+    });
+    let files = Router::new()
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(middleware::from_fn(security::static_cache_headers));
+
+    Router::new()
+        .merge(api)
+        .merge(pages)
+        .merge(files)
+        .layer(middleware::from_fn(security::origin_check))
+        .layer(middleware::from_fn(security::security_headers))
+        .layer(telemetry::trace_layer())
+        .with_state(state)
+}

@@ -1,0 +1,26 @@
+//! `AppState`: everything a handler may need, cheap to clone.
+
+use crate::auth::sessions::SessionStore;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Settings;
+use crate::store::Store;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub throttle: Arc<LoginThrottle>,
+    pub settings: Arc<Settings>,
+    pub leptos: LeptosOptions,
+    pub started: Instant,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}

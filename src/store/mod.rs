@@ -1,0 +1,180 @@
+//! The system of record: one [`Store`] trait with a SQLite and a PostgreSQL implementation
+//! (the same SQL, in `sql.rs`), migrated at start-up. Every method that touches family data
+//! takes the family id, so one family can never reach another's rows.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use app::model::{Category, Expense, Role};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or state rule was broken; the code is the contract's error code.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The expense changed since the caller read it; here it is as it is now.
+    #[error("version conflict")]
+    VersionConflict(Box<Expense>),
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e),
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub family_id: Option<Uuid>,
+    pub role: Option<Role>,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FamilyRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+    pub invite_code: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitRecord {
+    pub category_id: Uuid,
+    pub month: String,
+    pub limit_minor: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewExpenseRecord {
+    pub id: Uuid,
+    pub family_id: Uuid,
+    pub category_id: Uuid,
+    pub amount_minor: i64,
+    pub note: Option<String>,
+    pub spent_on: NaiveDate,
+    pub created_by: Uuid,
+    pub now_ms: i64,
+    pub body_hash: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ExpenseChanges {
+    pub category_id: Option<Uuid>,
+    pub amount_minor: Option<i64>,
+    /// `Some(None)` clears the note.
+    pub note: Option<Option<String>>,
+    pub spent_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted {
+    Created(Expense),
+    /// The same id and body were sent before: this is that expense.
+    Existing(Expense),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the database does.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Fails with `Conflict("email_taken")` for an address already registered.
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_id(&self, id: Uuid) -> StoreResult<Option<UserRecord>>;
+
+    /// Creates the family with its first categories and makes `owner` its owner, in one
+    /// transaction; `Conflict("already_in_family")` if the owner has a family.
+    async fn create_family(
+        &self,
+        family: &FamilyRecord,
+        owner: Uuid,
+        categories: &[Category],
+    ) -> StoreResult<()>;
+    async fn family(&self, id: Uuid) -> StoreResult<Option<FamilyRecord>>;
+    async fn family_by_invite(&self, code: &str) -> StoreResult<Option<FamilyRecord>>;
+    /// `Conflict("already_in_family")` if the user has a family.
+    async fn join_family(&self, user: Uuid, family: Uuid) -> StoreResult<()>;
+    async fn members(&self, family: Uuid) -> StoreResult<Vec<UserRecord>>;
+
+    async fn categories(&self, family: Uuid) -> StoreResult<Vec<Category>>;
+    /// `Conflict("category_exists")` for a name the family already uses.
+    async fn create_category(&self, family: Uuid, category: &Category) -> StoreResult<()>;
+    async fn update_category(&self, family: Uuid, category: &Category) -> StoreResult<()>;
+    /// `Conflict("category_in_use")` while expenses point at it.
+    async fn delete_category(&self, family: Uuid, id: Uuid) -> StoreResult<()>;
+
+    /// `NotFound` when the category is not the family's.
+    async fn set_limit(
+        &self,
+        family: Uuid,
+        category: Uuid,
+        month: &str,
+        limit_minor: i64,
+    ) -> StoreResult<()>;
+    /// Every limit set for a month up to and including `month`.
+    async fn limits_until(&self, family: Uuid, month: &str) -> StoreResult<Vec<LimitRecord>>;
+    /// Spending per category on days in `[from, until)`.
+    async fn spent_by_category(
+        &self,
+        family: Uuid,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<Vec<(Uuid, i64)>>;
+
+    async fn expenses(
+        &self,
+        family: Uuid,
+        from: NaiveDate,
+        until: NaiveDate,
+        category: Option<Uuid>,
+    ) -> StoreResult<Vec<Expense>>;
+    /// Idempotent on the client's id: the same id and body give `Existing`, the same id with
+    /// another body `Conflict("duplicate_id")`; `NotFound` for a category not the family's.
+    async fn insert_expense(&self, expense: &NewExpenseRecord) -> StoreResult<Inserted>;
+    /// Applies `changes` when `version` is current: `VersionConflict` otherwise.
+    async fn update_expense(
+        &self,
+        family: Uuid,
+        id: Uuid,
+        version: i64,
+        changes: &ExpenseChanges,
+        now_ms: i64,
+    ) -> StoreResult<Expense>;
+    async fn delete_expense(&self, family: Uuid, id: Uuid) -> StoreResult<Expense>;
+}
+
+pub(crate) fn parse_uuid(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("bad uuid {s:?}")))
+}

@@ -1,0 +1,519 @@
+//! The one SQL implementation of [`Store`](super::Store), expanded for each database by
+//! `store_impl!`. The SQL is the dialect SQLite and PostgreSQL share (`$n` parameters,
+//! `ON CONFLICT`, TEXT ids, BIGINT numbers), so both databases run the very same statements.
+
+use super::{parse_uuid, StoreError, StoreResult, UserRecord};
+use app::model::{Expense, Role};
+use chrono::{DateTime, SecondsFormat};
+
+pub(super) type UserRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+pub(super) type FamilyRow = (String, String, String, String, String, i64);
+pub(super) type ExpenseRow = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+pub(super) const USER_COLUMNS: &str =
+    "id, email, password_hash, display_name, family_id, role, created_at";
+pub(super) const FAMILY_COLUMNS: &str = "id, name, currency, timezone, invite_code, created_at";
+pub(super) const EXPENSE_COLUMNS: &str =
+    "id, category_id, amount_minor, note, spent_on, created_by, created_at, updated_at, version";
+
+pub(super) fn user(row: UserRow) -> StoreResult<UserRecord> {
+    let (id, email, password_hash, display_name, family_id, role, created_at_ms) = row;
+    Ok(UserRecord {
+        id: parse_uuid(&id)?,
+        email,
+        password_hash,
+        display_name,
+        family_id: family_id.as_deref().map(parse_uuid).transpose()?,
+        role: role.as_deref().and_then(Role::parse),
+        created_at_ms,
+    })
+}
+
+pub(super) fn family(row: FamilyRow) -> StoreResult<super::FamilyRecord> {
+    let (id, name, currency, timezone, invite_code, created_at_ms) = row;
+    Ok(super::FamilyRecord {
+        id: parse_uuid(&id)?,
+        name,
+        currency,
+        timezone,
+        invite_code,
+        created_at_ms,
+    })
+}
+
+pub(super) fn rfc3339(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(super) fn expense(row: ExpenseRow) -> StoreResult<Expense> {
+    let (
+        id,
+        category_id,
+        amount_minor,
+        note,
+        spent_on,
+        created_by,
+        created_at,
+        updated_at,
+        version,
+    ) = row;
+    Ok(Expense {
+        id: parse_uuid(&id)?,
+        category_id: parse_uuid(&category_id)?,
+        amount_minor,
+        note,
+        spent_on,
+        created_by: parse_uuid(&created_by)?,
+        created_at: rfc3339(created_at),
+        updated_at: rfc3339(updated_at),
+        version,
+    })
+}
+
+pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+pub(super) fn unique_or(e: sqlx::Error, code: &'static str) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(code)
+    } else {
+        e.into()
+    }
+}
+
+/// Implements `Store` for a type with a `pool` field of any sqlx database.
+macro_rules! store_impl {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            async fn ping(&self) -> $crate::store::StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_user(&self, u: &$crate::store::UserRecord) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, email, password_hash, display_name, family_id, role, created_at) \
+                     VALUES ($1, $2, $3, $4, NULL, NULL, $5)",
+                )
+                .bind(u.id.to_string())
+                .bind(&u.email)
+                .bind(&u.password_hash)
+                .bind(&u.display_name)
+                .bind(u.created_at_ms)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| sql::unique_or(e, "email_taken"))?;
+                Ok(())
+            }
+
+            async fn user_by_email(&self, email: &str) -> $crate::store::StoreResult<Option<$crate::store::UserRecord>> {
+                let row: Option<sql::UserRow> =
+                    sqlx::query_as(&format!("SELECT {} FROM users WHERE email = $1", sql::USER_COLUMNS))
+                        .bind(email)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(sql::user).transpose()
+            }
+
+            async fn user_by_id(&self, id: uuid::Uuid) -> $crate::store::StoreResult<Option<$crate::store::UserRecord>> {
+                let row: Option<sql::UserRow> =
+                    sqlx::query_as(&format!("SELECT {} FROM users WHERE id = $1", sql::USER_COLUMNS))
+                        .bind(id.to_string())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(sql::user).transpose()
+            }
+
+            async fn create_family(
+                &self,
+                f: &$crate::store::FamilyRecord,
+                owner: uuid::Uuid,
+                categories: &[app::model::Category],
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO families (id, name, currency, timezone, invite_code, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(f.id.to_string())
+                .bind(&f.name)
+                .bind(&f.currency)
+                .bind(&f.timezone)
+                .bind(&f.invite_code)
+                .bind(f.created_at_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| sql::unique_or(e, "invite_code_taken"))?;
+                let joined = sqlx::query("UPDATE users SET family_id = $1, role = 'owner' WHERE id = $2 AND family_id IS NULL")
+                    .bind(f.id.to_string())
+                    .bind(owner.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                if joined.rows_affected() != 1 {
+                    return Err($crate::store::StoreError::Conflict("already_in_family"));
+                }
+                // One millisecond apart, so they list in the order given.
+                for (c, at) in categories.iter().zip(f.created_at_ms..) {
+                    sqlx::query("INSERT INTO categories (id, family_id, name, color, created_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(c.id.to_string())
+                        .bind(f.id.to_string())
+                        .bind(&c.name)
+                        .bind(&c.color)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn family(&self, id: uuid::Uuid) -> $crate::store::StoreResult<Option<$crate::store::FamilyRecord>> {
+                let row: Option<sql::FamilyRow> =
+                    sqlx::query_as(&format!("SELECT {} FROM families WHERE id = $1", sql::FAMILY_COLUMNS))
+                        .bind(id.to_string())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(sql::family).transpose()
+            }
+
+            async fn family_by_invite(&self, code: &str) -> $crate::store::StoreResult<Option<$crate::store::FamilyRecord>> {
+                let row: Option<sql::FamilyRow> =
+                    sqlx::query_as(&format!("SELECT {} FROM families WHERE invite_code = $1", sql::FAMILY_COLUMNS))
+                        .bind(code)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(sql::family).transpose()
+            }
+
+            async fn join_family(&self, user: uuid::Uuid, family: uuid::Uuid) -> $crate::store::StoreResult<()> {
+                let done = sqlx::query("UPDATE users SET family_id = $1, role = 'member' WHERE id = $2 AND family_id IS NULL")
+                    .bind(family.to_string())
+                    .bind(user.to_string())
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err($crate::store::StoreError::Conflict("already_in_family"))
+                }
+            }
+
+            async fn members(&self, family: uuid::Uuid) -> $crate::store::StoreResult<Vec<$crate::store::UserRecord>> {
+                let rows: Vec<sql::UserRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM users WHERE family_id = $1 ORDER BY created_at, id",
+                    sql::USER_COLUMNS
+                ))
+                .bind(family.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(sql::user).collect()
+            }
+
+            async fn categories(&self, family: uuid::Uuid) -> $crate::store::StoreResult<Vec<app::model::Category>> {
+                let rows: Vec<(String, String, String)> =
+                    sqlx::query_as("SELECT id, name, color FROM categories WHERE family_id = $1 ORDER BY created_at, name")
+                        .bind(family.to_string())
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter()
+                    .map(|(id, name, color)| Ok(app::model::Category { id: $crate::store::parse_uuid(&id)?, name, color }))
+                    .collect()
+            }
+
+            async fn create_category(&self, family: uuid::Uuid, c: &app::model::Category) -> $crate::store::StoreResult<()> {
+                sqlx::query("INSERT INTO categories (id, family_id, name, color, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(c.id.to_string())
+                    .bind(family.to_string())
+                    .bind(&c.name)
+                    .bind(&c.color)
+                    .bind(chrono::Utc::now().timestamp_millis())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| sql::unique_or(e, "category_exists"))?;
+                Ok(())
+            }
+
+            async fn update_category(&self, family: uuid::Uuid, c: &app::model::Category) -> $crate::store::StoreResult<()> {
+                let done = sqlx::query("UPDATE categories SET name = $1, color = $2 WHERE id = $3 AND family_id = $4")
+                    .bind(&c.name)
+                    .bind(&c.color)
+                    .bind(c.id.to_string())
+                    .bind(family.to_string())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| sql::unique_or(e, "category_exists"))?;
+                if done.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err($crate::store::StoreError::NotFound)
+                }
+            }
+
+            async fn delete_category(&self, family: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let used: Option<(String,)> = sqlx::query_as("SELECT id FROM expenses WHERE family_id = $1 AND category_id = $2 LIMIT 1")
+                    .bind(family.to_string())
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if used.is_some() {
+                    return Err($crate::store::StoreError::Conflict("category_in_use"));
+                }
+                sqlx::query("DELETE FROM budget_limits WHERE family_id = $1 AND category_id = $2")
+                    .bind(family.to_string())
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                let done = sqlx::query("DELETE FROM categories WHERE family_id = $1 AND id = $2")
+                    .bind(family.to_string())
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err($crate::store::StoreError::NotFound);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_limit(
+                &self,
+                family: uuid::Uuid,
+                category: uuid::Uuid,
+                month: &str,
+                limit_minor: i64,
+            ) -> $crate::store::StoreResult<()> {
+                // The category must be this family's: the insert selects it from the family.
+                let done = sqlx::query(
+                    "INSERT INTO budget_limits (family_id, category_id, month, limit_minor) \
+                     SELECT family_id, id, $3, $4 FROM categories WHERE family_id = $1 AND id = $2 \
+                     ON CONFLICT (family_id, category_id, month) DO UPDATE SET limit_minor = excluded.limit_minor",
+                )
+                .bind(family.to_string())
+                .bind(category.to_string())
+                .bind(month)
+                .bind(limit_minor)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err($crate::store::StoreError::NotFound)
+                }
+            }
+
+            async fn limits_until(&self, family: uuid::Uuid, month: &str) -> $crate::store::StoreResult<Vec<$crate::store::LimitRecord>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT category_id, month, limit_minor FROM budget_limits WHERE family_id = $1 AND month <= $2 ORDER BY month",
+                )
+                .bind(family.to_string())
+                .bind(month)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(c, month, limit_minor)| {
+                        Ok($crate::store::LimitRecord { category_id: $crate::store::parse_uuid(&c)?, month, limit_minor })
+                    })
+                    .collect()
+            }
+
+            async fn spent_by_category(
+                &self,
+                family: uuid::Uuid,
+                from: chrono::NaiveDate,
+                until: chrono::NaiveDate,
+            ) -> $crate::store::StoreResult<Vec<(uuid::Uuid, i64)>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT category_id, CAST(SUM(amount_minor) AS BIGINT) FROM expenses \
+                     WHERE family_id = $1 AND spent_on >= $2 AND spent_on < $3 GROUP BY category_id",
+                )
+                .bind(family.to_string())
+                .bind(from.to_string())
+                .bind(until.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|(c, s)| Ok(($crate::store::parse_uuid(&c)?, s))).collect()
+            }
+
+            async fn expenses(
+                &self,
+                family: uuid::Uuid,
+                from: chrono::NaiveDate,
+                until: chrono::NaiveDate,
+                category: Option<uuid::Uuid>,
+            ) -> $crate::store::StoreResult<Vec<app::model::Expense>> {
+                let rows: Vec<sql::ExpenseRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM expenses WHERE family_id = $1 AND spent_on >= $2 AND spent_on < $3 \
+                     AND ($4 = '' OR category_id = $4) ORDER BY spent_on DESC, created_at DESC, id",
+                    sql::EXPENSE_COLUMNS
+                ))
+                .bind(family.to_string())
+                .bind(from.to_string())
+                .bind(until.to_string())
+                .bind(category.map(|c| c.to_string()).unwrap_or_default())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(sql::expense).collect()
+            }
+
+            async fn insert_expense(&self, e: &$crate::store::NewExpenseRecord) -> $crate::store::StoreResult<$crate::store::Inserted> {
+                let existing = |row: Option<(String, String, sql::ExpenseRow)>| -> $crate::store::StoreResult<Option<$crate::store::Inserted>> {
+                    match row {
+                        None => Ok(None),
+                        Some((family_id, body_hash, row)) if family_id == e.family_id.to_string() && body_hash == e.body_hash => {
+                            Ok(Some($crate::store::Inserted::Existing(sql::expense(row)?)))
+                        }
+                        Some(_) => Err($crate::store::StoreError::Conflict("duplicate_id")),
+                    }
+                };
+                let lookup = format!(
+                    "SELECT family_id, body_hash, {} FROM expenses WHERE id = $1",
+                    sql::EXPENSE_COLUMNS
+                );
+                let mut tx = self.pool.begin().await?;
+                let row: Option<(String, String, String, String, i64, Option<String>, String, String, i64, i64, i64)> =
+                    sqlx::query_as(&lookup).bind(e.id.to_string()).fetch_optional(&mut *tx).await?;
+                let split = |r: (String, String, String, String, i64, Option<String>, String, String, i64, i64, i64)| {
+                    (r.0, r.1, (r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10))
+                };
+                if let Some(found) = existing(row.map(split))? {
+                    return Ok(found);
+                }
+                let category: Option<(String,)> = sqlx::query_as("SELECT id FROM categories WHERE family_id = $1 AND id = $2")
+                    .bind(e.family_id.to_string())
+                    .bind(e.category_id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if category.is_none() {
+                    return Err($crate::store::StoreError::NotFound);
+                }
+                let inserted: Result<sql::ExpenseRow, sqlx::Error> = sqlx::query_as(&format!(
+                    "INSERT INTO expenses (id, family_id, category_id, amount_minor, note, spent_on, created_by, \
+                     created_at, updated_at, version, body_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9) \
+                     RETURNING {}",
+                    sql::EXPENSE_COLUMNS
+                ))
+                .bind(e.id.to_string())
+                .bind(e.family_id.to_string())
+                .bind(e.category_id.to_string())
+                .bind(e.amount_minor)
+                .bind(&e.note)
+                .bind(e.spent_on.to_string())
+                .bind(e.created_by.to_string())
+                .bind(e.now_ms)
+                .bind(&e.body_hash)
+                .fetch_one(&mut *tx)
+                .await;
+                match inserted {
+                    Ok(row) => {
+                        tx.commit().await?;
+                        Ok($crate::store::Inserted::Created(sql::expense(row)?))
+                    }
+                    // Another request with the same id committed first: answer as a replay would.
+                    Err(err) if sql::is_unique_violation(&err) => {
+                        drop(tx);
+                        let row = sqlx::query_as(&lookup).bind(e.id.to_string()).fetch_optional(&self.pool).await?;
+                        existing(row.map(split))?.ok_or($crate::store::StoreError::Conflict("duplicate_id"))
+                    }
+                    Err(err) => Err(err.into()),
+                }
+            }
+
+            async fn update_expense(
+                &self,
+                family: uuid::Uuid,
+                id: uuid::Uuid,
+                version: i64,
+                changes: &$crate::store::ExpenseChanges,
+                now_ms: i64,
+            ) -> $crate::store::StoreResult<app::model::Expense> {
+                let mut tx = self.pool.begin().await?;
+                let current: Option<sql::ExpenseRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM expenses WHERE family_id = $1 AND id = $2",
+                    sql::EXPENSE_COLUMNS
+                ))
+                .bind(family.to_string())
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let current = sql::expense(current.ok_or($crate::store::StoreError::NotFound)?)?;
+                if current.version != version {
+                    return Err($crate::store::StoreError::VersionConflict(Box::new(current)));
+                }
+                if let Some(c) = changes.category_id {
+                    let found: Option<(String,)> = sqlx::query_as("SELECT id FROM categories WHERE family_id = $1 AND id = $2")
+                        .bind(family.to_string())
+                        .bind(c.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if found.is_none() {
+                        return Err($crate::store::StoreError::NotFound);
+                    }
+                }
+                let note = match &changes.note {
+                    Some(n) => n.clone(),
+                    None => current.note.clone(),
+                };
+                let row: Option<sql::ExpenseRow> = sqlx::query_as(&format!(
+                    "UPDATE expenses SET category_id = $1, amount_minor = $2, note = $3, spent_on = $4, \
+                     updated_at = $5, version = version + 1 \
+                     WHERE family_id = $6 AND id = $7 AND version = $8 RETURNING {}",
+                    sql::EXPENSE_COLUMNS
+                ))
+                .bind(changes.category_id.unwrap_or(current.category_id).to_string())
+                .bind(changes.amount_minor.unwrap_or(current.amount_minor))
+                .bind(note)
+                .bind(changes.spent_on.map(|d| d.to_string()).unwrap_or(current.spent_on.clone()))
+                .bind(now_ms)
+                .bind(family.to_string())
+                .bind(id.to_string())
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match row {
+                    Some(row) => {
+                        tx.commit().await?;
+                        sql::expense(row)
+                    }
+                    None => Err($crate::store::StoreError::VersionConflict(Box::new(current))),
+                }
+            }
+
+            async fn delete_expense(&self, family: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<app::model::Expense> {
+                let row: Option<sql::ExpenseRow> = sqlx::query_as(&format!(
+                    "DELETE FROM expenses WHERE family_id = $1 AND id = $2 RETURNING {}",
+                    sql::EXPENSE_COLUMNS
+                ))
+                .bind(family.to_string())
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                sql::expense(row.ok_or($crate::store::StoreError::NotFound)?)
+            }
+        }
+    };
+}
+
+pub(super) use store_impl;

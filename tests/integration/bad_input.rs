@@ -1,0 +1,136 @@
+//! Every bad input the contract names gets its clear error and changes nothing.
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const MONTH: &str = "2026-03";
+
+#[tokio::test]
+async fn malformed_json_is_400_and_wrong_types_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    for body in ["{", "not json", r#"{"amount_minor": 5"#, ""] {
+        let r = c.raw(Method::POST, "/api/expenses", body).await;
+        assert_eq!(error_code(r, StatusCode::BAD_REQUEST).await, "malformed");
+    }
+    for (body, field) in [
+        (
+            json!({"category_id": food, "amount_minor": "12", "spent_on": "2026-03-01"}),
+            "amount_minor",
+        ),
+        (
+            json!({"category_id": "nope", "amount_minor": 12, "spent_on": "2026-03-01"}),
+            "category_id",
+        ),
+        (
+            json!({"category_id": food, "amount_minor": 0, "spent_on": "2026-03-01"}),
+            "amount_minor",
+        ),
+        (
+            json!({"category_id": food, "amount_minor": 1_000_000_000_001i64, "spent_on": "2026-03-01"}),
+            "amount_minor",
+        ),
+        (
+            json!({"category_id": food, "amount_minor": 5, "spent_on": "2026-02-30"}),
+            "spent_on",
+        ),
+        (
+            json!({"category_id": food, "amount_minor": 5, "note": "x".repeat(501)}),
+            "note",
+        ),
+        (json!([1, 2]), "body"),
+    ] {
+        let r = c.post("/api/expenses", body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["error"]["code"], "invalid_field");
+        assert!(
+            b["error"]["message"].as_str().unwrap().starts_with(field),
+            "{b}"
+        );
+    }
+    let r = c
+        .send(
+            Method::PUT,
+            &format!("/api/budgets/2026-13/{food}"),
+            json!({"limit_minor": 5}),
+        )
+        .await;
+    assert_eq!(
+        error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "invalid_field"
+    );
+    let r = c
+        .send(
+            Method::PUT,
+            &format!("/api/budgets/{MONTH}/{food}"),
+            json!({"limit_minor": -5}),
+        )
+        .await;
+    assert_eq!(
+        error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "invalid_field"
+    );
+    let r = c.get("/api/budgets?month=March").await;
+    assert_eq!(
+        error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "invalid_field"
+    );
+    assert_eq!(c.expense_count(MONTH).await, 0);
+    assert_eq!(c.line(MONTH, "Groceries").await["limit_minor"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_65_kib_body_is_413() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let body = format!(
+        r#"{{"category_id":"{food}","amount_minor":5,"spent_on":"2026-03-01","note":"{}"}}"#,
+        "x".repeat(65 * 1024)
+    );
+    let r = c.raw(Method::POST, "/api/expenses", body).await;
+    assert_eq!(
+        error_code(r, StatusCode::PAYLOAD_TOO_LARGE).await,
+        "too_large"
+    );
+    assert_eq!(c.expense_count(MONTH).await, 0);
+}
+
+#[tokio::test]
+async fn a_foreign_origin_is_refused_with_csrf_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let r = c
+        .http
+        .post(c.url("/api/expenses"))
+        .header("origin", "https://evil.example")
+        .json(&json!({"category_id": food, "amount_minor": 5, "spent_on": "2026-03-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r, StatusCode::FORBIDDEN).await, "csrf");
+    let same = c
+        .http
+        .post(c.url("/api/expenses"))
+        .header("origin", c.base.clone())
+        .json(&json!({"category_id": food, "amount_minor": 5, "spent_on": "2026-03-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::CREATED);
+    assert_eq!(c.expense_count(MONTH).await, 1);
+}
+
+#[tokio::test]
+async fn unknown_api_routes_answer_404_in_the_contracts_shape() {
+    let app = spawn_app().await;
+    let c = app.client();
+    assert_eq!(
+        error_code(c.get("/api/nothing/here").await, StatusCode::NOT_FOUND).await,
+        "not_found"
+    );
+}

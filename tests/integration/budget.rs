@@ -1,0 +1,309 @@
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const MONTH: &str = "2026-03";
+
+async fn add(c: &Client, category: &str, amount: i64, day: &str) -> Value {
+    let r = c
+        .post(
+            "/api/expenses",
+            json!({"category_id": category, "amount_minor": amount, "spent_on": day}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn lines_compute_spent_remaining_percent_and_alerts() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let r = c
+        .send(
+            Method::PUT,
+            &format!("/api/budgets/{MONTH}/{food}"),
+            json!({"limit_minor": 10000}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let line: Value = r.json().await.unwrap();
+    assert_eq!(line["limit_minor"], 10000);
+    assert_eq!(line["alert"], "ok");
+
+    add(&c, &food, 7999, "2026-03-02").await;
+    let line = c.line(MONTH, "Groceries").await;
+    assert_eq!(line["spent_minor"], 7999);
+    assert_eq!(line["remaining_minor"], 2001);
+    assert_eq!(line["percent_used"], 79);
+    assert_eq!(line["alert"], "ok");
+
+    add(&c, &food, 1, "2026-03-31").await;
+    let line = c.line(MONTH, "Groceries").await;
+    assert_eq!(line["percent_used"], 80);
+    assert_eq!(line["alert"], "warning");
+
+    add(&c, &food, 2001, "2026-03-15").await;
+    let b = c.budget(MONTH).await;
+    let line = b["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["category_name"] == "Groceries")
+        .unwrap();
+    assert_eq!(line["alert"], "exceeded");
+    assert_eq!(line["remaining_minor"], -1);
+    assert_eq!(
+        b["totals"],
+        json!({"limit_minor": 10000, "spent_minor": 10001, "remaining_minor": -1})
+    );
+    assert_eq!(b["currency"], "EUR");
+    // Days outside the month do not count.
+    add(&c, &food, 500, "2026-04-01").await;
+    assert_eq!(c.line(MONTH, "Groceries").await["spent_minor"], 10001);
+    let other = c.line(MONTH, "Housing").await;
+    assert_eq!(other["limit_minor"], Value::Null);
+    assert_eq!(other["percent_used"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_limit_holds_for_later_months_until_changed() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let fun = c.category("Fun").await;
+    c.send(
+        Method::PUT,
+        &format!("/api/budgets/2026-01/{fun}"),
+        json!({"limit_minor": 5000}),
+    )
+    .await;
+    c.send(
+        Method::PUT,
+        &format!("/api/budgets/2026-04/{fun}"),
+        json!({"limit_minor": 7000}),
+    )
+    .await;
+    assert_eq!(c.line("2025-12", "Fun").await["limit_minor"], Value::Null);
+    assert_eq!(c.line("2026-03", "Fun").await["limit_minor"], 5000);
+    assert_eq!(c.line("2026-05", "Fun").await["limit_minor"], 7000);
+}
+
+#[tokio::test]
+async fn the_same_client_id_and_body_give_the_same_expense_once() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let id = Uuid::new_v4();
+    let body = json!({"id": id, "category_id": food, "amount_minor": 1234, "note": "milk", "spent_on": "2026-03-05"});
+    let first = c.post("/api/expenses", body.clone()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = c.post("/api/expenses", body.clone()).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let mut other = body.clone();
+    other["amount_minor"] = json!(999);
+    let r = c.post("/api/expenses", other).await;
+    assert_eq!(error_code(r, StatusCode::CONFLICT).await, "duplicate_id");
+    assert_eq!(c.expense_count(MONTH).await, 1);
+    assert_eq!(c.line(MONTH, "Groceries").await["spent_minor"], 1234);
+}
+
+#[tokio::test]
+async fn a_stale_version_is_rejected_with_409_and_the_current_expense() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let e = add(&c, &food, 1000, "2026-03-05").await;
+    let path = format!("/api/expenses/{}", e["id"].as_str().unwrap());
+    let r = c
+        .send(
+            Method::PATCH,
+            &path,
+            json!({"version": 1, "amount_minor": 1500, "note": "bread"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let updated: Value = r.json().await.unwrap();
+    assert_eq!(updated["version"], 2);
+    assert_eq!(updated["amount_minor"], 1500);
+    assert_eq!(updated["note"], "bread");
+
+    let r = c
+        .send(
+            Method::PATCH,
+            &path,
+            json!({"version": 1, "amount_minor": 1}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "version_conflict");
+    assert_eq!(body["expense"]["version"], 2);
+    assert_eq!(body["expense"]["amount_minor"], 1500);
+    assert_eq!(c.line(MONTH, "Groceries").await["spent_minor"], 1500);
+
+    let r = c.send(Method::DELETE, &path, json!({})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(c.expense_count(MONTH).await, 0);
+    let r = c.send(Method::DELETE, &path, json!({})).await;
+    assert_eq!(error_code(r, StatusCode::NOT_FOUND).await, "not_found");
+}
+
+#[tokio::test]
+async fn another_familys_ids_answer_404_and_change_nothing() {
+    let app = spawn_app().await;
+    let (a, _) = app.owner().await;
+    let (b, _) = app.owner().await;
+    let a_food = a.category("Groceries").await;
+    let a_expense = add(&a, &a_food, 700, "2026-03-05").await;
+    let a_expense_path = format!("/api/expenses/{}", a_expense["id"].as_str().unwrap());
+
+    let cases = [
+        b.send(
+            Method::PATCH,
+            &a_expense_path,
+            json!({"version": 1, "amount_minor": 1}),
+        )
+        .await,
+        b.send(Method::DELETE, &a_expense_path, json!({})).await,
+        b.post(
+            "/api/expenses",
+            json!({"category_id": a_food, "amount_minor": 5, "spent_on": "2026-03-05"}),
+        )
+        .await,
+        b.send(
+            Method::PUT,
+            &format!("/api/budgets/{MONTH}/{a_food}"),
+            json!({"limit_minor": 1}),
+        )
+        .await,
+        b.send(
+            Method::PATCH,
+            &format!("/api/categories/{a_food}"),
+            json!({"name": "Mine"}),
+        )
+        .await,
+        b.send(
+            Method::DELETE,
+            &format!("/api/categories/{a_food}"),
+            json!({}),
+        )
+        .await,
+        b.send(
+            Method::DELETE,
+            &format!("/api/expenses/{}", Uuid::new_v4()),
+            json!({}),
+        )
+        .await,
+        b.send(Method::DELETE, "/api/expenses/not-a-uuid", json!({}))
+            .await,
+    ];
+    for r in cases {
+        assert_eq!(error_code(r, StatusCode::NOT_FOUND).await, "not_found");
+    }
+    assert_eq!(a.expense_count(MONTH).await, 1);
+    assert_eq!(b.expense_count(MONTH).await, 0);
+    let line = a.line(MONTH, "Groceries").await;
+    assert_eq!(line["spent_minor"], 700);
+    assert_eq!(line["limit_minor"], Value::Null);
+    // A family member sees the other member's expenses.
+}
+
+#[tokio::test]
+async fn members_share_one_budget() {
+    let app = spawn_app().await;
+    let (owner, created) = app.owner().await;
+    let member = app.member(created["invite_code"].as_str().unwrap()).await;
+    let food = member.category("Groceries").await;
+    add(&member, &food, 4200, "2026-03-10").await;
+    assert_eq!(owner.line(MONTH, "Groceries").await["spent_minor"], 4200);
+    let list = owner
+        .json(&format!("/api/expenses?month={MONTH}&category_id={food}"))
+        .await;
+    assert_eq!(list["expenses"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn categories_are_created_renamed_and_deleted_only_when_unused() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let r = c
+        .post(
+            "/api/categories",
+            json!({"name": "Pets", "color": "#123ABC"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let pets: Value = r.json().await.unwrap();
+    assert_eq!(pets["color"], "#123abc");
+    let r = c.post("/api/categories", json!({"name": "Pets"})).await;
+    assert_eq!(error_code(r, StatusCode::CONFLICT).await, "category_exists");
+    let path = format!("/api/categories/{}", pets["id"].as_str().unwrap());
+    let r = c
+        .send(Method::PATCH, &path, json!({"name": "Animals"}))
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["name"], "Animals");
+    add(&c, pets["id"].as_str().unwrap(), 100, "2026-03-01").await;
+    let r = c.send(Method::DELETE, &path, json!({})).await;
+    assert_eq!(error_code(r, StatusCode::CONFLICT).await, "category_in_use");
+    let housing = c.category("Housing").await;
+    let r = c
+        .send(
+            Method::DELETE,
+            &format!("/api/categories/{housing}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        c.json("/api/categories").await["categories"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn the_budget_page_is_rendered_with_the_familys_data() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let today = c.json("/api/budgets").await["today"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    add(&c, &food, 1234, &today).await;
+    let r = c
+        .http
+        .get(c.url("/budget"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"data-testid="budget-line""#));
+    assert!(html.contains(r#"data-category="Groceries""#));
+    assert!(html.contains("12.34"));
+    assert!(html.contains(r#"data-testid="expense-form""#));
+    // Every inline script carries the nonce the policy names.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches(&format!("nonce=\"{nonce}\"")).count()
+    );
+}

@@ -1,0 +1,189 @@
+//! `spawn_app()`: a real Hearth on port 0 with a fresh SQLite file, and HTTP clients that
+//! keep their own cookies, one per family member.
+
+use hearth::config::Settings;
+use hearth::startup::Application;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub base: String,
+    pub db_path: std::path::PathBuf,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    hearth::telemetry::init();
+    let db_path = std::env::temp_dir().join(format!("hearth-test-{}.db", Uuid::new_v4()));
+    let db_url = format!("sqlite://{}", db_path.display());
+    let mut all: Vec<(String, String)> = vec![
+        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+        ("DATABASE_URL".into(), db_url),
+    ];
+    all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let settings =
+        Settings::from_lookup(|k| all.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
+            .expect("test settings are valid");
+    let app = Application::build(settings)
+        .await
+        .expect("the server builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp { base, db_path }
+}
+
+impl TestApp {
+    /// A browser-like client with its own cookie jar.
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// A registered, signed-in user who owns a new EUR family in Europe/Berlin.
+    pub async fn owner(&self) -> (Client, Value) {
+        let c = self.client();
+        c.register(&unique_email()).await;
+        let created = c
+            .post(
+                "/api/families",
+                json!({"name":"Home","currency":"EUR","timezone":"Europe/Berlin"}),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let body: Value = created.json().await.unwrap();
+        (c, body)
+    }
+
+    /// A second member of the family behind `invite_code`.
+    pub async fn member(&self, invite_code: &str) -> Client {
+        let c = self.client();
+        c.register(&unique_email()).await;
+        let joined = c
+            .post("/api/families/join", json!({ "invite_code": invite_code }))
+            .await;
+        assert_eq!(joined.status(), StatusCode::OK);
+        c
+    }
+}
+
+pub fn unique_email() -> String {
+    format!("u{}@example.org", Uuid::new_v4().simple())
+}
+
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> Response {
+        self.http
+            .request(method, self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        self.http
+            .request(method, self.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, email: &str) -> Value {
+        let r = self
+            .post(
+                "/api/auth/register",
+                json!({"email": email, "password": "correct horse battery", "display_name": "Sam"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json().await.unwrap()
+    }
+
+    /// The id of the family's category called `name`.
+    pub async fn category(&self, name: &str) -> String {
+        let cats = self.json("/api/categories").await;
+        cats["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no category {name}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn budget(&self, month: &str) -> Value {
+        self.json(&format!("/api/budgets?month={month}")).await
+    }
+
+    pub async fn line(&self, month: &str, name: &str) -> Value {
+        let b = self.budget(month).await;
+        b["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["category_name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no line {name}"))
+    }
+
+    pub async fn expense_count(&self, month: &str) -> usize {
+        self.json(&format!("/api/expenses?month={month}")).await["expenses"]
+            .as_array()
+            .unwrap()
+            .len()
+    }
+}
+
+/// Asserts the contract's error body and returns its code.
+pub async fn error_code(r: Response, status: StatusCode) -> String {
+    assert_eq!(r.status(), status);
+    let body: Value = r.json().await.expect("a JSON error body");
+    let message = body["error"]["message"].as_str().expect("error.message");
+    assert!(!message.is_empty());
+    body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_string()
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the server: real servers on port 0 driven over HTTP, and the store
+//! contract suite run against SQLite and PostgreSQL.
+
+mod accounts;
+mod bad_input;
+mod budget;
+mod families;
+mod helpers;
+mod operations;
+mod store_contract;

@@ -1,0 +1,69 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    let c = app.client();
+    assert_eq!(c.get("/healthz").await.status(), StatusCode::OK);
+    let ready = c.json("/readyz").await;
+    assert_eq!(
+        ready,
+        serde_json::json!({"status": "ok", "db": "up", "redis": "disabled"})
+    );
+    assert!(
+        app.db_path.exists(),
+        "the SQLite file is created on first start"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let c = app.client();
+    for path in ["/api/me", "/login", "/healthz", "/favicon.svg"] {
+        let r = c.get(path).await;
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert!(csp.contains("default-src 'self'"), "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint() {
+    let app = spawn_app().await;
+    let doc: Value = app.client().json("/api/openapi.json").await;
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/auth/register",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/me",
+        "/api/families",
+        "/api/families/join",
+        "/api/family",
+        "/api/categories",
+        "/api/categories/{id}",
+        "/api/budgets",
+        "/api/budgets/{month}/{category_id}",
+        "/api/expenses",
+        "/api/expenses/{id}",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    assert!(doc["components"]["schemas"]["Budget"].is_object());
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_pages() {
+    let app = spawn_app().await;
+    let r = app.client().get("/no/such/page").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("Page not found"));
+}

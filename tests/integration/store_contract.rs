@@ -1,0 +1,364 @@
+//! One contract suite for the `Store` trait, run against SQLite (a fresh file per test) and
+//! PostgreSQL (a fresh schema per test; `HEARTH_TEST_POSTGRES`, by default the local
+//! server's `test` database).
+
+use app::model::{Category, Role};
+use chrono::NaiveDate;
+use hearth::store::{
+    ExpenseChanges, FamilyRecord, Inserted, NewExpenseRecord, PostgresStore, SqliteStore, Store,
+    StoreError, UserRecord,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+async fn sqlite() -> Arc<dyn Store> {
+    let path = std::env::temp_dir().join(format!("hearth-contract-{}.db", Uuid::new_v4()));
+    Arc::new(SqliteStore::open(&path).await.expect("sqlite opens"))
+}
+
+async fn postgres() -> Arc<dyn Store> {
+    let url = std::env::var("HEARTH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
+    Arc::new(
+        PostgresStore::connect(&url, Some(&schema))
+            .await
+            .expect("PostgreSQL answers at HEARTH_TEST_POSTGRES"),
+    )
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $( #[tokio::test] async fn $name() { super::$name(super::sqlite().await).await } )*
+        }
+        mod on_postgres {
+            $( #[tokio::test] async fn $name() { super::$name(super::postgres().await).await } )*
+        }
+    };
+}
+
+contract!(
+    users_are_unique_by_email,
+    a_family_is_created_with_its_owner_and_categories,
+    joining_twice_is_a_conflict,
+    categories_are_scoped_to_their_family,
+    limits_are_upserted_and_listed_by_month,
+    spending_is_summed_per_category_within_the_days,
+    inserting_an_expense_is_idempotent_on_its_id,
+    updates_check_the_version,
+    deleting_returns_the_expense_once,
+);
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn user(email: &str) -> UserRecord {
+    UserRecord {
+        id: Uuid::new_v4(),
+        email: email.into(),
+        password_hash: "$argon2id$x".into(),
+        display_name: "Sam".into(),
+        family_id: None,
+        role: None,
+        created_at_ms: 1_700_000_000_000,
+    }
+}
+
+fn cat(name: &str) -> Category {
+    Category {
+        id: Uuid::new_v4(),
+        name: name.into(),
+        color: "#2f855a".into(),
+    }
+}
+
+/// A family with an owner and one category, "Food".
+async fn family(store: &Arc<dyn Store>) -> (UserRecord, FamilyRecord, Category) {
+    let owner = user(&format!("{}@x.io", Uuid::new_v4().simple()));
+    store.create_user(&owner).await.unwrap();
+    let f = FamilyRecord {
+        id: Uuid::new_v4(),
+        name: "Home".into(),
+        currency: "EUR".into(),
+        timezone: "Europe/Berlin".into(),
+        invite_code: Uuid::new_v4().simple().to_string()[..10].to_uppercase(),
+        created_at_ms: 1_700_000_000_000,
+    };
+    let food = cat("Food");
+    store
+        .create_family(&f, owner.id, std::slice::from_ref(&food))
+        .await
+        .unwrap();
+    (owner, f, food)
+}
+
+fn expense(
+    f: &FamilyRecord,
+    owner: &UserRecord,
+    category: Uuid,
+    amount: i64,
+    on: &str,
+) -> NewExpenseRecord {
+    NewExpenseRecord {
+        id: Uuid::new_v4(),
+        family_id: f.id,
+        category_id: category,
+        amount_minor: amount,
+        note: Some("note".into()),
+        spent_on: day(on),
+        created_by: owner.id,
+        now_ms: 1_700_000_000_000,
+        body_hash: format!("{category}|{amount}|{on}"),
+    }
+}
+
+async fn users_are_unique_by_email(store: Arc<dyn Store>) {
+    let u = user("dup@x.io");
+    store.create_user(&u).await.unwrap();
+    assert!(matches!(
+        store.create_user(&user("dup@x.io")).await,
+        Err(StoreError::Conflict("email_taken"))
+    ));
+    assert_eq!(
+        store.user_by_email("dup@x.io").await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(store.user_by_id(u.id).await.unwrap(), Some(u));
+    assert_eq!(store.user_by_email("none@x.io").await.unwrap(), None);
+    store.ping().await.unwrap();
+}
+
+async fn a_family_is_created_with_its_owner_and_categories(store: Arc<dyn Store>) {
+    let (owner, f, food) = family(&store).await;
+    let owner = store.user_by_id(owner.id).await.unwrap().unwrap();
+    assert_eq!(owner.family_id, Some(f.id));
+    assert_eq!(owner.role, Some(Role::Owner));
+    assert_eq!(store.family(f.id).await.unwrap(), Some(f.clone()));
+    assert_eq!(
+        store.family_by_invite(&f.invite_code).await.unwrap(),
+        Some(f.clone())
+    );
+    assert_eq!(store.categories(f.id).await.unwrap(), vec![food]);
+    assert_eq!(store.members(f.id).await.unwrap().len(), 1);
+}
+
+async fn joining_twice_is_a_conflict(store: Arc<dyn Store>) {
+    let (owner, f, _) = family(&store).await;
+    let m = user("member@x.io");
+    store.create_user(&m).await.unwrap();
+    store.join_family(m.id, f.id).await.unwrap();
+    assert_eq!(
+        store.user_by_id(m.id).await.unwrap().unwrap().role,
+        Some(Role::Member)
+    );
+    assert!(matches!(
+        store.join_family(m.id, f.id).await,
+        Err(StoreError::Conflict("already_in_family"))
+    ));
+    let other = FamilyRecord {
+        id: Uuid::new_v4(),
+        invite_code: "OTHERCODE2".into(),
+        ..f.clone()
+    };
+    assert!(matches!(
+        store.create_family(&other, owner.id, &[]).await,
+        Err(StoreError::Conflict("already_in_family"))
+    ));
+    // The failed creation left nothing behind.
+    assert_eq!(store.family(other.id).await.unwrap(), None);
+    assert_eq!(store.members(f.id).await.unwrap().len(), 2);
+}
+
+async fn categories_are_scoped_to_their_family(store: Arc<dyn Store>) {
+    let (_, a, a_food) = family(&store).await;
+    let (_, b, _) = family(&store).await;
+    assert!(matches!(
+        store.create_category(a.id, &cat("Food")).await,
+        Err(StoreError::Conflict("category_exists"))
+    ));
+    let mut renamed = a_food.clone();
+    renamed.name = "Groceries".into();
+    assert!(matches!(
+        store.update_category(b.id, &renamed).await,
+        Err(StoreError::NotFound)
+    ));
+    store.update_category(a.id, &renamed).await.unwrap();
+    assert_eq!(store.categories(a.id).await.unwrap()[0].name, "Groceries");
+    assert!(matches!(
+        store.delete_category(b.id, a_food.id).await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_category(a.id, a_food.id).await.unwrap();
+    assert!(store.categories(a.id).await.unwrap().is_empty());
+}
+
+async fn limits_are_upserted_and_listed_by_month(store: Arc<dyn Store>) {
+    let (_, f, food) = family(&store).await;
+    let (_, other, _) = family(&store).await;
+    store
+        .set_limit(f.id, food.id, "2026-02", 100)
+        .await
+        .unwrap();
+    store.set_limit(f.id, food.id, "2026-01", 50).await.unwrap();
+    store
+        .set_limit(f.id, food.id, "2026-02", 200)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.set_limit(other.id, food.id, "2026-02", 1).await,
+        Err(StoreError::NotFound)
+    ));
+    let limits = store.limits_until(f.id, "2026-03").await.unwrap();
+    let got: Vec<(&str, i64)> = limits
+        .iter()
+        .map(|l| (l.month.as_str(), l.limit_minor))
+        .collect();
+    assert_eq!(got, vec![("2026-01", 50), ("2026-02", 200)]);
+    assert_eq!(store.limits_until(f.id, "2026-01").await.unwrap().len(), 1);
+    assert!(store
+        .limits_until(other.id, "2026-12")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn spending_is_summed_per_category_within_the_days(store: Arc<dyn Store>) {
+    let (owner, f, food) = family(&store).await;
+    for (amount, on) in [
+        (100, "2026-03-01"),
+        (250, "2026-03-31"),
+        (999, "2026-04-01"),
+        (7, "2026-02-28"),
+    ] {
+        store
+            .insert_expense(&expense(&f, &owner, food.id, amount, on))
+            .await
+            .unwrap();
+    }
+    let spent = store
+        .spent_by_category(f.id, day("2026-03-01"), day("2026-04-01"))
+        .await
+        .unwrap();
+    assert_eq!(spent, vec![(food.id, 350)]);
+    let listed = store
+        .expenses(f.id, day("2026-03-01"), day("2026-04-01"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|e| e.spent_on.as_str())
+            .collect::<Vec<_>>(),
+        vec!["2026-03-31", "2026-03-01"]
+    );
+    assert!(store
+        .expenses(
+            f.id,
+            day("2026-03-01"),
+            day("2026-04-01"),
+            Some(Uuid::new_v4())
+        )
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn inserting_an_expense_is_idempotent_on_its_id(store: Arc<dyn Store>) {
+    let (owner, f, food) = family(&store).await;
+    let e = expense(&f, &owner, food.id, 500, "2026-03-02");
+    let Inserted::Created(created) = store.insert_expense(&e).await.unwrap() else {
+        panic!("first insert creates")
+    };
+    assert_eq!(created.version, 1);
+    assert_eq!(
+        store.insert_expense(&e).await.unwrap(),
+        Inserted::Existing(created.clone())
+    );
+    let changed = NewExpenseRecord {
+        amount_minor: 501,
+        body_hash: "other".into(),
+        ..e.clone()
+    };
+    assert!(matches!(
+        store.insert_expense(&changed).await,
+        Err(StoreError::Conflict("duplicate_id"))
+    ));
+    let foreign_category = NewExpenseRecord {
+        id: Uuid::new_v4(),
+        category_id: Uuid::new_v4(),
+        ..e.clone()
+    };
+    assert!(matches!(
+        store.insert_expense(&foreign_category).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .expenses(f.id, day("2026-03-01"), day("2026-04-01"), None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn updates_check_the_version(store: Arc<dyn Store>) {
+    let (owner, f, food) = family(&store).await;
+    let (_, other, _) = family(&store).await;
+    let e = expense(&f, &owner, food.id, 500, "2026-03-02");
+    store.insert_expense(&e).await.unwrap();
+    let changes = ExpenseChanges {
+        amount_minor: Some(600),
+        note: Some(None),
+        ..Default::default()
+    };
+    let updated = store
+        .update_expense(f.id, e.id, 1, &changes, 1_700_000_001_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.version, updated.amount_minor, updated.note.clone()),
+        (2, 600, None)
+    );
+    match store
+        .update_expense(f.id, e.id, 1, &changes, 1_700_000_002_000)
+        .await
+    {
+        Err(StoreError::VersionConflict(current)) => assert_eq!(*current, updated),
+        other => panic!("expected a version conflict, got {other:?}"),
+    }
+    assert!(matches!(
+        store.update_expense(other.id, e.id, 2, &changes, 0).await,
+        Err(StoreError::NotFound)
+    ));
+    let bad_category = ExpenseChanges {
+        category_id: Some(Uuid::new_v4()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.update_expense(f.id, e.id, 2, &bad_category, 0).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn deleting_returns_the_expense_once(store: Arc<dyn Store>) {
+    let (owner, f, food) = family(&store).await;
+    let (_, other, _) = family(&store).await;
+    let e = expense(&f, &owner, food.id, 500, "2026-03-02");
+    store.insert_expense(&e).await.unwrap();
+    assert!(matches!(
+        store.delete_expense(other.id, e.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_category(f.id, food.id).await,
+        Err(StoreError::Conflict("category_in_use"))
+    ));
+    assert_eq!(store.delete_expense(f.id, e.id).await.unwrap().id, e.id);
+    assert!(matches!(
+        store.delete_expense(f.id, e.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
