@@ -64,6 +64,31 @@ ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
+# Redis and PostgreSQL on their standard ports: used when they answer, otherwise installed
+# from Debian's packages and started. Exports HEARTH_TEST_POSTGRES for the store tests.
+ensure_services() {
+  if ! (command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]); then
+    command -v redis-server >/dev/null || apt_install redis-server
+    say "starting Redis on 127.0.0.1:6379"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  fi
+  : "${HEARTH_TEST_POSTGRES:=postgres://postgres@127.0.0.1:5432/test}"
+  if ! (command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432); then
+    command -v pg_ctlcluster >/dev/null || apt_install postgresql
+    say "starting PostgreSQL on 127.0.0.1:5432"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  if ! psql "$HEARTH_TEST_POSTGRES" -qtAc 'select 1' >/dev/null 2>&1; then
+    # A fresh Debian cluster asks for a password over TCP: give the test role one.
+    say "preparing PostgreSQL role and database for the tests"
+    as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'hearth-test'\"" >/dev/null
+    as_root su postgres -c "createdb test" 2>/dev/null || true
+    HEARTH_TEST_POSTGRES="postgres://postgres:hearth-test@127.0.0.1:5432/test"
+  fi
+  export HEARTH_TEST_POSTGRES
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ensure_rust_tools
   ensure_trunk

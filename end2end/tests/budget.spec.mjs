@@ -1,0 +1,65 @@
+import { test, expect } from '@playwright/test';
+import { open, register, uniqueEmail, line, addExpense } from './helpers.mjs';
+
+test('a newcomer registers, creates a family, adds an expense and sees the total after a reload', async ({ page }) => {
+  await register(page, 'Ann', uniqueEmail('ann'));
+  const create = page.getByTestId('create-family-form');
+  await create.getByLabel('Family name').fill('The Tests');
+  await create.getByLabel(/Currency/).fill('EUR');
+  await create.getByLabel(/Time zone/).fill('Europe/Berlin');
+  await create.getByRole('button', { name: 'Create family' }).click();
+  await page.waitForURL('**/budget');
+  await expect(page.getByTestId('budget-line')).toHaveCount(5);
+  await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '0');
+
+  await addExpense(page, 'Groceries', '12.34', 'market');
+  await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '1234');
+  await expect(line(page, 'Groceries')).toContainText('12.34');
+
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '1234');
+  await expect(page.getByTestId('budget-total')).toContainText('12.34 EUR');
+});
+
+test('an owner sets a limit, a second member joins with the invite code and shares the budget', async ({ browser }) => {
+  const ownerContext = await browser.newContext();
+  const owner = await ownerContext.newPage();
+  await register(owner, 'Olga', uniqueEmail('olga'));
+  const create = owner.getByTestId('create-family-form');
+  await create.getByLabel('Family name').fill('Sharers');
+  await create.getByRole('button', { name: 'Create family' }).click();
+  await owner.waitForURL('**/budget');
+
+  // A limit of 100.00 on Dining out, then 85.00 spent: 85 % shows the warning.
+  const dining = line(owner, 'Dining out');
+  await dining.getByRole('button', { name: 'Set limit' }).click();
+  await dining.getByLabel('Monthly limit').fill('100');
+  await dining.getByRole('button', { name: 'Save' }).click();
+  await expect(dining).toContainText('0.00 of 100.00 EUR');
+  await addExpense(owner, 'Dining out', '85');
+  await expect(line(owner, 'Dining out')).toHaveAttribute('data-alert', 'warning');
+  await expect(owner.getByTestId('alert-banner')).toContainText('Dining out has used 85%');
+
+  await open(owner, '/family');
+  const code = (await owner.getByTestId('invite-code').textContent()).trim();
+  expect(code).toMatch(/^[A-Z0-9]{10}$/);
+
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await register(member, 'Max', uniqueEmail('max'));
+  const join = member.getByTestId('join-family-form');
+  await join.getByLabel('Invite code').fill(code);
+  await join.getByRole('button', { name: 'Join' }).click();
+  await member.waitForURL('**/budget');
+  await expect(line(member, 'Dining out')).toContainText('85.00 of 100.00 EUR');
+
+  // The member's expense is in the owner's budget on the next load.
+  await addExpense(member, 'Dining out', '20');
+  await expect(line(member, 'Dining out')).toHaveAttribute('data-alert', 'exceeded');
+  await open(owner, '/budget');
+  await expect(line(owner, 'Dining out')).toHaveAttribute('data-alert', 'exceeded');
+  await expect(owner.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '10500');
+  await ownerContext.close();
+  await memberContext.close();
+});

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test of Hearth: formatting and lints, unit tests, the server's integration
+# tests (including the store contract suite on SQLite and PostgreSQL), the release build,
+# the Trunk build, and the browser tests in Chromium. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/ensure-tools.sh
+
+ensure_rust_tools
+ensure_trunk
+ensure_node_tools
+ensure_chromium
+ensure_services
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "clippy: server (ssr) and browser (hydrate, csr) builds"
+cargo clippy -p hearth --all-targets -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features csr -- -D warnings
+
+say "unit tests of the shared app crate"
+cargo test -p app --features ssr
+
+say "server unit and integration tests (store contract on SQLite and on PostgreSQL)"
+cargo test -p hearth
+
+say "release build with cargo-leptos (server + hydrating WASM)"
+cargo leptos build --release --precompress
+
+say "client-side build with Trunk (so it cannot rot)"
+trunk build
+
+say "browser tests (Playwright on Debian's Chromium)"
+work="$(mktemp -d)"
+port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+DATABASE_URL="sqlite://$work/hearth.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" ./target/release/hearth >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+if ! (cd end2end && HEARTH_URL="http://127.0.0.1:$port" npx playwright test); then
+  echo "--- server log ---"; tail -n 50 "$work/server.log"
+  exit 1
+fi
+say "all tests passed"
