@@ -116,3 +116,22 @@ pub fn ErrorNote(error: RwSignal<Option<String>>) -> impl IntoView {
         </p>
     }
 }
+
+/// Sends a form's request from the browser: marks it pending, then runs `done` with the
+/// answer or shows the error; the pending mark is cleared either way.
+pub fn submit<T: 'static>(
+    pending: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    request: impl Future<Output = api::ApiResult<T>> + 'static,
+    done: impl FnOnce(T) + 'static,
+) {
+    pending.set(true);
+    error.set(None);
+    spawn_local(async move {
+        match request.await {
+            Ok(value) => done(value),
+            Err(e) => error.set(Some(e.message())),
+        }
+        pending.set(false);
+    });
+}

@@ -2,7 +2,7 @@
 //! server with its data and hydrates; after that every load goes through the JSON API.
 
 use crate::api::{self, ApiFailure};
-use crate::components::{sendable, use_me, ErrorNote};
+use crate::components::{sendable, submit, use_me, ErrorNote};
 use crate::model::*;
 use crate::money::{format_minor, format_money, parse_minor};
 use leptos::ev::SubmitEvent;
@@ -59,17 +59,9 @@ pub fn LoginPage() -> impl IntoView {
             password: password.get_untracked(),
         };
         let navigate = navigate.clone();
-        pending.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::login(body).await {
-                Ok(_) => {
-                    me.refetch();
-                    navigate("/", Default::default());
-                }
-                Err(e) => error.set(Some(e.message())),
-            }
-            pending.set(false);
+        submit(pending, error, api::login(body), move |_| {
+            me.refetch();
+            navigate("/", Default::default());
         });
     };
     view! {
@@ -121,17 +113,9 @@ pub fn RegisterPage() -> impl IntoView {
             display_name: name.get_untracked(),
         };
         let navigate = navigate.clone();
-        pending.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::register(body).await {
-                Ok(_) => {
-                    me.refetch();
-                    navigate("/family", Default::default());
-                }
-                Err(e) => error.set(Some(e.message())),
-            }
-            pending.set(false);
+        submit(pending, error, api::register(body), move |_| {
+            me.refetch();
+            navigate("/family", Default::default());
         });
     };
     view! {
@@ -284,17 +268,9 @@ fn FamilySetup() -> impl IntoView {
             timezone: timezone.get_untracked().trim().to_string(),
         };
         let navigate = navigate_create.clone();
-        pending.set(true);
-        create_error.set(None);
-        spawn_local(async move {
-            match api::create_family(body).await {
-                Ok(_) => {
-                    me.refetch();
-                    navigate("/budget", Default::default());
-                }
-                Err(e) => create_error.set(Some(e.message())),
-            }
-            pending.set(false);
+        submit(pending, create_error, api::create_family(body), move |_| {
+            me.refetch();
+            navigate("/budget", Default::default());
         });
     };
     let on_join = move |ev: SubmitEvent| {
@@ -303,17 +279,9 @@ fn FamilySetup() -> impl IntoView {
             invite_code: code.get_untracked().trim().to_string(),
         };
         let navigate = navigate.clone();
-        pending.set(true);
-        join_error.set(None);
-        spawn_local(async move {
-            match api::join_family(body).await {
-                Ok(_) => {
-                    me.refetch();
-                    navigate("/budget", Default::default());
-                }
-                Err(e) => join_error.set(Some(e.message())),
-            }
-            pending.set(false);
+        submit(pending, join_error, api::join_family(body), move |_| {
+            me.refetch();
+            navigate("/budget", Default::default());
         });
     };
     view! {
@@ -667,18 +635,10 @@ fn ExpenseForm(
             note: (!note_text.is_empty()).then_some(note_text),
             spent_on: Some(day.get_untracked()),
         };
-        pending.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::add_expense(body).await {
-                Ok(_) => {
-                    amount.set(String::new());
-                    note.set(String::new());
-                    reloader.update(|n| *n += 1);
-                }
-                Err(e) => error.set(Some(e.message())),
-            }
-            pending.set(false);
+        submit(pending, error, api::add_expense(body), move |_| {
+            amount.set(String::new());
+            note.set(String::new());
+            reloader.update(|n| *n += 1);
         });
     };
     let no_categories = categories.is_empty();

@@ -175,6 +175,20 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_expense(&self, family: Uuid, id: Uuid) -> StoreResult<Expense>;
 }
 
+/// The schema, shared by both databases.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub(crate) async fn migrate<'a, A>(pool: A) -> StoreResult<()>
+where
+    A: sqlx::Acquire<'a>,
+    <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
+{
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Database(e.into()))
+}
+
 pub(crate) fn parse_uuid(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("bad uuid {s:?}")))
 }

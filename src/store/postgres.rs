@@ -32,10 +32,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(e.into()))?;
+        super::migrate(&pool).await?;
         Ok(Self { pool })
     }
 }

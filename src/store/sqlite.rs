@@ -30,10 +30,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(e.into()))?;
+        super::migrate(&pool).await?;
         Ok(Self { pool })
     }
 }
