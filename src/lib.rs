@@ -3,11 +3,13 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod json;
 pub mod pages;
+pub mod redis_link;
 pub mod routes;
 pub mod security;
 pub mod service;

@@ -1,11 +1,13 @@
 //! Building the server: settings in, a bound listener and a router out. Tests build it on
 //! port 0 and run it in the background; `main` runs it until a shutdown signal.
 
-use crate::auth::sessions::InProcessSessions;
+use crate::auth::sessions::{InProcessSessions, RedisSessions, SessionStore};
 use crate::auth::throttle::LoginThrottle;
-use crate::config::{DatabaseSettings, RedisSettings, Settings};
+use crate::cache::Cache;
+use crate::config::{DatabaseSettings, Settings};
 use crate::json::MAX_BODY_BYTES;
 use crate::pages::PageBackend;
+use crate::redis_link::RedisLink;
 use crate::state::AppState;
 use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
 use crate::{routes, security, telemetry};
@@ -18,8 +20,11 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -30,6 +35,8 @@ pub enum StartupError {
     },
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("bad Redis configuration: {0}")]
+    Redis(redis::RedisError),
 }
 
 pub struct Application {
@@ -92,14 +99,16 @@ impl Application {
             addr: settings.addr,
             source,
         })?;
-        if settings.redis != RedisSettings::Embedded {
-            tracing::warn!(
-                "a Redis is configured, but this version keeps sessions and limits in process"
-            );
-        }
+        let redis = RedisLink::connect(&settings.redis).map_err(StartupError::Redis)?;
+        let cache = Cache::new(redis, Duration::from_secs(settings.cache_default_ttl_s));
+        let sessions: Arc<dyn SessionStore> = match cache.redis() {
+            Some(link) => Arc::new(RedisSessions::new(link.clone())),
+            None => Arc::new(InProcessSessions::default()),
+        };
         let state = AppState {
             store,
-            sessions: Arc::new(InProcessSessions::default()),
+            cache,
+            sessions,
             throttle: Arc::new(LoginThrottle::default()),
             settings: Arc::new(settings),
             leptos: leptos_options(local),
@@ -138,7 +147,9 @@ fn router(state: AppState) -> Router {
     let context = move || provide_context(backend.clone());
     let routes = generate_route_list(app::App);
 
-    let api = routes::api().layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let api = routes::api(&state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new());
     let pages = Router::new().leptos_routes_with_context(&state, routes, context.clone(), {
         let options = options.clone();
         move || app::shell(options.clone())
@@ -156,6 +167,12 @@ fn router(state: AppState) -> Router {
         .merge(files)
         .layer(middleware::from_fn(security::origin_check))
         .layer(middleware::from_fn(security::security_headers))
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
+        )
         .layer(telemetry::trace_layer())
         .with_state(state)
 }

@@ -2,6 +2,7 @@
 
 use crate::auth::sessions::SessionStore;
 use crate::auth::throttle::LoginThrottle;
+use crate::cache::Cache;
 use crate::config::Settings;
 use crate::store::Store;
 use axum::extract::FromRef;
@@ -12,6 +13,7 @@ use std::time::Instant;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub cache: Arc<Cache>,
     pub sessions: Arc<dyn SessionStore>,
     pub throttle: Arc<LoginThrottle>,
     pub settings: Arc<Settings>,

@@ -115,6 +115,10 @@ impl FromRequestParts<AppState> for FamilyMember {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // The response cache resolved it already on the cacheable routes.
+        if let Some(member) = parts.extensions.remove::<FamilyMember>() {
+            return Ok(member);
+        }
         family_member(state, &parts.headers).await
     }
 }

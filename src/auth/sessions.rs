@@ -61,18 +61,28 @@ impl Inner {
     }
 }
 
-#[async_trait]
-impl SessionStore for InProcessSessions {
-    async fn create(&self, user_id: Uuid) -> Session {
-        let id = new_session_id();
+impl InProcessSessions {
+    /// Keeps a session under a known id (the Redis store mirrors into this one).
+    pub fn insert(&self, session: &Session) {
         let now = Instant::now();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.sweep(now);
         inner
             .sessions
-            .insert(id.clone(), (user_id, now + SESSION_TTL));
-        inner.last_seen.insert(user_id, now);
-        Session { id, user_id }
+            .insert(session.id.clone(), (session.user_id, now + SESSION_TTL));
+        inner.last_seen.insert(session.user_id, now);
+    }
+}
+
+#[async_trait]
+impl SessionStore for InProcessSessions {
+    async fn create(&self, user_id: Uuid) -> Session {
+        let session = Session {
+            id: new_session_id(),
+            user_id,
+        };
+        self.insert(&session);
+        session
     }
 
     async fn get(&self, id: &str) -> Option<Session> {
@@ -113,6 +123,140 @@ impl SessionStore for InProcessSessions {
                     .is_some_and(|seen| now.duration_since(*seen) < window)
             })
             .collect()
+    }
+}
+
+/// Sessions in Redis (`hearth:sess:<id>` with a sliding TTL), shared by every server. A
+/// local mirror of the sessions this server has seen keeps signed-in people signed in while
+/// Redis is down.
+pub struct RedisSessions {
+    link: crate::redis_link::RedisLink,
+    local: InProcessSessions,
+}
+
+impl RedisSessions {
+    pub fn new(link: crate::redis_link::RedisLink) -> Self {
+        Self {
+            link,
+            local: InProcessSessions::default(),
+        }
+    }
+}
+
+/// The value of a signed-out session's key.
+const TOMBSTONE: &str = "-";
+
+impl RedisSessions {
+    async fn store(&self, session: &Session) {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(session_key(&session.id))
+            .arg(session.user_id.to_string())
+            .arg("EX")
+            .arg(SESSION_TTL.as_secs())
+            .ignore()
+            .cmd("SET")
+            .arg(seen_key(session.user_id))
+            .arg(1)
+            .arg("EX")
+            .arg(SEEN_TTL_S)
+            .ignore();
+        if let Err(e) = self.link.pipeline::<()>(&pipe).await {
+            tracing::warn!(error = %e, "session kept in process only: Redis unavailable");
+        }
+    }
+
+    async fn mark_seen(&self, user: Uuid) {
+        let _ = self
+            .link
+            .query::<()>(
+                redis::cmd("SET")
+                    .arg(seen_key(user))
+                    .arg(1)
+                    .arg("EX")
+                    .arg(SEEN_TTL_S),
+            )
+            .await;
+    }
+}
+
+fn session_key(id: &str) -> String {
+    format!("hearth:sess:{id}")
+}
+
+fn seen_key(user: Uuid) -> String {
+    format!("hearth:analytics:seen:{user}")
+}
+
+/// How long "recently active" lasts in Redis.
+const SEEN_TTL_S: u64 = 120;
+
+#[async_trait]
+impl SessionStore for RedisSessions {
+    async fn create(&self, user_id: Uuid) -> Session {
+        let session = self.local.create(user_id).await;
+        self.store(&session).await;
+        session
+    }
+
+    async fn get(&self, id: &str) -> Option<Session> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("GETEX")
+            .arg(session_key(id))
+            .arg("EX")
+            .arg(SESSION_TTL.as_secs());
+        match self.link.pipeline::<(Option<String>,)>(&pipe).await {
+            Ok((Some(user),)) if user == TOMBSTONE => {
+                self.local.delete(id).await;
+                None
+            }
+            Ok((Some(user),)) => {
+                let user_id = Uuid::parse_str(&user).ok()?;
+                let session = Session {
+                    id: id.to_string(),
+                    user_id,
+                };
+                self.local.insert(&session);
+                self.mark_seen(user_id).await;
+                Some(session)
+            }
+            // Redis lost it (a restart without persistence): this server still knows the
+            // session, so it writes it back rather than signing the person out.
+            Ok((None,)) => {
+                let session = self.local.get(id).await?;
+                self.store(&session).await;
+                Some(session)
+            }
+            Err(_) => self.local.get(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &str) {
+        self.local.delete(id).await;
+        // A tombstone, not a DEL: other servers must tell "signed out" from "Redis lost it".
+        let tombstone = redis::cmd("SET")
+            .arg(session_key(id))
+            .arg(TOMBSTONE)
+            .arg("EX")
+            .arg(SESSION_TTL.as_secs())
+            .clone();
+        if let Err(e) = self.link.query::<()>(&tombstone).await {
+            tracing::warn!(error = %e, "could not delete the session in Redis");
+        }
+    }
+
+    async fn recently_active(&self, users: &[Uuid], window: Duration) -> Vec<bool> {
+        if users.is_empty() {
+            return Vec::new();
+        }
+        let mut cmd = redis::cmd("MGET");
+        for u in users {
+            cmd.arg(seen_key(*u));
+        }
+        match self.link.query::<Vec<Option<String>>>(&cmd).await {
+            Ok(seen) => seen.into_iter().map(|s| s.is_some()).collect(),
+            Err(_) => self.local.recently_active(users, window).await,
+        }
     }
 }
 

@@ -1,6 +1,5 @@
 //! `/healthz` (the process lives) and `/readyz` (it can serve: the database answers).
 
-use crate::config::RedisSettings;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -29,11 +28,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
         Ok(Ok(()))
     );
-    let redis = match state.settings.redis {
-        RedisSettings::Embedded => "disabled",
-        // This build keeps sessions, cache and bus in process; a configured Redis is not used
-        // yet, so it cannot be called up.
-        _ => "down",
+    let redis = match state.cache.redis() {
+        None => "disabled",
+        Some(link) if link.is_up() => "up",
+        Some(_) => "down",
     };
     let status = if !db_up || redis == "down" {
         "degraded"

@@ -92,8 +92,21 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-pub fn api() -> Router<AppState> {
+/// The family-scoped reads, served through the response cache.
+fn cached(state: &AppState) -> Router<AppState> {
     Router::new()
+        .route("/api/categories", get(categories::list))
+        .route("/api/budgets", get(budgets::show))
+        .route("/api/expenses", get(expenses::list))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::cache::middleware::response_cache,
+        ))
+}
+
+pub fn api(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(cached(state))
         .route("/api/auth/register", post(auth::register))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
@@ -101,20 +114,16 @@ pub fn api() -> Router<AppState> {
         .route("/api/families", post(families::create))
         .route("/api/families/join", post(families::join))
         .route("/api/family", get(families::show))
-        .route(
-            "/api/categories",
-            get(categories::list).post(categories::create),
-        )
+        .route("/api/categories", post(categories::create))
         .route(
             "/api/categories/{id}",
             patch(categories::update).delete(categories::delete),
         )
-        .route("/api/budgets", get(budgets::show))
         .route(
             "/api/budgets/{month}/{category_id}",
             put(budgets::set_limit),
         )
-        .route("/api/expenses", get(expenses::list).post(expenses::create))
+        .route("/api/expenses", post(expenses::create))
         .route(
             "/api/expenses/{id}",
             patch(expenses::update).delete(expenses::delete),

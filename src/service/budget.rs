@@ -73,6 +73,7 @@ pub async fn create_category(
         .store
         .create_category(member.family.id, &category)
         .await?;
+    state.cache.bump_family(member.family.id).await;
     Ok(category)
 }
 
@@ -103,11 +104,14 @@ pub async fn update_category(
         .store
         .update_category(member.family.id, &category)
         .await?;
+    state.cache.bump_family(member.family.id).await;
     Ok(category)
 }
 
 pub async fn delete_category(state: &AppState, member: &FamilyMember, id: Uuid) -> ApiResult<()> {
-    Ok(state.store.delete_category(member.family.id, id).await?)
+    state.store.delete_category(member.family.id, id).await?;
+    state.cache.bump_family(member.family.id).await;
+    Ok(())
 }
 
 pub async fn budget(
@@ -167,6 +171,7 @@ pub async fn set_limit(
             limit_minor,
         )
         .await?;
+    state.cache.bump_family(member.family.id).await;
     budget(state, &member.family, Some(month))
         .await?
         .lines
@@ -225,7 +230,10 @@ pub async fn add_expense(
         body_hash,
     };
     match state.store.insert_expense(&record).await? {
-        Inserted::Created(e) => Ok((e, true)),
+        Inserted::Created(e) => {
+            state.cache.bump_family(member.family.id).await;
+            Ok((e, true))
+        }
         Inserted::Existing(e) => Ok((e, false)),
     }
 }
@@ -242,7 +250,7 @@ pub async fn update_expense(
         note: patch.note.map(|n| note(Some(n))).transpose()?,
         spent_on: patch.spent_on.as_deref().map(parse_spent_on).transpose()?,
     };
-    Ok(state
+    let expense = state
         .store
         .update_expense(
             member.family.id,
@@ -251,7 +259,9 @@ pub async fn update_expense(
             &changes,
             super::now_ms(),
         )
-        .await?)
+        .await?;
+    state.cache.bump_family(member.family.id).await;
+    Ok(expense)
 }
 
 pub async fn delete_expense(
@@ -259,7 +269,9 @@ pub async fn delete_expense(
     member: &FamilyMember,
     id: Uuid,
 ) -> ApiResult<Expense> {
-    Ok(state.store.delete_expense(member.family.id, id).await?)
+    let expense = state.store.delete_expense(member.family.id, id).await?;
+    state.cache.bump_family(member.family.id).await;
+    Ok(expense)
 }
 
 /// What `/budget` renders: the month's budget and its expenses.

@@ -4,6 +4,7 @@
 mod accounts;
 mod bad_input;
 mod budget;
+mod caching;
 mod families;
 mod helpers;
 mod operations;

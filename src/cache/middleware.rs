@@ -1,0 +1,238 @@
+//! The response cache for the family-scoped `GET /api/*` routes: the key is method, route
+//! template, sorted query and family (with the family's tag version); only 200s without
+//! `Set-Cookie` are stored; a burst of misses for one key computes once (moka coalesces
+//! the loads). Adds `X-Cache`, `Cache-Status` (RFC 9211), `Server-Timing`, `ETag` and
+//! `Cache-Control: private, no-cache`, and answers a current `If-None-Match` with 304.
+
+use super::stats::Outcome;
+use super::{Cache, CachedResponse, Lookup};
+use crate::auth;
+use crate::state::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Largest body the cache keeps.
+const MAX_CACHED_BODY: usize = 1024 * 1024;
+
+fn etag_of(body: &[u8]) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!("\"{:016x}-{:x}\"", h.finish(), body.len())
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+        })
+}
+
+/// Why a computed answer was not stored; kept as bytes so it can be shared.
+#[derive(Debug)]
+struct Uncacheable {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+fn rebuild(u: &Uncacheable) -> Response {
+    let mut r = Response::new(Body::from(u.body.clone()));
+    *r.status_mut() = u.status;
+    *r.headers_mut() = u.headers.clone();
+    r
+}
+
+async fn run_and_capture(request: Request, next: Next) -> Result<Arc<CachedResponse>, Uncacheable> {
+    let response = next.run(request).await;
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, MAX_CACHED_BODY * 4)
+        .await
+        .unwrap_or_default();
+    let cacheable = parts.status == StatusCode::OK
+        && !parts.headers.contains_key(header::SET_COOKIE)
+        && body.len() <= MAX_CACHED_BODY;
+    if !cacheable {
+        return Err(Uncacheable {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        });
+    }
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_string();
+    Ok(Arc::new(CachedResponse {
+        etag: etag_of(&body),
+        content_type,
+        body: body.to_vec(),
+    }))
+}
+
+fn respond(
+    request_headers: &HeaderMap,
+    entry: &CachedResponse,
+    outcome: Outcome,
+    detail: &str,
+    cache_time: Duration,
+    started: Instant,
+) -> Response {
+    let mut response = if not_modified(request_headers, &entry.etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = Response::new(Body::from(entry.body.clone()));
+        if let Ok(v) = HeaderValue::from_str(&entry.content_type) {
+            r.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+        r
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&entry.etag) {
+        h.insert(header::ETAG, v);
+    }
+    cache_headers(h, outcome, detail, cache_time, started);
+    response
+}
+
+fn cache_headers(
+    h: &mut HeaderMap,
+    outcome: Outcome,
+    detail: &str,
+    cache_time: Duration,
+    started: Instant,
+) {
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    h.insert("x-cache", HeaderValue::from_static(outcome.header()));
+    let status = match outcome {
+        Outcome::Hit => format!("hearth; hit; detail={detail}"),
+        Outcome::Stale => format!("hearth; hit; detail={detail}"),
+        Outcome::Miss => "hearth; fwd=miss; stored".to_string(),
+        Outcome::Bypass => format!("hearth; fwd=bypass; detail={detail}"),
+    };
+    if let Ok(v) = HeaderValue::from_str(&status) {
+        h.insert("cache-status", v);
+    }
+    let timing = format!(
+        "cache;desc=\"{detail}\";dur={:.3}, total;dur={:.3}",
+        cache_time.as_secs_f64() * 1000.0,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    if let Ok(v) = HeaderValue::from_str(&timing) {
+        h.insert("server-timing", v);
+    }
+}
+
+pub async fn response_cache(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let member = match auth::family_member(&state, request.headers()).await {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| request.uri().path().to_string());
+    let family = member.family.id;
+    request.extensions_mut().insert(member);
+    let cache: &Arc<Cache> = &state.cache;
+    let request_headers = request.headers().clone();
+
+    let lookup = cache.version(&super::family_tag(family)).await;
+    let (version, degraded) = match lookup {
+        Lookup::Current(v) => (v, false),
+        Lookup::Degraded(v) => (v, true),
+    };
+    let key = Cache::key(family, version, &route, request.uri().query());
+
+    if let Some(entry) = cache.get_l1(&key).await {
+        let outcome = if degraded {
+            Outcome::Stale
+        } else {
+            Outcome::Hit
+        };
+        let cache_time = started.elapsed();
+        cache.stats.record(&route, outcome, cache_time);
+        return respond(&request_headers, &entry, outcome, "l1", cache_time, started);
+    }
+
+    if degraded {
+        // The version cannot be checked: answer from the database and keep nothing.
+        let response = next.run(request).await;
+        let (mut parts, body) = response.into_parts();
+        cache_headers(
+            &mut parts.headers,
+            Outcome::Bypass,
+            "redis-down",
+            Duration::ZERO,
+            started,
+        );
+        cache
+            .stats
+            .record(&route, Outcome::Bypass, started.elapsed());
+        return Response::from_parts(parts, body);
+    }
+
+    if let Some(entry) = cache.get_l2(&key).await {
+        let cache_time = started.elapsed();
+        cache.stats.record(&route, Outcome::Hit, cache_time);
+        return respond(
+            &request_headers,
+            &entry,
+            Outcome::Hit,
+            "l2",
+            cache_time,
+            started,
+        );
+    }
+
+    // A miss: one request computes, concurrent ones for the same key wait for it.
+    let mut slot = Some((request, next));
+    let computed = {
+        let slot = &mut slot;
+        cache
+            .l1_load(&key, async move {
+                let (request, next) = slot.take().expect("the loader runs once");
+                run_and_capture(request, next).await
+            })
+            .await
+    };
+    match computed {
+        Ok(entry) => {
+            cache.put(&key, entry.clone()).await;
+            let cache_time = Duration::ZERO;
+            cache.stats.record(&route, Outcome::Miss, started.elapsed());
+            respond(
+                &request_headers,
+                &entry,
+                Outcome::Miss,
+                "miss",
+                cache_time,
+                started,
+            )
+        }
+        Err(uncacheable) => match slot.take() {
+            // Another request's answer could not be shared: compute our own.
+            Some((request, next)) => next.run(request).await,
+            None => rebuild(&uncacheable),
+        },
+    }
+}

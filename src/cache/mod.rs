@@ -1,0 +1,348 @@
+//! The two-level cache: an in-process L1 (moka) in front of Redis (L2), invalidated by tag
+//! versions. A cached value's key holds the version of its family's tag; a mutation bumps
+//! the version after its commit, so every server's next read misses the old entries without
+//! any key scan. Embedded mode keeps the versions in process.
+//!
+//! While a configured Redis is down the versions cannot be checked: L1 entries are served as
+//! `STALE`, misses go to the database uncached (`BYPASS`), and the bumps Redis missed are
+//! replayed when it returns.
+
+pub mod middleware;
+pub mod stats;
+
+use crate::redis_link::RedisLink;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Bodies above this size are stored lz4-compressed in Redis.
+const COMPRESS_ABOVE: usize = 1024;
+
+/// One cached HTTP response (only 200s without `Set-Cookie` are cached).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CachedResponse {
+    pub content_type: String,
+    pub etag: String,
+    pub body: Vec<u8>,
+}
+
+impl CachedResponse {
+    /// Compact framing for Redis: flags, two length-prefixed strings, then the body
+    /// (lz4 with its size prepended when large).
+    pub fn encode(&self) -> Vec<u8> {
+        let compressed = self.body.len() > COMPRESS_ABOVE;
+        let mut out = Vec::with_capacity(self.body.len() / 2 + 64);
+        out.push(u8::from(compressed));
+        for s in [&self.content_type, &self.etag] {
+            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        if compressed {
+            out.extend_from_slice(&lz4_flex::compress_prepend_size(&self.body));
+        } else {
+            out.extend_from_slice(&self.body);
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let (&flags, mut rest) = bytes.split_first()?;
+        let mut text = || -> Option<String> {
+            let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            let s = String::from_utf8(rest.get(4..4 + len)?.to_vec()).ok()?;
+            rest = &rest[4 + len..];
+            Some(s)
+        };
+        let content_type = text()?;
+        let etag = text()?;
+        let body = if flags & 1 == 1 {
+            lz4_flex::decompress_size_prepended(rest).ok()?
+        } else {
+            rest.to_vec()
+        };
+        Some(CachedResponse {
+            content_type,
+            etag,
+            body,
+        })
+    }
+}
+
+/// Where an answer came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Redis is configured and answering (or Hearth is embedded): versions are current.
+    Current(u64),
+    /// Redis is down: the last version this server knew.
+    Degraded(u64),
+}
+
+pub struct Cache {
+    l1: moka::future::Cache<String, Arc<CachedResponse>>,
+    redis: Option<RedisLink>,
+    /// Tag versions: authoritative when embedded, the last seen ones otherwise.
+    versions: Mutex<HashMap<String, u64>>,
+    /// Tags bumped while Redis was down, replayed when it returns.
+    missed_bumps: Mutex<HashSet<String>>,
+    ttl: Duration,
+    pub stats: stats::CacheStats,
+}
+
+pub fn family_tag(family: Uuid) -> String {
+    format!("family:{family}")
+}
+
+/// Keys carry the family in a hash tag so that a family's keys share a Cluster slot.
+fn tag_key(tag: &str) -> String {
+    match tag.strip_prefix("family:") {
+        Some(id) => format!("hearth:tag:{{f:{id}}}:family"),
+        None => format!("hearth:tag:{{{tag}}}"),
+    }
+}
+
+impl Cache {
+    pub fn new(redis: Option<RedisLink>, ttl: Duration) -> Arc<Self> {
+        let cache = Arc::new(Cache {
+            l1: moka::future::Cache::builder()
+                .max_capacity(64 * 1024 * 1024)
+                .weigher(|k: &String, v: &Arc<CachedResponse>| {
+                    (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX)
+                })
+                .time_to_live(ttl)
+                .build(),
+            redis,
+            versions: Mutex::new(HashMap::new()),
+            missed_bumps: Mutex::new(HashSet::new()),
+            ttl,
+            stats: stats::CacheStats::default(),
+        });
+        if let Some(link) = &cache.redis {
+            let mut changes = link.subscribe_changes();
+            let weak = Arc::downgrade(&cache);
+            tokio::spawn(async move {
+                while changes.changed().await.is_ok() {
+                    let up = *changes.borrow_and_update();
+                    let Some(cache) = weak.upgrade() else { return };
+                    if up {
+                        cache.heal().await;
+                    }
+                }
+            });
+        }
+        cache
+    }
+
+    pub fn redis(&self) -> Option<&RedisLink> {
+        self.redis.as_ref()
+    }
+
+    pub fn l1_entries(&self) -> u64 {
+        self.l1.entry_count()
+    }
+
+    /// Redis is back: replay the bumps it missed and forget what L1 learnt meanwhile.
+    async fn heal(&self) {
+        let missed: Vec<String> = self
+            .missed_bumps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        for tag in missed {
+            self.bump(&tag).await;
+        }
+        self.l1.invalidate_all();
+        tracing::info!("cache healed after a Redis outage");
+    }
+
+    fn local_version(&self, tag: &str) -> u64 {
+        *self
+            .versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tag)
+            .unwrap_or(&0)
+    }
+
+    /// The tag's current version.
+    pub async fn version(&self, tag: &str) -> Lookup {
+        let Some(redis) = &self.redis else {
+            return Lookup::Current(self.local_version(tag));
+        };
+        match redis
+            .query::<Option<u64>>(redis::cmd("GET").arg(tag_key(tag)))
+            .await
+        {
+            Ok(v) => {
+                let v = v.unwrap_or(0);
+                self.versions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(tag.to_string(), v);
+                Lookup::Current(v)
+            }
+            Err(_) => Lookup::Degraded(self.local_version(tag)),
+        }
+    }
+
+    /// Invalidates everything cached under the tag, on every server.
+    pub async fn bump(&self, tag: &str) {
+        let local = {
+            let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+            let v = versions.entry(tag.to_string()).or_insert(0);
+            *v += 1;
+            *v
+        };
+        if let Some(redis) = &self.redis {
+            match redis
+                .query::<u64>(redis::cmd("INCR").arg(tag_key(tag)))
+                .await
+            {
+                Ok(v) => {
+                    let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+                    versions.insert(tag.to_string(), v.max(local));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, tag, "tag bump missed Redis; replayed on recovery");
+                    self.missed_bumps
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(tag.to_string());
+                }
+            }
+        }
+    }
+
+    pub async fn bump_family(&self, family: Uuid) {
+        self.bump(&family_tag(family)).await;
+    }
+
+    pub async fn get_l1(&self, key: &str) -> Option<Arc<CachedResponse>> {
+        self.l1.get(key).await
+    }
+
+    pub async fn get_l2(&self, key: &str) -> Option<Arc<CachedResponse>> {
+        let redis = self.redis.as_ref()?;
+        let bytes: Option<Vec<u8>> = redis.query(redis::cmd("GET").arg(key)).await.ok()?;
+        let value = Arc::new(CachedResponse::decode(&bytes?)?);
+        self.l1.insert(key.to_string(), value.clone()).await;
+        Some(value)
+    }
+
+    /// Stores in both levels; the Redis TTL gets ±10 % jitter so entries do not expire together.
+    pub async fn put(&self, key: &str, value: Arc<CachedResponse>) {
+        self.l1.insert(key.to_string(), value.clone()).await;
+        if let Some(redis) = &self.redis {
+            let base = self.ttl.as_millis() as u64;
+            let jitter = rand::random::<u64>() % (base / 5 + 1);
+            let ttl_ms = base - base / 10 + jitter;
+            let _ = redis
+                .query::<()>(
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(value.encode())
+                        .arg("PX")
+                        .arg(ttl_ms),
+                )
+                .await;
+        }
+    }
+
+    /// Loads `key` into L1 with `init`, once for all concurrent callers (single-flight).
+    pub(crate) async fn l1_load<E: Send + Sync + 'static>(
+        &self,
+        key: &str,
+        init: impl std::future::Future<Output = Result<Arc<CachedResponse>, E>>,
+    ) -> Result<Arc<CachedResponse>, Arc<E>> {
+        self.l1.try_get_with(key.to_string(), init).await
+    }
+
+    /// Clears one tag (by bumping it) or everything this server caches plus every tag
+    /// version it knows. Returns how many L1 entries were dropped.
+    pub async fn clear(&self, tag: Option<&str>) -> u64 {
+        let before = self.l1.entry_count();
+        match tag {
+            Some(tag) => self.bump(tag).await,
+            None => {
+                let tags: Vec<String> = self
+                    .versions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .keys()
+                    .cloned()
+                    .collect();
+                for tag in tags {
+                    self.bump(&tag).await;
+                }
+                self.l1.invalidate_all();
+            }
+        }
+        self.l1.run_pending_tasks().await;
+        before.saturating_sub(self.l1.entry_count())
+    }
+
+    /// The cache key of a family-scoped response: method, route, sorted query, family and
+    /// the family's tag version.
+    pub fn key(family: Uuid, version: u64, route: &str, query: Option<&str>) -> String {
+        let mut pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
+        pairs.sort();
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("hearth:cache:{{f:{family}}}:v{version}:GET:{route}?{query}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_large_bodies_shrink() {
+        let small = CachedResponse {
+            content_type: "application/json".into(),
+            etag: "\"abc\"".into(),
+            body: b"{}".to_vec(),
+        };
+        assert_eq!(CachedResponse::decode(&small.encode()), Some(small));
+        let large = CachedResponse {
+            content_type: "application/json".into(),
+            etag: "\"x\"".into(),
+            body: "{\"a\":1}".repeat(500).into_bytes(),
+        };
+        let encoded = large.encode();
+        assert!(encoded.len() < large.body.len() / 4);
+        assert_eq!(CachedResponse::decode(&encoded), Some(large));
+        assert_eq!(CachedResponse::decode(&[1, 0]), None);
+    }
+
+    #[test]
+    fn keys_sort_the_query_and_carry_the_family_hash_tag() {
+        let f = Uuid::nil();
+        let a = Cache::key(f, 3, "/api/expenses", Some("month=2026-03&category_id=x"));
+        let b = Cache::key(f, 3, "/api/expenses", Some("category_id=x&month=2026-03"));
+        assert_eq!(a, b);
+        assert!(a.starts_with(&format!("hearth:cache:{{f:{f}}}:v3:")));
+        assert_ne!(
+            a,
+            Cache::key(f, 4, "/api/expenses", Some("month=2026-03&category_id=x"))
+        );
+        assert_eq!(
+            tag_key(&family_tag(f)),
+            format!("hearth:tag:{{f:{f}}}:family")
+        );
+    }
+
+    #[tokio::test]
+    async fn embedded_bumps_change_the_version() {
+        let cache = Cache::new(None, Duration::from_secs(60));
+        let f = Uuid::new_v4();
+        assert_eq!(cache.version(&family_tag(f)).await, Lookup::Current(0));
+        cache.bump_family(f).await;
+        assert_eq!(cache.version(&family_tag(f)).await, Lookup::Current(1));
+    }
+}

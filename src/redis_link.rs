@@ -1,0 +1,231 @@
+//! The link to Redis: one multiplexed connection (a `ConnectionManager` for a single server,
+//! a cluster connection for Redis Cluster) with short, explicit timeouts, reconnecting with
+//! backoff in the background, and a health probe every second. When Redis is down the rest
+//! of Hearth sees `is_up() == false` at once and degrades instead of waiting on timeouts.
+
+use crate::config::RedisSettings;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, OnceCell};
+
+/// Every command answers within this or counts as a failure.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedisLinkError {
+    #[error("redis is down")]
+    Down,
+    #[error("redis timed out")]
+    Timeout,
+    #[error("redis: {0}")]
+    Command(#[from] RedisError),
+}
+
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    /// Connected in the background; empty until the cluster first answers.
+    Cluster(Arc<OnceCell<ClusterConnection>>),
+}
+
+#[derive(Clone)]
+pub struct RedisLink {
+    connection: Connection,
+    mode: &'static str,
+    up: Arc<AtomicBool>,
+    /// Counts outages that ended, so caches know to distrust what they learnt meanwhile.
+    recoveries: Arc<AtomicU64>,
+    changes: watch::Sender<bool>,
+}
+
+impl RedisLink {
+    /// Builds the link for the settings (`None` when embedded). Never fails for a Redis that
+    /// is down: the link starts down and keeps trying.
+    pub fn connect(settings: &RedisSettings) -> Result<Option<Self>, RedisError> {
+        let (connection, mode) = match settings {
+            RedisSettings::Embedded => return Ok(None),
+            RedisSettings::Single { url } => {
+                let client = redis::Client::open(url.expose())?;
+                let config = ConnectionManagerConfig::new()
+                    .set_response_timeout(Some(COMMAND_TIMEOUT))
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_min_delay(Duration::from_millis(50))
+                    .set_max_delay(Duration::from_secs(2))
+                    .set_number_of_retries(3);
+                (
+                    Connection::Single(ConnectionManager::new_lazy_with_config(client, config)?),
+                    "single",
+                )
+            }
+            RedisSettings::Cluster { nodes } => {
+                let cell = Arc::new(OnceCell::new());
+                let builder = ClusterClientBuilder::new(nodes.iter().map(|n| format!("redis://{n}")))
+                    .connection_timeout(CONNECT_TIMEOUT)
+                    .response_timeout(COMMAND_TIMEOUT);
+                let client = builder.build()?;
+                let target = cell.clone();
+                tokio::spawn(async move {
+                    let mut delay = Duration::from_millis(100);
+                    loop {
+                        match client.get_async_connection().await {
+                            Ok(conn) => {
+                                let _ = target.set(conn);
+                                return;
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "redis cluster not reachable yet");
+                                tokio::time::sleep(delay).await;
+                                delay = (delay * 2).min(Duration::from_secs(5));
+                            }
+                        }
+                    }
+                });
+                (Connection::Cluster(cell), "cluster")
+            }
+            RedisSettings::Sentinel { .. } => {
+                return Err(RedisError::from((
+                    redis::ErrorKind::InvalidClientConfig,
+                    "REDIS_SENTINELS is not supported by this version; use REDIS_URL or REDIS_CLUSTER_NODES",
+                )))
+            }
+        };
+        let (changes, _) = watch::channel(false);
+        let link = RedisLink {
+            connection,
+            mode,
+            up: Arc::new(AtomicBool::new(false)),
+            recoveries: Arc::new(AtomicU64::new(0)),
+            changes,
+        };
+        link.spawn_probe();
+        Ok(Some(link))
+    }
+
+    pub fn mode(&self) -> &'static str {
+        self.mode
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// Fires with `true` each time Redis comes back after being down.
+    pub fn subscribe_changes(&self) -> watch::Receiver<bool> {
+        self.changes.subscribe()
+    }
+
+    pub fn recoveries(&self) -> u64 {
+        self.recoveries.load(Ordering::Relaxed)
+    }
+
+    fn set_up(&self, up: bool) {
+        let was = self.up.swap(up, Ordering::Relaxed);
+        if was != up {
+            if up {
+                tracing::info!(mode = self.mode, "redis is up");
+                self.recoveries.fetch_add(1, Ordering::Relaxed);
+            } else {
+                tracing::warn!(mode = self.mode, "redis is down; serving degraded");
+            }
+            let _ = self.changes.send(up);
+        }
+    }
+
+    fn spawn_probe(&self) {
+        let link = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let ok = link.exec_cmd::<String>(&redis::cmd("PING")).await.is_ok();
+                link.set_up(ok);
+            }
+        });
+    }
+
+    fn finish<T>(
+        &self,
+        outcome: Result<Result<T, RedisError>, tokio::time::error::Elapsed>,
+    ) -> Result<T, RedisLinkError> {
+        match outcome {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                if e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                    || e.is_timeout()
+                {
+                    self.set_up(false);
+                }
+                Err(RedisLinkError::Command(e))
+            }
+            Err(_) => {
+                self.set_up(false);
+                Err(RedisLinkError::Timeout)
+            }
+        }
+    }
+
+    async fn exec_cmd<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, RedisLinkError> {
+        with_connection!(self, c => cmd.query_async(&mut c))
+    }
+
+    /// Runs a command; fails fast with `Down` while the probe says Redis is down.
+    pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, RedisLinkError> {
+        if !self.is_up() {
+            return Err(RedisLinkError::Down);
+        }
+        self.exec_cmd(cmd).await
+    }
+
+    pub async fn pipeline<T: FromRedisValue>(&self, pipe: &Pipeline) -> Result<T, RedisLinkError> {
+        if !self.is_up() {
+            return Err(RedisLinkError::Down);
+        }
+        with_connection!(self, c => pipe.query_async(&mut c))
+    }
+
+    pub async fn script<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, RedisLinkError> {
+        if !self.is_up() {
+            return Err(RedisLinkError::Down);
+        }
+        with_connection!(self, c => invocation.invoke_async(&mut c))
+    }
+
+    /// `INFO` fields as text (for the admin statistics).
+    pub async fn info(&self) -> Result<String, RedisLinkError> {
+        self.query(&redis::cmd("INFO")).await
+    }
+}
+
+/// Runs `$body` with a fresh clone of the connection bound to `$c`, under the command timeout.
+macro_rules! with_connection {
+    ($link:expr, $c:ident => $body:expr) => {{
+        match &$link.connection {
+            Connection::Single(manager) => {
+                let mut $c = manager.clone();
+                let outcome = tokio::time::timeout(COMMAND_TIMEOUT, $body).await;
+                $link.finish(outcome)
+            }
+            Connection::Cluster(cell) => match cell.get() {
+                Some(conn) => {
+                    let mut $c = conn.clone();
+                    let outcome = tokio::time::timeout(COMMAND_TIMEOUT, $body).await;
+                    $link.finish(outcome)
+                }
+                None => Err(RedisLinkError::Down),
+            },
+        }
+    }};
+}
+use with_connection;

@@ -1,0 +1,297 @@
+//! The response cache as a client sees it, embedded and on a real Redis.
+
+use crate::helpers::*;
+use hearth::config::Settings;
+use hearth::startup::Application;
+use hearth::store::{PostgresStore, Store};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_read_misses_then_hits_and_a_current_etag_gets_304() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let first = c.get("/api/budgets?month=2026-03").await;
+    assert_eq!(header(&first, "x-cache"), "MISS");
+    assert_eq!(header(&first, "cache-control"), "private, no-cache");
+    assert!(header(&first, "cache-status").starts_with("hearth; fwd=miss"));
+    assert!(header(&first, "server-timing").contains("total;dur="));
+    let etag = header(&first, "etag");
+    let body: Value = first.json().await.unwrap();
+    let second = c.get("/api/budgets?month=2026-03").await;
+    assert_eq!(header(&second, "x-cache"), "HIT");
+    assert!(header(&second, "server-timing").contains("cache;"));
+    assert_eq!(header(&second, "etag"), etag);
+    assert_eq!(second.json::<Value>().await.unwrap(), body);
+    let r = c
+        .http
+        .get(c.url("/api/budgets?month=2026-03"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    let r = c
+        .http
+        .get(c.url("/api/budgets?month=2026-03"))
+        .header("if-none-match", "\"other\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_write_makes_the_next_read_fresh() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    c.get("/api/budgets?month=2026-03").await;
+    assert_eq!(
+        header(&c.get("/api/budgets?month=2026-03").await, "x-cache"),
+        "HIT"
+    );
+    c.post(
+        "/api/expenses",
+        json!({"category_id": food, "amount_minor": 250, "spent_on": "2026-03-03"}),
+    )
+    .await;
+    let r = c.get("/api/budgets?month=2026-03").await;
+    assert_eq!(header(&r, "x-cache"), "MISS");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
+        250
+    );
+}
+
+#[tokio::test]
+async fn cached_data_is_never_served_to_another_family() {
+    let app = spawn_app().await;
+    let (a, _) = app.owner().await;
+    let (b, _) = app.owner().await;
+    let food = a.category("Groceries").await;
+    a.post(
+        "/api/expenses",
+        json!({"category_id": food, "amount_minor": 999, "spent_on": "2026-03-03"}),
+    )
+    .await;
+    a.get("/api/expenses?month=2026-03").await;
+    assert_eq!(a.expense_count("2026-03").await, 1);
+    let r = b.get("/api/expenses?month=2026-03").await;
+    assert_eq!(header(&r, "x-cache"), "MISS");
+    assert_eq!(r.json::<Value>().await.unwrap()["expenses"], json!([]));
+    assert_eq!(
+        header(&app.client().get("/api/budgets").await, "x-cache"),
+        ""
+    );
+}
+
+#[tokio::test]
+async fn large_responses_are_compressed_and_compressed_bodies_accepted() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let r = c
+        .http
+        .get(c.url("/api/openapi.json"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&r, "content-encoding"), "br");
+    let r = c
+        .http
+        .get(c.url("/healthz"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&r, "content-encoding"),
+        "",
+        "small bodies stay plain"
+    );
+}
+
+async fn wait_for_redis(c: &Client, want: &str) {
+    for _ in 0..100 {
+        let ready = c.get("/readyz").await.json::<Value>().await.unwrap();
+        if ready["redis"] == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("redis never became {want}");
+}
+
+async fn server(store: Arc<dyn Store>, redis_url: &str) -> TestApp {
+    let vars = [
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_string()),
+        ("REDIS_URL", redis_url.to_string()),
+    ];
+    let settings =
+        Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
+    let app = Application::build_with_store(settings, store)
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp {
+        base,
+        db_path: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn two_servers_sharing_redis_and_postgres_never_read_before_a_write() {
+    let url = std::env::var("HEARTH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
+    let store_a: Arc<dyn Store> =
+        Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
+    let store_b: Arc<dyn Store> =
+        Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
+    let a = server(store_a, "redis://127.0.0.1:6379").await;
+    let b = server(store_b, "redis://127.0.0.1:6379").await;
+    let (on_a, _) = a.owner().await;
+    wait_for_redis(&on_a, "up").await;
+    // The same browser (cookie) talks to server B too: sessions must be shared.
+    let on_b = Client {
+        base: b.base.clone(),
+        http: on_a.http.clone(),
+    };
+    wait_for_redis(&on_b, "up").await;
+    let food = on_a.category("Groceries").await;
+    assert_eq!(
+        header(&on_a.get("/api/budgets?month=2026-03").await, "x-cache"),
+        "MISS"
+    );
+    let from_b = on_b.get("/api/budgets?month=2026-03").await;
+    assert_eq!(
+        header(&from_b, "x-cache"),
+        "HIT",
+        "B finds A's entry in Redis"
+    );
+    assert!(header(&from_b, "cache-status").contains("l2"));
+    let r = on_b
+        .post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": 4321, "spent_on": "2026-03-09"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = on_a.get("/api/budgets?month=2026-03").await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
+        4321
+    );
+}
+
+struct OwnRedis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        OwnRedis { port, child }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn when_redis_dies_reads_degrade_writes_land_and_everything_heals() {
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let app = spawn_app_with(&[("REDIS_URL", &format!("redis://127.0.0.1:{port}"))]).await;
+    let (c, _) = app.owner().await;
+    wait_for_redis(&c, "up").await;
+    let food = c.category("Groceries").await;
+    c.get("/api/budgets?month=2026-03").await;
+    assert_eq!(
+        header(&c.get("/api/budgets?month=2026-03").await, "x-cache"),
+        "HIT"
+    );
+
+    redis.child.kill().unwrap();
+    redis.child.wait().unwrap();
+    wait_for_redis(&c, "down").await;
+    let ready = c.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "degraded");
+    let r = c.get("/api/budgets?month=2026-03").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "x-cache"), "STALE");
+    let r = c
+        .post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": 700, "spent_on": "2026-03-04"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "writes go to the database");
+    let r = c.get("/api/expenses?month=2026-03").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "x-cache"), "BYPASS");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["expenses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let _redis = OwnRedis::start(redis.port);
+    wait_for_redis(&c, "up").await;
+    let r = c.get("/api/budgets?month=2026-03").await;
+    assert_eq!(header(&r, "x-cache"), "MISS");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
+        700
+    );
+    assert_eq!(
+        c.send(Method::GET, "/readyz", json!({}))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["status"],
+        "ok"
+    );
+}
