@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod json;
 pub mod pages;
+pub mod rate_limit;
 pub mod redis_link;
 pub mod routes;
 pub mod security;

@@ -7,6 +7,7 @@ use crate::cache::Cache;
 use crate::config::{DatabaseSettings, Settings};
 use crate::json::MAX_BODY_BYTES;
 use crate::pages::PageBackend;
+use crate::rate_limit::RateLimiter;
 use crate::redis_link::RedisLink;
 use crate::state::AppState;
 use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
@@ -105,11 +106,13 @@ impl Application {
             Some(link) => Arc::new(RedisSessions::new(link.clone())),
             None => Arc::new(InProcessSessions::default()),
         };
+        let limiter = Arc::new(RateLimiter::new(cache.redis().cloned()));
         let state = AppState {
             store,
             cache,
             sessions,
             throttle: Arc::new(LoginThrottle::default()),
+            limiter,
             settings: Arc::new(settings),
             leptos: leptos_options(local),
             started: Instant::now(),

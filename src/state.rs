@@ -16,6 +16,7 @@ pub struct AppState {
     pub cache: Arc<Cache>,
     pub sessions: Arc<dyn SessionStore>,
     pub throttle: Arc<LoginThrottle>,
+    pub limiter: Arc<crate::rate_limit::RateLimiter>,
     pub settings: Arc<Settings>,
     pub leptos: LeptosOptions,
     pub started: Instant,

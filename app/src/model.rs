@@ -567,3 +567,40 @@ mod tests {
         assert!(parse_day("2026-2-3").is_none());
     }
 }
+
+/// `GET /api/insights`: where the month is heading, from plain statistics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Insights {
+    pub month: String,
+    pub days_in_month: u32,
+    /// Days of the month that have passed, today included (all of them for a past month).
+    pub days_elapsed: u32,
+    pub forecasts: Vec<Forecast>,
+    /// Categories whose forecast exceeds their limit.
+    pub at_risk: Vec<Uuid>,
+    pub unusual: Vec<UnusualExpense>,
+}
+
+/// Month-end spending if the pace so far continues: spent × days in month ÷ days elapsed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Forecast {
+    pub category_id: Uuid,
+    pub category_name: String,
+    pub spent_minor: i64,
+    pub limit_minor: Option<i64>,
+    pub forecast_minor: i64,
+    pub at_risk: bool,
+}
+
+/// An expense more than three times its category's median this month (categories with at
+/// least four expenses).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct UnusualExpense {
+    pub expense_id: Uuid,
+    pub category_id: Uuid,
+    pub amount_minor: i64,
+    pub median_minor: i64,
+}

@@ -6,6 +6,7 @@ pub mod categories;
 pub mod expenses;
 pub mod families;
 pub mod health;
+pub mod insights;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -79,6 +80,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         expenses::create,
         expenses::update,
         expenses::delete,
+        insights::show,
         health::healthz,
         health::readyz,
         openapi,
@@ -92,16 +94,29 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// The family-scoped reads, served through the response cache.
+fn response_cache(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
+    routes.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::cache::middleware::response_cache,
+    ))
+}
+
+/// The family-scoped reads, served through the response cache; insights are rate limited
+/// outside the cache, so every request counts against the family's quota.
 fn cached(state: &AppState) -> Router<AppState> {
-    Router::new()
+    let reads = Router::new()
         .route("/api/categories", get(categories::list))
         .route("/api/budgets", get(budgets::show))
-        .route("/api/expenses", get(expenses::list))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::cache::middleware::response_cache,
-        ))
+        .route("/api/expenses", get(expenses::list));
+    let insights = response_cache(
+        state,
+        Router::new().route("/api/insights", get(insights::show)),
+    )
+    .route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        insights::limit,
+    ));
+    response_cache(state, reads).merge(insights)
 }
 
 pub fn api(state: &AppState) -> Router<AppState> {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod budget;
 pub mod families;
+pub mod insights;
 
 /// Milliseconds since the Unix epoch, the store's time unit.
 pub fn now_ms() -> i64 {

@@ -295,3 +295,77 @@ async fn when_redis_dies_reads_degrade_writes_land_and_everything_heals() {
         "ok"
     );
 }
+
+#[tokio::test]
+async fn insights_forecast_and_are_limited_to_ten_a_minute_per_family() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let (other, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    c.send(
+        Method::PUT,
+        &format!("/api/budgets/2026-01/{food}"),
+        json!({"limit_minor": 1000}),
+    )
+    .await;
+    for amount in [100, 110, 90, 120, 900] {
+        c.post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": amount, "spent_on": "2026-01-05"}),
+        )
+        .await;
+    }
+    let r = c.get("/api/insights?month=2026-01").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "ratelimit-limit"), "10");
+    assert_eq!(header(&r, "ratelimit-remaining"), "9");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["days_elapsed"], 31);
+    let f = body["forecasts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["category_id"] == food.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            f["spent_minor"].as_i64(),
+            f["forecast_minor"].as_i64(),
+            f["at_risk"].as_bool()
+        ),
+        (Some(1320), Some(1320), Some(true))
+    );
+    assert_eq!(body["at_risk"], json!([food]));
+    assert_eq!(body["unusual"][0]["amount_minor"], 900);
+    for _ in 0..9 {
+        assert_eq!(
+            c.get("/api/insights?month=2026-01").await.status(),
+            StatusCode::OK
+        );
+    }
+    let r = c.get("/api/insights?month=2026-01").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = header(&r, "retry-after").parse().unwrap();
+    assert!((1..=6).contains(&retry));
+    assert_eq!(header(&r, "ratelimit-remaining"), "0");
+    assert_eq!(
+        other.get("/api/insights").await.status(),
+        StatusCode::OK,
+        "each family has its own bucket"
+    );
+}
+
+#[tokio::test]
+async fn the_insights_bucket_is_shared_through_redis() {
+    let app = spawn_app_with(&[("REDIS_URL", "redis://127.0.0.1:6379")]).await;
+    let (c, _) = app.owner().await;
+    wait_for_redis(&c, "up").await;
+    for _ in 0..10 {
+        assert_eq!(c.get("/api/insights").await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        c.get("/api/insights").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

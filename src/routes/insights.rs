@@ -1,0 +1,67 @@
+//! `/api/insights`: costly, so rate limited per family (10 a minute, token bucket shared by
+//! every server through Redis) before the response cache.
+
+use super::MonthQuery;
+use crate::auth::{self, FamilyMember};
+use crate::error::{ApiError, ApiResult};
+use crate::rate_limit::Quota;
+use crate::service::insights;
+use crate::state::AppState;
+use app::model::{ErrorBody, Insights};
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::time::Duration;
+
+pub const QUOTA: Quota = Quota {
+    capacity: 10,
+    period: Duration::from_secs(60),
+};
+
+#[utoipa::path(get, path = "/api/insights", tag = "budget",
+    params(("month" = Option<String>, Query, description = "YYYY-MM; the family's current month by default")),
+    responses(
+        (status = 200, description = "Forecasts, categories at risk, unusual expenses", body = Insights),
+        (status = 429, description = "More than 10 a minute for this family; see Retry-After", body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    member: FamilyMember,
+    query: MonthQuery,
+) -> ApiResult<Json<Insights>> {
+    Ok(Json(
+        insights::insights(&state, &member, query.month()?).await?,
+    ))
+}
+
+/// Takes a token from the family's bucket and adds the `RateLimit-*` headers.
+pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let member = match auth::family_member(&state, request.headers()).await {
+        Ok(m) => m,
+        Err(e) => return e.into_response(),
+    };
+    let decision = state
+        .limiter
+        .take(&format!("insights:{{f:{}}}", member.family.id), QUOTA)
+        .await;
+    if !decision.allowed {
+        return ApiError::RateLimited {
+            retry_after_s: decision.reset_s.max(1),
+            limit: decision.limit,
+        }
+        .into_response();
+    }
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    for (name, value) in [
+        ("ratelimit-limit", decision.limit.to_string()),
+        ("ratelimit-remaining", decision.remaining.to_string()),
+        ("ratelimit-reset", decision.reset_s.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    response
+}
