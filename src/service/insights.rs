@@ -71,7 +71,7 @@ pub fn unusual(expenses: &[Expense]) -> Vec<UnusualExpense> {
                 })
         })
         .collect();
-    out.sort_by(|a, b| b.amount_minor.cmp(&a.amount_minor));
+    out.sort_by_key(|u| std::cmp::Reverse(u.amount_minor));
     out
 }
 
