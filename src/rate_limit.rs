@@ -119,6 +119,29 @@ fn decision(quota: Quota, allowed: bool, tokens: f64, wait_ms: f64) -> Decision 
     }
 }
 
+/// The `RateLimit-*` headers (and `Retry-After` when refused) of a decision.
+pub fn set_headers(
+    h: &mut axum::http::HeaderMap,
+    limit: u32,
+    remaining: u32,
+    reset_s: u64,
+    refused: bool,
+) {
+    let mut values = vec![
+        ("ratelimit-limit", limit.to_string()),
+        ("ratelimit-remaining", remaining.to_string()),
+        ("ratelimit-reset", reset_s.to_string()),
+    ];
+    if refused {
+        values.push(("retry-after", reset_s.to_string()));
+    }
+    for (name, value) in values {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,20 @@ impl RedisLink {
         self.up.load(Ordering::Relaxed)
     }
 
+    /// Waits until the probe has seen Redis answer, at most `max`.
+    pub async fn wait_until_up(&self, max: Duration) -> bool {
+        let mut changes = self.changes.subscribe();
+        let wait = async {
+            while !self.is_up() {
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(max, wait).await;
+        self.is_up()
+    }
+
     /// Fires with `true` each time Redis comes back after being down.
     pub fn subscribe_changes(&self) -> watch::Receiver<bool> {
         self.changes.subscribe()

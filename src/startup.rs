@@ -6,6 +6,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
 use crate::config::{DatabaseSettings, Settings};
 use crate::json::MAX_BODY_BYTES;
+use crate::lock::Locks;
 use crate::pages::PageBackend;
 use crate::rate_limit::RateLimiter;
 use crate::redis_link::RedisLink;
@@ -107,16 +108,25 @@ impl Application {
             None => Arc::new(InProcessSessions::default()),
         };
         let limiter = Arc::new(RateLimiter::new(cache.redis().cloned()));
+        let locks = Arc::new(Locks::new(cache.redis().cloned()));
+        if let Some(link) = cache.redis() {
+            // Give a configured Redis a moment, so start-up warming can use it; a Redis that
+            // stays down does not stop the start (the server runs degraded).
+            link.wait_until_up(Duration::from_secs(2)).await;
+        }
         let state = AppState {
             store,
             cache,
             sessions,
             throttle: Arc::new(LoginThrottle::default()),
             limiter,
+            locks,
             settings: Arc::new(settings),
             leptos: leptos_options(local),
             started: Instant::now(),
         };
+        let warmed = crate::jobs::warm(&state).await;
+        tracing::debug!(warmed, "ready");
         Ok(Application {
             listener,
             router: router(state),

@@ -17,6 +17,7 @@ pub struct AppState {
     pub sessions: Arc<dyn SessionStore>,
     pub throttle: Arc<LoginThrottle>,
     pub limiter: Arc<crate::rate_limit::RateLimiter>,
+    pub locks: Arc<crate::lock::Locks>,
     pub settings: Arc<Settings>,
     pub leptos: LeptosOptions,
     pub started: Instant,

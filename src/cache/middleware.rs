@@ -13,18 +13,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Largest body the cache keeps.
 const MAX_CACHED_BODY: usize = 1024 * 1024;
-
-fn etag_of(body: &[u8]) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    body.hash(&mut h);
-    format!("\"{:016x}-{:x}\"", h.finish(), body.len())
-}
 
 fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers
@@ -74,7 +67,7 @@ async fn run_and_capture(request: Request, next: Next) -> Result<Arc<CachedRespo
         .unwrap_or("application/json")
         .to_string();
     Ok(Arc::new(CachedResponse {
-        etag: etag_of(&body),
+        etag: super::etag_of(&body),
         content_type,
         body: body.to_vec(),
     }))

@@ -28,6 +28,15 @@ pub struct CachedResponse {
 }
 
 impl CachedResponse {
+    /// A JSON body as the API answers it, with its strong ETag.
+    pub fn json(body: Vec<u8>) -> Self {
+        CachedResponse {
+            content_type: "application/json".into(),
+            etag: etag_of(&body),
+            body,
+        }
+    }
+
     /// Compact framing for Redis: flags, two length-prefixed strings, then the body
     /// (lz4 with its size prepended when large).
     pub fn encode(&self) -> Vec<u8> {
@@ -67,6 +76,14 @@ impl CachedResponse {
             body,
         })
     }
+}
+
+/// A strong validator: a hash of the body and its length.
+pub fn etag_of(body: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!("\"{:016x}-{:x}\"", h.finish(), body.len())
 }
 
 /// Where an answer came from.
@@ -137,7 +154,9 @@ impl Cache {
         self.redis.as_ref()
     }
 
-    pub fn l1_entries(&self) -> u64 {
+    pub async fn l1_entries(&self) -> u64 {
+        // moka counts lazily; settle the pending inserts first.
+        self.l1.run_pending_tasks().await;
         self.l1.entry_count()
     }
 
@@ -261,9 +280,26 @@ impl Cache {
     /// Clears one tag (by bumping it) or everything this server caches plus every tag
     /// version it knows. Returns how many L1 entries were dropped.
     pub async fn clear(&self, tag: Option<&str>) -> u64 {
+        self.l1.run_pending_tasks().await;
         let before = self.l1.entry_count();
         match tag {
-            Some(tag) => self.bump(tag).await,
+            Some(tag) => {
+                self.bump(tag).await;
+                let scope = match tag.strip_prefix("family:") {
+                    Some(id) => format!("{{f:{id}}}"),
+                    None => tag.to_string(),
+                };
+                let keys: Vec<String> = self
+                    .l1
+                    .iter()
+                    .filter(|(k, _)| k.contains(&scope))
+                    .map(|(k, _)| (*k).clone())
+                    .collect();
+                for k in &keys {
+                    self.l1.invalidate(k).await;
+                }
+                return keys.len() as u64;
+            }
             None => {
                 let tags: Vec<String> = self
                     .versions

@@ -1,5 +1,6 @@
 //! The JSON API's routes, one file per resource, and its OpenAPI description.
 
+pub mod admin;
 pub mod auth;
 pub mod budgets;
 pub mod categories;
@@ -81,6 +82,8 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         expenses::update,
         expenses::delete,
         insights::show,
+        admin::stats,
+        admin::clear_cache,
         health::healthz,
         health::readyz,
         openapi,
@@ -144,6 +147,8 @@ pub fn api(state: &AppState) -> Router<AppState> {
             patch(expenses::update).delete(expenses::delete),
         )
         .route("/api/openapi.json", get(openapi))
+        .route("/api/admin/stats", get(admin::stats))
+        .route("/api/admin/cache/clear", post(admin::clear_cache))
         .route("/api/{*rest}", axum::routing::any(auth::unknown_api_route))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

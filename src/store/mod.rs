@@ -123,6 +123,12 @@ pub trait Store: Send + Sync + 'static {
         categories: &[Category],
     ) -> StoreResult<()>;
     async fn family(&self, id: Uuid) -> StoreResult<Option<FamilyRecord>>;
+    /// Families with an expense changed since `since_ms`, at most `limit` of them.
+    async fn recently_active_families(
+        &self,
+        since_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<FamilyRecord>>;
     async fn family_by_invite(&self, code: &str) -> StoreResult<Option<FamilyRecord>>;
     /// `Conflict("already_in_family")` if the user has a family.
     async fn join_family(&self, user: Uuid, family: Uuid) -> StoreResult<()>;

@@ -198,6 +198,24 @@ macro_rules! store_impl {
                 row.map(sql::family).transpose()
             }
 
+            async fn recently_active_families(
+                &self,
+                since_ms: i64,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::FamilyRecord>> {
+                let rows: Vec<sql::FamilyRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM families WHERE id IN \
+                     (SELECT DISTINCT family_id FROM expenses WHERE updated_at >= $1) \
+                     ORDER BY created_at, id LIMIT $2",
+                    sql::FAMILY_COLUMNS
+                ))
+                .bind(since_ms)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(sql::family).collect()
+            }
+
             async fn family_by_invite(&self, code: &str) -> $crate::store::StoreResult<Option<$crate::store::FamilyRecord>> {
                 let row: Option<sql::FamilyRow> =
                     sqlx::query_as(&format!("SELECT {} FROM families WHERE invite_code = $1", sql::FAMILY_COLUMNS))

@@ -20,11 +20,12 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     hearth::telemetry::init();
     let db_path = std::env::temp_dir().join(format!("hearth-test-{}.db", Uuid::new_v4()));
     let db_url = format!("sqlite://{}", db_path.display());
-    let mut all: Vec<(String, String)> = vec![
-        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
-        ("DATABASE_URL".into(), db_url),
-    ];
-    all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let mut all: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    all.push(("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()));
+    all.push(("DATABASE_URL".into(), db_url));
     let settings =
         Settings::from_lookup(|k| all.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
             .expect("test settings are valid");
@@ -33,6 +34,10 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         .expect("the server builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let db_path = match vars.iter().find(|(k, _)| *k == "DATABASE_URL") {
+        Some((_, url)) => std::path::PathBuf::from(url.trim_start_matches("sqlite://")),
+        None => db_path,
+    };
     TestApp { base, db_path }
 }
 

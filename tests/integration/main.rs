@@ -2,6 +2,7 @@
 //! contract suite run against SQLite and PostgreSQL.
 
 mod accounts;
+mod admin;
 mod bad_input;
 mod budget;
 mod caching;

@@ -48,6 +48,7 @@ contract!(
     inserting_an_expense_is_idempotent_on_its_id,
     updates_check_the_version,
     deleting_returns_the_expense_once,
+    recently_active_families_are_those_with_recent_expenses,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -361,4 +362,24 @@ async fn deleting_returns_the_expense_once(store: Arc<dyn Store>) {
         store.delete_expense(f.id, e.id).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn recently_active_families_are_those_with_recent_expenses(store: Arc<dyn Store>) {
+    let (owner, f, food) = family(&store).await;
+    let (_, quiet, _) = family(&store).await;
+    store
+        .insert_expense(&expense(&f, &owner, food.id, 5, "2026-03-02"))
+        .await
+        .unwrap();
+    let active = store
+        .recently_active_families(1_600_000_000_000, 10)
+        .await
+        .unwrap();
+    assert!(active.iter().any(|a| a.id == f.id));
+    assert!(!active.iter().any(|a| a.id == quiet.id));
+    assert!(store
+        .recently_active_families(1_800_000_000_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
