@@ -156,17 +156,7 @@ impl IntoResponse for ApiError {
             limit,
         } = self
         {
-            let headers = response.headers_mut();
-            for (name, value) in [
-                ("retry-after", retry_after_s.to_string()),
-                ("ratelimit-limit", limit.to_string()),
-                ("ratelimit-remaining", "0".to_string()),
-                ("ratelimit-reset", retry_after_s.to_string()),
-            ] {
-                if let Ok(v) = HeaderValue::from_str(&value) {
-                    headers.insert(name, v);
-                }
-            }
+            crate::rate_limit::set_headers(response.headers_mut(), limit, 0, retry_after_s, true);
         }
         response
             .headers_mut()

@@ -9,7 +9,6 @@ use crate::service::insights;
 use crate::state::AppState;
 use app::model::{ErrorBody, Insights};
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -53,15 +52,12 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         .into_response();
     }
     let mut response = next.run(request).await;
-    let h = response.headers_mut();
-    for (name, value) in [
-        ("ratelimit-limit", decision.limit.to_string()),
-        ("ratelimit-remaining", decision.remaining.to_string()),
-        ("ratelimit-reset", decision.reset_s.to_string()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.insert(name, v);
-        }
-    }
+    crate::rate_limit::set_headers(
+        response.headers_mut(),
+        decision.limit,
+        decision.remaining,
+        decision.reset_s,
+        false,
+    );
     response
 }
