@@ -18,14 +18,14 @@ local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - ts) / refill_ms)
 local allowed = 0
-if tokens >= cost then
+if tokens >= math.max(cost, 1) then
   tokens = tokens - cost
   allowed = 1
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * refill_ms))
 local wait = 0
-if allowed == 0 then wait = math.ceil((cost - tokens) * refill_ms) end
+if allowed == 0 then wait = math.ceil((math.max(cost, 1) - tokens) * refill_ms) end
 return {allowed, math.floor(tokens), wait}
 ";
 
@@ -68,9 +68,34 @@ impl RateLimiter {
 
     /// Takes one token from the bucket of `scope`.
     pub async fn take(&self, scope: &str, quota: Quota) -> Decision {
+        self.spend(scope, quota, 1).await
+    }
+
+    /// Whether a token is there, without taking it.
+    pub async fn check(&self, scope: &str, quota: Quota) -> Decision {
+        self.spend(scope, quota, 0).await
+    }
+
+    /// Fills the bucket again (a successful sign-in forgives earlier failures).
+    pub async fn reset(&self, scope: &str) {
+        self.local
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(scope);
+        if let Some(redis) = &self.redis {
+            let _ = redis
+                .query::<()>(redis::cmd("DEL").arg(format!("hearth:rl:{scope}")))
+                .await;
+        }
+    }
+
+    async fn spend(&self, scope: &str, quota: Quota, cost: u32) -> Decision {
         if let Some(redis) = &self.redis {
             let mut invocation = self.script.key(format!("hearth:rl:{scope}"));
-            invocation.arg(quota.capacity).arg(quota.refill_ms()).arg(1);
+            invocation
+                .arg(quota.capacity)
+                .arg(quota.refill_ms())
+                .arg(cost);
             if let Ok((allowed, remaining, wait_ms)) =
                 redis.script::<(i64, i64, i64)>(&invocation).await
             {
@@ -82,10 +107,10 @@ impl RateLimiter {
                 );
             }
         }
-        self.take_local(scope, quota, Instant::now())
+        self.spend_local(scope, quota, cost, Instant::now())
     }
 
-    fn take_local(&self, scope: &str, quota: Quota, now: Instant) -> Decision {
+    fn spend_local(&self, scope: &str, quota: Quota, cost: u32, now: Instant) -> Decision {
         let mut local = self.local.lock().unwrap_or_else(|p| p.into_inner());
         if local.len() > 100_000 {
             local.retain(|_, (_, ts)| now.duration_since(*ts) < quota.period);
@@ -97,7 +122,7 @@ impl RateLimiter {
         *ts = now;
         let allowed = *tokens >= 1.0;
         if allowed {
-            *tokens -= 1.0;
+            *tokens -= f64::from(cost);
         }
         let wait_ms = if allowed {
             0.0
@@ -155,18 +180,23 @@ mod tests {
         };
         let start = Instant::now();
         for i in 0..10 {
-            let d = limiter.take_local("f", quota, start);
+            assert!(
+                limiter.spend_local("f", quota, 0, start).allowed,
+                "a check takes nothing"
+            );
+            let d = limiter.spend_local("f", quota, 1, start);
             assert!(d.allowed);
             assert_eq!(d.remaining, 9 - i);
         }
-        let refused = limiter.take_local("f", quota, start);
+        assert!(!limiter.spend_local("f", quota, 0, start).allowed);
+        let refused = limiter.spend_local("f", quota, 1, start);
         assert!(!refused.allowed);
         assert_eq!(refused.reset_s, 6);
         assert!(
             limiter
-                .take_local("f", quota, start + Duration::from_secs(6))
+                .spend_local("f", quota, 1, start + Duration::from_secs(6))
                 .allowed
         );
-        assert!(limiter.take_local("other", quota, start).allowed);
+        assert!(limiter.spend_local("other", quota, 1, start).allowed);
     }
 }

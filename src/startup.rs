@@ -2,7 +2,6 @@
 //! port 0 and run it in the background; `main` runs it until a shutdown signal.
 
 use crate::auth::sessions::{InProcessSessions, RedisSessions, SessionStore};
-use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
 use crate::config::{DatabaseSettings, Settings};
 use crate::json::MAX_BODY_BYTES;
@@ -118,7 +117,6 @@ impl Application {
             store,
             cache,
             sessions,
-            throttle: Arc::new(LoginThrottle::default()),
             limiter,
             locks,
             settings: Arc::new(settings),

@@ -1,7 +1,6 @@
 //! `AppState`: everything a handler may need, cheap to clone.
 
 use crate::auth::sessions::SessionStore;
-use crate::auth::throttle::LoginThrottle;
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::store::Store;
@@ -15,7 +14,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub cache: Arc<Cache>,
     pub sessions: Arc<dyn SessionStore>,
-    pub throttle: Arc<LoginThrottle>,
     pub limiter: Arc<crate::rate_limit::RateLimiter>,
     pub locks: Arc<crate::lock::Locks>,
     pub settings: Arc<Settings>,

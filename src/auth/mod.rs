@@ -3,7 +3,6 @@
 
 pub mod password;
 pub mod sessions;
-pub mod throttle;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

@@ -249,11 +249,12 @@ impl SessionStore for RedisSessions {
         if users.is_empty() {
             return Vec::new();
         }
-        let mut cmd = redis::cmd("MGET");
+        // One GET per user in a pipeline, not MGET: on Cluster the keys live in many slots.
+        let mut pipe = redis::pipe();
         for u in users {
-            cmd.arg(seen_key(*u));
+            pipe.cmd("GET").arg(seen_key(*u));
         }
-        match self.link.query::<Vec<Option<String>>>(&cmd).await {
+        match self.link.pipeline::<Vec<Option<String>>>(&pipe).await {
             Ok(seen) => seen.into_iter().map(|s| s.is_some()).collect(),
             Err(_) => self.local.recently_active(users, window).await,
         }

@@ -4,10 +4,21 @@ use super::families;
 use crate::auth::{password, sessions::Session, CurrentUser};
 use crate::domain::{text, Email, Password};
 use crate::error::{ApiError, ApiResult};
+use crate::rate_limit::Quota;
 use crate::state::AppState;
 use crate::store::UserRecord;
 use app::model::{LoginRequest, Me, MyFamily, RegisterRequest, User};
-use std::time::Instant;
+use std::time::Duration;
+
+/// Wrong passwords allowed per email and per address, refilled over 15 minutes.
+const LOGIN_PER_EMAIL: Quota = Quota {
+    capacity: 5,
+    period: Duration::from_secs(15 * 60),
+};
+const LOGIN_PER_ADDRESS: Quota = Quota {
+    capacity: 20,
+    period: Duration::from_secs(15 * 60),
+};
 use uuid::Uuid;
 
 pub fn user_view(state: &AppState, user: &UserRecord) -> User {
@@ -51,23 +62,31 @@ pub async fn login(
     previous: Option<String>,
 ) -> ApiResult<(User, Session)> {
     let email = req.email.trim().to_lowercase();
-    state
-        .throttle
-        .check(&email, address, Instant::now())
-        .map_err(|retry_after_s| ApiError::RateLimited {
-            retry_after_s,
-            limit: state.throttle.limit(),
-        })?;
+    let scopes = [
+        (format!("login:email:{email}"), LOGIN_PER_EMAIL),
+        (format!("login:addr:{address}"), LOGIN_PER_ADDRESS),
+    ];
+    for (scope, quota) in &scopes {
+        let d = state.limiter.check(scope, *quota).await;
+        if !d.allowed {
+            return Err(ApiError::RateLimited {
+                retry_after_s: d.reset_s.max(1),
+                limit: d.limit,
+            });
+        }
+    }
     let user = state.store.user_by_email(&email).await?;
     let ok = password::verify(req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let user = match user {
         Some(user) if ok => user,
         _ => {
-            state.throttle.failed(&email, address, Instant::now());
+            for (scope, quota) in &scopes {
+                state.limiter.take(scope, *quota).await;
+            }
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.throttle.succeeded(&email);
+    state.limiter.reset(&scopes[0].0).await;
     if let Some(old) = previous {
         state.sessions.delete(&old).await;
     }

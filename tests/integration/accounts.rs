@@ -182,3 +182,36 @@ async fn admin_emails_make_admins() {
     let body = c.register("boss@example.org").await;
     assert_eq!(body["user"]["is_admin"], true);
 }
+
+#[tokio::test]
+async fn login_failures_count_on_every_server_through_redis() {
+    let a = spawn_app_with(&[("REDIS_URL", "redis://127.0.0.1:6379")]).await;
+    let db = format!("sqlite://{}", a.db_path.display());
+    let b = spawn_app_with(&[
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ("DATABASE_URL", &db),
+    ])
+    .await;
+    let email = unique_email();
+    a.client().register(&email).await;
+    let (on_a, on_b) = (a.client(), b.client());
+    for _ in 0..5 {
+        let r = on_a
+            .post(
+                "/api/auth/login",
+                json!({"email": email, "password": "wrong password!"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = on_b
+        .post(
+            "/api/auth/login",
+            json!({"email": email, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(
+        error_code(r, StatusCode::TOO_MANY_REQUESTS).await,
+        "rate_limited"
+    );
+}
