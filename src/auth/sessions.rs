@@ -148,22 +148,17 @@ const TOMBSTONE: &str = "-";
 
 impl RedisSessions {
     async fn store(&self, session: &Session) {
-        let mut pipe = redis::pipe();
-        pipe.cmd("SET")
+        // Two commands, not a pipeline: on Cluster the keys live in different slots.
+        let set = redis::cmd("SET")
             .arg(session_key(&session.id))
             .arg(session.user_id.to_string())
             .arg("EX")
             .arg(SESSION_TTL.as_secs())
-            .ignore()
-            .cmd("SET")
-            .arg(seen_key(session.user_id))
-            .arg(1)
-            .arg("EX")
-            .arg(SEEN_TTL_S)
-            .ignore();
-        if let Err(e) = self.link.pipeline::<()>(&pipe).await {
+            .clone();
+        if let Err(e) = self.link.query::<()>(&set).await {
             tracing::warn!(error = %e, "session kept in process only: Redis unavailable");
         }
+        self.mark_seen(session.user_id).await;
     }
 
     async fn mark_seen(&self, user: Uuid) {

@@ -1,0 +1,195 @@
+//! Cache, tags, sessions, rate limits and locks on a real local 3-master Redis Cluster.
+
+use crate::helpers::*;
+use hearth::config::RedisSettings;
+use hearth::lock::Locks;
+use hearth::redis_link::RedisLink;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Cluster {
+    nodes: Vec<Child>,
+    ports: Vec<u16>,
+    _dir: std::path::PathBuf,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for n in &mut self.nodes {
+            let _ = n.kill();
+            let _ = n.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    // Cluster nodes also listen on port + 10000, which must be free too.
+    loop {
+        let p = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if p < 55000 && std::net::TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
+            return p;
+        }
+    }
+}
+
+async fn start_cluster() -> Cluster {
+    let dir = std::env::temp_dir().join(format!("hearth-cluster-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let nodes = ports
+        .iter()
+        .map(|p| {
+            Command::new("redis-server")
+                .args([
+                    "--port",
+                    &p.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--cluster-enabled",
+                    "yes",
+                ])
+                .args([
+                    "--cluster-config-file",
+                    &format!("nodes-{p}.conf"),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .arg("--dir")
+                .arg(&dir)
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("redis-server is installed")
+        })
+        .collect();
+    let cluster = Cluster {
+        nodes,
+        ports,
+        _dir: dir,
+    };
+    for p in &cluster.ports {
+        wait_for(|| redis_cli(*p, &["ping"]).contains("PONG")).await;
+    }
+    let addrs: Vec<String> = cluster
+        .ports
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect();
+    let out = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addrs)
+        .arg("--cluster-yes")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for p in &cluster.ports {
+        wait_for(|| redis_cli(*p, &["cluster", "info"]).contains("cluster_state:ok")).await;
+    }
+    cluster
+}
+
+fn redis_cli(port: u16, args: &[&str]) -> String {
+    Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default()
+}
+
+async fn wait_for(mut ok: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the cluster did not come up");
+}
+
+#[tokio::test]
+async fn everything_redis_does_works_on_a_cluster() {
+    let cluster = start_cluster().await;
+    let nodes = cluster
+        .ports
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let app = spawn_app_with(&[("REDIS_CLUSTER_NODES", &nodes)]).await;
+    let (c, _) = app.owner().await;
+    let ready: Value = c.json("/readyz").await;
+    assert_eq!(ready["redis"], "up");
+    let food = c.category("Groceries").await;
+
+    // cache and tags
+    assert_eq!(
+        c.get("/api/budgets?month=2026-03").await.headers()["x-cache"],
+        "MISS"
+    );
+    assert_eq!(
+        c.get("/api/budgets?month=2026-03").await.headers()["x-cache"],
+        "HIT"
+    );
+    c.post(
+        "/api/expenses",
+        json!({"category_id": food, "amount_minor": 77, "spent_on": "2026-03-02"}),
+    )
+    .await;
+    let r = c.get("/api/budgets?month=2026-03").await;
+    assert_eq!(r.headers()["x-cache"], "MISS");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
+        77
+    );
+
+    // sessions: a second server on the same cluster and database knows the cookie
+    let db = format!("sqlite://{}", app.db_path.display());
+    let other = spawn_app_with(&[("REDIS_CLUSTER_NODES", &nodes), ("DATABASE_URL", &db)]).await;
+    let on_other = Client {
+        base: other.base.clone(),
+        http: c.http.clone(),
+    };
+    assert_eq!(on_other.get("/api/me").await.status(), StatusCode::OK);
+    let family: Value = on_other.json("/api/family").await;
+    assert_eq!(family["members"][0]["online"], true);
+
+    // rate limits, shared by both servers
+    for i in 0..10 {
+        let via = if i % 2 == 0 { &c } else { &on_other };
+        assert_eq!(via.get("/api/insights").await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        c.get("/api/insights").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    // locks
+    let link = RedisLink::connect(&RedisSettings::Cluster {
+        nodes: nodes.split(',').map(String::from).collect(),
+    })
+    .unwrap()
+    .unwrap();
+    assert!(link.wait_until_up(Duration::from_secs(5)).await);
+    let locks = Locks::new(Some(link));
+    let guard = locks
+        .try_acquire("cluster-test", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(locks
+        .try_acquire("cluster-test", Duration::from_secs(5))
+        .await
+        .is_none());
+    assert!(locks.release(&guard).await);
+}
