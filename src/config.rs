@@ -70,6 +70,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub cache_default_ttl_s: u64,
+    /// Size of the in-process cache (L1) in bytes; 0 turns it off (every hit goes to Redis).
+    pub cache_l1_max_bytes: u64,
     pub heartbeat_interval_ms: u64,
     pub performance_monitoring: bool,
     pub admin_emails: Vec<Email>,
@@ -135,6 +137,7 @@ impl Settings {
         };
 
         let cache_default_ttl_s = parse_number(&get, "CACHE_DEFAULT_TTL", 3600, 1, 30 * 86_400)?;
+        let cache_l1_max_bytes = parse_number(&get, "CACHE_L1_MAX_BYTES", 64 << 20, 0, 1 << 40)?;
         let heartbeat_interval_ms =
             parse_number(&get, "WEBSOCKET_HEARTBEAT_INTERVAL", 30_000, 1_000, 600_000)?;
         let performance_monitoring = match get("PERFORMANCE_MONITORING").as_deref() {
@@ -161,6 +164,7 @@ impl Settings {
             database,
             redis,
             cache_default_ttl_s,
+            cache_l1_max_bytes,
             heartbeat_interval_ms,
             performance_monitoring,
             admin_emails,

@@ -7,6 +7,7 @@
 use crate::cache::{Cache, CachedResponse, Lookup};
 use crate::service::{self, budget};
 use crate::state::AppState;
+use crate::store::FamilyRecord;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,36 +38,47 @@ pub async fn warm(state: &AppState) -> usize {
     };
     let mut warmed = 0;
     for family in &families {
-        let Lookup::Current(version) = state
-            .cache
-            .version(&crate::cache::family_tag(family.id))
-            .await
-        else {
-            break;
-        };
-        let (Ok(b), Ok(expenses)) = tokio::join!(
-            budget::budget(state, family, None),
-            budget::expenses(state, family, None, None)
-        ) else {
-            continue;
-        };
-        let month_query = format!("month={}", b.month);
-        let budget_key = Cache::key(family.id, version, "/api/budgets", None);
-        let expenses_key = Cache::key(family.id, version, "/api/expenses", Some(&month_query));
-        let expenses_body = app::model::Expenses { expenses };
-        if let (Ok(b), Ok(e)) = (serde_json::to_vec(&b), serde_json::to_vec(&expenses_body)) {
-            state
-                .cache
-                .put(&budget_key, Arc::new(CachedResponse::json(b)))
-                .await;
-            state
-                .cache
-                .put(&expenses_key, Arc::new(CachedResponse::json(e)))
-                .await;
+        if warm_family(state, family).await {
             warmed += 1;
         }
     }
     state.locks.release(&guard).await;
     tracing::info!(families = warmed, "cache warmed");
     warmed
+}
+
+/// Puts the family's current budget and expenses into the cache under its current version.
+pub async fn warm_family(state: &AppState, family: &FamilyRecord) -> bool {
+    let Lookup::Current(version) = state
+        .cache
+        .version(&crate::cache::family_tag(family.id))
+        .await
+    else {
+        return false;
+    };
+    let (Ok(b), Ok(expenses)) = tokio::join!(
+        budget::budget(state, family, None),
+        budget::expenses(state, family, None, None)
+    ) else {
+        return false;
+    };
+    let month_query = format!("month={}", b.month);
+    let budget_keys = [
+        Cache::key(family.id, version, "/api/budgets", None),
+        Cache::key(family.id, version, "/api/budgets", Some(&month_query)),
+    ];
+    let expenses_key = Cache::key(family.id, version, "/api/expenses", Some(&month_query));
+    let expenses_body = app::model::Expenses { expenses };
+    let (Ok(b), Ok(e)) = (serde_json::to_vec(&b), serde_json::to_vec(&expenses_body)) else {
+        return false;
+    };
+    let budget_entry = Arc::new(CachedResponse::json(b));
+    for key in &budget_keys {
+        state.cache.put(key, budget_entry.clone()).await;
+    }
+    state
+        .cache
+        .put(&expenses_key, Arc::new(CachedResponse::json(e)))
+        .await;
+    true
 }

@@ -101,7 +101,11 @@ impl Application {
             source,
         })?;
         let redis = RedisLink::connect(&settings.redis).map_err(StartupError::Redis)?;
-        let cache = Cache::new(redis, Duration::from_secs(settings.cache_default_ttl_s));
+        let cache = Cache::new(
+            redis,
+            Duration::from_secs(settings.cache_default_ttl_s),
+            settings.cache_l1_max_bytes,
+        );
         let sessions: Arc<dyn SessionStore> = match cache.redis() {
             Some(link) => Arc::new(RedisSessions::new(link.clone())),
             None => Arc::new(InProcessSessions::default()),

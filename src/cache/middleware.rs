@@ -156,7 +156,30 @@ pub async fn response_cache(
     };
     let key = Cache::key(family, version, &route, request.uri().query());
 
-    if let Some(entry) = cache.get_l1(&key).await {
+    // `Cache-Control: no-cache` from the client: compute afresh (and store the result).
+    let refresh = request_headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-cache"));
+    if refresh && !degraded {
+        return match run_and_capture(request, next).await {
+            Ok(entry) => {
+                cache.put(&key, entry.clone()).await;
+                cache.stats.record(&route, Outcome::Miss, started.elapsed());
+                respond(
+                    &request_headers,
+                    &entry,
+                    Outcome::Miss,
+                    "refresh",
+                    Duration::ZERO,
+                    started,
+                )
+            }
+            Err(uncacheable) => rebuild(&uncacheable),
+        };
+    }
+
+    if let Some(entry) = cache.get_l1(&key).await.filter(|_| !refresh) {
         let outcome = if degraded {
             Outcome::Stale
         } else {

@@ -97,6 +97,7 @@ pub enum Lookup {
 
 pub struct Cache {
     l1: moka::future::Cache<String, Arc<CachedResponse>>,
+    l1_enabled: bool,
     redis: Option<RedisLink>,
     /// Tag versions: authoritative when embedded, the last seen ones otherwise.
     versions: Mutex<HashMap<String, u64>>,
@@ -119,15 +120,16 @@ fn tag_key(tag: &str) -> String {
 }
 
 impl Cache {
-    pub fn new(redis: Option<RedisLink>, ttl: Duration) -> Arc<Self> {
+    pub fn new(redis: Option<RedisLink>, ttl: Duration, l1_max_bytes: u64) -> Arc<Self> {
         let cache = Arc::new(Cache {
             l1: moka::future::Cache::builder()
-                .max_capacity(64 * 1024 * 1024)
+                .max_capacity(l1_max_bytes)
                 .weigher(|k: &String, v: &Arc<CachedResponse>| {
                     (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX)
                 })
                 .time_to_live(ttl)
                 .build(),
+            l1_enabled: l1_max_bytes > 0,
             redis,
             versions: Mutex::new(HashMap::new()),
             missed_bumps: Mutex::new(HashSet::new()),
@@ -238,6 +240,9 @@ impl Cache {
     }
 
     pub async fn get_l1(&self, key: &str) -> Option<Arc<CachedResponse>> {
+        if !self.l1_enabled {
+            return None;
+        }
         self.l1.get(key).await
     }
 
@@ -245,13 +250,17 @@ impl Cache {
         let redis = self.redis.as_ref()?;
         let bytes: Option<Vec<u8>> = redis.query(redis::cmd("GET").arg(key)).await.ok()?;
         let value = Arc::new(CachedResponse::decode(&bytes?)?);
-        self.l1.insert(key.to_string(), value.clone()).await;
+        if self.l1_enabled {
+            self.l1.insert(key.to_string(), value.clone()).await;
+        }
         Some(value)
     }
 
     /// Stores in both levels; the Redis TTL gets ±10 % jitter so entries do not expire together.
     pub async fn put(&self, key: &str, value: Arc<CachedResponse>) {
-        self.l1.insert(key.to_string(), value.clone()).await;
+        if self.l1_enabled {
+            self.l1.insert(key.to_string(), value.clone()).await;
+        }
         if let Some(redis) = &self.redis {
             let base = self.ttl.as_millis() as u64;
             let jitter = rand::random::<u64>() % (base / 5 + 1);
@@ -375,7 +384,7 @@ mod tests {
 
     #[tokio::test]
     async fn embedded_bumps_change_the_version() {
-        let cache = Cache::new(None, Duration::from_secs(60));
+        let cache = Cache::new(None, Duration::from_secs(60), 1 << 20);
         let f = Uuid::new_v4();
         assert_eq!(cache.version(&family_tag(f)).await, Lookup::Current(0));
         cache.bump_family(f).await;

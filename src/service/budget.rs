@@ -73,7 +73,7 @@ pub async fn create_category(
         .store
         .create_category(member.family.id, &category)
         .await?;
-    state.cache.bump_family(member.family.id).await;
+    super::changed(state, &member.family).await;
     Ok(category)
 }
 
@@ -104,13 +104,13 @@ pub async fn update_category(
         .store
         .update_category(member.family.id, &category)
         .await?;
-    state.cache.bump_family(member.family.id).await;
+    super::changed(state, &member.family).await;
     Ok(category)
 }
 
 pub async fn delete_category(state: &AppState, member: &FamilyMember, id: Uuid) -> ApiResult<()> {
     state.store.delete_category(member.family.id, id).await?;
-    state.cache.bump_family(member.family.id).await;
+    super::changed(state, &member.family).await;
     Ok(())
 }
 
@@ -171,7 +171,7 @@ pub async fn set_limit(
             limit_minor,
         )
         .await?;
-    state.cache.bump_family(member.family.id).await;
+    super::changed(state, &member.family).await;
     budget(state, &member.family, Some(month))
         .await?
         .lines
@@ -231,7 +231,7 @@ pub async fn add_expense(
     };
     match state.store.insert_expense(&record).await? {
         Inserted::Created(e) => {
-            state.cache.bump_family(member.family.id).await;
+            super::changed(state, &member.family).await;
             Ok((e, true))
         }
         Inserted::Existing(e) => Ok((e, false)),
@@ -260,7 +260,7 @@ pub async fn update_expense(
             super::now_ms(),
         )
         .await?;
-    state.cache.bump_family(member.family.id).await;
+    super::changed(state, &member.family).await;
     Ok(expense)
 }
 
@@ -270,7 +270,7 @@ pub async fn delete_expense(
     id: Uuid,
 ) -> ApiResult<Expense> {
     let expense = state.store.delete_expense(member.family.id, id).await?;
-    state.cache.bump_family(member.family.id).await;
+    super::changed(state, &member.family).await;
     Ok(expense)
 }
 

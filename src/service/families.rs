@@ -134,7 +134,7 @@ pub async fn join(
         .await?
         .ok_or(ApiError::NotFound)?;
     state.store.join_family(current.user.id, family.id).await?;
-    state.cache.bump_family(family.id).await;
+    super::changed(state, &family).await;
     Ok(family_view(&family))
 }
 

@@ -369,3 +369,60 @@ async fn the_insights_bucket_is_shared_through_redis() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn after_a_write_the_current_month_is_warmed_again() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let today = c.json("/api/budgets").await["today"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let month = &today[..7];
+    c.post(
+        "/api/expenses",
+        json!({"category_id": food, "amount_minor": 42, "spent_on": today}),
+    )
+    .await;
+    // The warming runs in the background after the write; poll until it has landed.
+    let mut outcome = String::new();
+    for _ in 0..50 {
+        let r = c.get(&format!("/api/expenses?month={month}")).await;
+        outcome = header(&r, "x-cache");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["expenses"].as_array().unwrap().len(),
+            1,
+            "always fresh"
+        );
+        if outcome == "HIT" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(outcome, "HIT");
+    let r = c.get("/api/budgets").await;
+    assert_eq!(header(&r, "x-cache"), "HIT");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
+        42
+    );
+}
+
+#[tokio::test]
+async fn no_cache_from_the_client_computes_afresh() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    c.get("/api/categories").await;
+    assert_eq!(header(&c.get("/api/categories").await, "x-cache"), "HIT");
+    let r = c
+        .http
+        .get(c.url("/api/categories"))
+        .header("cache-control", "no-cache")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&r, "x-cache"), "MISS");
+    assert!(header(&r, "cache-status").contains("fwd="));
+}
