@@ -121,6 +121,7 @@ impl Application {
             store,
             cache,
             sessions,
+            members: crate::auth::member_cache(),
             limiter,
             locks,
             settings: Arc::new(settings),

@@ -14,6 +14,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub cache: Arc<Cache>,
     pub sessions: Arc<dyn SessionStore>,
+    pub members: crate::auth::MemberCache,
     pub limiter: Arc<crate::rate_limit::RateLimiter>,
     pub locks: Arc<crate::lock::Locks>,
     pub settings: Arc<Settings>,

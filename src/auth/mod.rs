@@ -82,8 +82,26 @@ pub async fn current_user(state: &AppState, headers: &HeaderMap) -> ApiResult<Cu
     })
 }
 
+/// Signed-in family members, by session id, for a few seconds: the hot read path then needs
+/// no session or database lookup. Only successful lookups are kept, and sign-out on this
+/// server drops its entry at once; a sign-out on another server takes effect here within
+/// [`MEMBER_TTL`].
+pub type MemberCache = moka::sync::Cache<String, FamilyMember>;
+
+pub const MEMBER_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+pub fn member_cache() -> MemberCache {
+    moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(MEMBER_TTL)
+        .build()
+}
+
 pub async fn family_member(state: &AppState, headers: &HeaderMap) -> ApiResult<FamilyMember> {
-    let CurrentUser { user, .. } = current_user(state, headers).await?;
+    if let Some(member) = session_id(headers).and_then(|id| state.members.get(&id)) {
+        return Ok(member);
+    }
+    let CurrentUser { user, session_id } = current_user(state, headers).await?;
     let (Some(family_id), Some(role)) = (user.family_id, user.role) else {
         return Err(ApiError::Forbidden(
             "no_family",
@@ -93,7 +111,9 @@ pub async fn family_member(state: &AppState, headers: &HeaderMap) -> ApiResult<F
     let family = state.store.family(family_id).await?.ok_or_else(|| {
         ApiError::Internal(format!("user {} points at a missing family", user.id))
     })?;
-    Ok(FamilyMember { user, family, role })
+    let member = FamilyMember { user, family, role };
+    state.members.insert(session_id, member.clone());
+    Ok(member)
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

@@ -59,6 +59,7 @@ pub async fn login(
     responses((status = 204, description = "Signed out; the session is gone")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> impl IntoResponse {
     if let Some(id) = auth::session_id(&headers) {
+        state.members.invalidate(&id);
         state.sessions.delete(&id).await;
     }
     (

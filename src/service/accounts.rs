@@ -88,6 +88,7 @@ pub async fn login(
     };
     state.limiter.reset(&scopes[0].0).await;
     if let Some(old) = previous {
+        state.members.invalidate(&old);
         state.sessions.delete(&old).await;
     }
     let session = state.sessions.create(user.id).await;

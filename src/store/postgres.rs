@@ -37,4 +37,4 @@ impl PostgresStore {
     }
 }
 
-store_impl!(PostgresStore);
+store_impl!(PostgresStore, "BEGIN");

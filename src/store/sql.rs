@@ -102,9 +102,11 @@ pub(super) fn unique_or(e: sqlx::Error, code: &'static str) -> StoreError {
     }
 }
 
-/// Implements `Store` for a type with a `pool` field of any sqlx database.
+/// Implements `Store` for a type with a `pool` field of any sqlx database; `$begin` opens a
+/// write transaction (SQLite takes its write lock up front, so a transaction that reads
+/// before it writes never fails on a snapshot another writer has moved on from).
 macro_rules! store_impl {
-    ($store:ty) => {
+    ($store:ty, $begin:expr) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             async fn ping(&self) -> $crate::store::StoreResult<()> {
@@ -152,7 +154,7 @@ macro_rules! store_impl {
                 owner: uuid::Uuid,
                 categories: &[app::model::Category],
             ) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query(
                     "INSERT INTO families (id, name, currency, timezone, invite_code, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -290,7 +292,7 @@ macro_rules! store_impl {
             }
 
             async fn delete_category(&self, family: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let used: Option<(String,)> = sqlx::query_as("SELECT id FROM expenses WHERE family_id = $1 AND category_id = $2 LIMIT 1")
                     .bind(family.to_string())
                     .bind(id.to_string())
@@ -410,7 +412,7 @@ macro_rules! store_impl {
                     "SELECT family_id, body_hash, {} FROM expenses WHERE id = $1",
                     sql::EXPENSE_COLUMNS
                 );
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let row: Option<(String, String, String, String, i64, Option<String>, String, String, i64, i64, i64)> =
                     sqlx::query_as(&lookup).bind(e.id.to_string()).fetch_optional(&mut *tx).await?;
                 let split = |r: (String, String, String, String, i64, Option<String>, String, String, i64, i64, i64)| {
@@ -467,7 +469,7 @@ macro_rules! store_impl {
                 changes: &$crate::store::ExpenseChanges,
                 now_ms: i64,
             ) -> $crate::store::StoreResult<app::model::Expense> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin).await?;
                 let current: Option<sql::ExpenseRow> = sqlx::query_as(&format!(
                     "SELECT {} FROM expenses WHERE family_id = $1 AND id = $2",
                     sql::EXPENSE_COLUMNS

@@ -35,4 +35,4 @@ impl SqliteStore {
     }
 }
 
-store_impl!(SqliteStore);
+store_impl!(SqliteStore, "BEGIN IMMEDIATE");

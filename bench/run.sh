@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Hearth's cache benchmark, in one run on one machine (see BENCHMARKS.md):
+#   requests/s and p50/p99 of GET /api/budgets from a bare axum handler with the same body,
+#   from L1 (embedded), from L1 with Redis (version check per request), from L2 (Redis only),
+#   and uncached; then the hit rate of a 90 % read / 10 % write mix over many families.
+# Needs wrk and a Redis at 127.0.0.1:6379. Usage: bench/run.sh [seconds per run]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-10}"
+conns=32
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
+cargo build --release -p hearth --bin hearth --example bare >/dev/null 2>&1
+work="$(mktemp -d)"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+db="sqlite://$work/bench.db"
+month="$(date +%Y-%m)"
+
+start() { # port, then env assignments
+  local port=$1; shift
+  env "$@" LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="$db" RUST_LOG=warn ./target/release/hearth >"$work/$port.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
+  echo "server on $port did not start"; exit 1
+}
+
+signup() { # port email -> prints "cookie category month"
+  local port=$1 email=$2 jar="$work/jar-$RANDOM"
+  curl -sf -c "$jar" -H 'content-type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"correct horse battery\",\"display_name\":\"Bench\"}" \
+    "http://127.0.0.1:$port/api/auth/register" >/dev/null
+  curl -sf -b "$jar" -H 'content-type: application/json' \
+    -d '{"name":"Bench","currency":"EUR","timezone":"UTC"}' "http://127.0.0.1:$port/api/families" >/dev/null
+  local cat; cat="$(curl -sf -b "$jar" "http://127.0.0.1:$port/api/categories" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)"
+  for i in $(seq 1 12); do
+    curl -sf -b "$jar" -H 'content-type: application/json' \
+      -d "{\"category_id\":\"$cat\",\"amount_minor\":$((i * 137)),\"note\":\"item $i\",\"spent_on\":\"$month-01\"}" \
+      "http://127.0.0.1:$port/api/expenses" >/dev/null
+  done
+  echo "$(grep hearth_session "$jar" | awk '{print $7}') $cat $month"
+}
+
+login() { # port email -> cookie
+  local port=$1 email=$2 jar="$work/jar-$RANDOM"
+  curl -sf -c "$jar" -H 'content-type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"correct horse battery\"}" "http://127.0.0.1:$port/api/auth/login" >/dev/null
+  grep hearth_session "$jar" | awk '{print $7}'
+}
+
+run() { # label url cookie [extra wrk args]
+  local label=$1 url=$2 cookie=$3; shift 3
+  local out; out="$(wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Cookie: hearth_session=$cookie" "$@" "$url")"
+  local rps p50 p99
+  rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
+  p50="$(echo "$out" | awk '$1=="50%" {print $2}')"
+  p99="$(echo "$out" | awk '$1=="99%" {print $2}')"
+  printf '%-34s %12s req/s   p50 %8s   p99 %8s\n' "$label" "$rps" "$p50" "$p99"
+}
+
+tag="bench-$(date +%s)-$RANDOM"
+start 3911                                   # embedded: L1
+read -r cookie _ _ <<<"$(signup 3911 "owner-$tag@example.org")"
+curl -sf -b "hearth_session=$cookie" "http://127.0.0.1:3911/api/budgets?month=$month" >"$work/body.json"
+./target/release/examples/bare 3910 "$work/body.json" & pids+=($!)
+sleep 0.5
+start 3912 REDIS_URL=redis://127.0.0.1:6379   # L1 with Redis version checks
+start 3913 REDIS_URL=redis://127.0.0.1:6379 CACHE_L1_MAX_BYTES=0   # L2 only
+c12="$(login 3912 "owner-$tag@example.org")"
+c13="$(login 3913 "owner-$tag@example.org")"
+url="/api/budgets?month=$month"
+echo "body: $(wc -c <"$work/body.json") bytes; wrk -t1 -c$conns -d${secs}s; $(nproc) cores"
+run "bare axum handler"                  "http://127.0.0.1:3910$url" x
+run "L1 hit (embedded)"                  "http://127.0.0.1:3911$url" "$cookie"
+run "L1 hit (Redis version check)"       "http://127.0.0.1:3912$url" "$c12"
+run "L2 hit (Redis, no L1)"              "http://127.0.0.1:3913$url" "$c13"
+run "uncached (Cache-Control: no-cache)" "http://127.0.0.1:3911$url" "$cookie" -H "Cache-Control: no-cache"
+conns=2
+run "L1 hit (embedded), 2 connections"   "http://127.0.0.1:3911$url" "$cookie"
+
+# The family mix on the Redis-backed server (warming after writes included).
+: >bench/families.txt
+for i in $(seq 1 40); do
+  line="$(signup 3912 "mix-$i-$tag@example.org")"
+  echo "$line" >>bench/families.txt
+done
+wrk -t2 -c32 -d"${secs}s" -s bench/mix.lua http://127.0.0.1:3912 | grep -E "MIX|Requests/sec"
+rm -f bench/families.txt
