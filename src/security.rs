@@ -40,15 +40,22 @@ fn same_origin(headers: &HeaderMap) -> bool {
     matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
+/// The policy without a nonce, built once.
+fn default_policy() -> &'static HeaderValue {
+    static POLICY: std::sync::OnceLock<HeaderValue> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        HeaderValue::from_str(&app::content_security_policy(None))
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+    })
+}
+
 /// Security headers on every response. Pages set their own Content-Security-Policy with
 /// the nonce of their inline scripts; everything else gets the same policy without one.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        if let Ok(v) = HeaderValue::from_str(&app::content_security_policy(None)) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, v);
-        }
+        headers.insert(header::CONTENT_SECURITY_POLICY, default_policy().clone());
     }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

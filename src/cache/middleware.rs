@@ -69,7 +69,7 @@ async fn run_and_capture(request: Request, next: Next) -> Result<Arc<CachedRespo
     Ok(Arc::new(CachedResponse {
         etag: super::etag_of(&body),
         content_type,
-        body: body.to_vec(),
+        body,
     }))
 }
 

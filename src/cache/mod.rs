@@ -24,7 +24,8 @@ const COMPRESS_ABOVE: usize = 1024;
 pub struct CachedResponse {
     pub content_type: String,
     pub etag: String,
-    pub body: Vec<u8>,
+    /// Shared, so a hit answers without copying the body.
+    pub body: axum::body::Bytes,
 }
 
 impl CachedResponse {
@@ -33,7 +34,7 @@ impl CachedResponse {
         CachedResponse {
             content_type: "application/json".into(),
             etag: etag_of(&body),
-            body,
+            body: body.into(),
         }
     }
 
@@ -69,7 +70,8 @@ impl CachedResponse {
             lz4_flex::decompress_size_prepended(rest).ok()?
         } else {
             rest.to_vec()
-        };
+        }
+        .into();
         Some(CachedResponse {
             content_type,
             etag,
@@ -351,13 +353,13 @@ mod tests {
         let small = CachedResponse {
             content_type: "application/json".into(),
             etag: "\"abc\"".into(),
-            body: b"{}".to_vec(),
+            body: axum::body::Bytes::from_static(b"{}"),
         };
         assert_eq!(CachedResponse::decode(&small.encode()), Some(small));
         let large = CachedResponse {
             content_type: "application/json".into(),
             etag: "\"x\"".into(),
-            body: "{\"a\":1}".repeat(500).into_bytes(),
+            body: "{\"a\":1}".repeat(500).into_bytes().into(),
         };
         let encoded = large.encode();
         assert!(encoded.len() < large.body.len() / 4);

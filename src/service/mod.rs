@@ -7,13 +7,11 @@ pub mod families;
 pub mod insights;
 
 /// After a family's change is committed: invalidate what is cached for it on every server,
-/// then put its current month back into the cache in the background, so the next reads hit.
+/// then put its current month back into the cache before answering, so the reads that
+/// follow the change (the whole family's, on any server) hit.
 pub async fn changed(state: &crate::state::AppState, family: &crate::store::FamilyRecord) {
     state.cache.bump_family(family.id).await;
-    let (state, family) = (state.clone(), family.clone());
-    tokio::spawn(async move {
-        crate::jobs::warm_family(&state, &family).await;
-    });
+    crate::jobs::warm_family(state, family).await;
 }
 
 /// Milliseconds since the Unix epoch, the store's time unit.
