@@ -24,15 +24,15 @@ start() { # port, then env assignments
   echo "server on $port did not start"; exit 1
 }
 
-signup() { # port email -> prints "cookie category month"
-  local port=$1 email=$2 jar="$work/jar-$RANDOM"
+signup() { # port email [expenses] -> prints "cookie category month"
+  local port=$1 email=$2 count=${3:-12} jar="$work/jar-$RANDOM"
   curl -sf -c "$jar" -H 'content-type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"correct horse battery\",\"display_name\":\"Bench\"}" \
     "http://127.0.0.1:$port/api/auth/register" >/dev/null
   curl -sf -b "$jar" -H 'content-type: application/json' \
     -d '{"name":"Bench","currency":"EUR","timezone":"UTC"}' "http://127.0.0.1:$port/api/families" >/dev/null
   local cat; cat="$(curl -sf -b "$jar" "http://127.0.0.1:$port/api/categories" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)"
-  for i in $(seq 1 12); do
+  for i in $(seq 1 "$count"); do
     curl -sf -b "$jar" -H 'content-type: application/json' \
       -d "{\"category_id\":\"$cat\",\"amount_minor\":$((i * 137)),\"note\":\"item $i\",\"spent_on\":\"$month-01\"}" \
       "http://127.0.0.1:$port/api/expenses" >/dev/null
@@ -79,9 +79,11 @@ run "L1 hit (embedded), 2 connections"   "http://127.0.0.1:3911$url" "$cookie"
 
 # The family mix on the Redis-backed server (warming after writes included).
 : >bench/families.txt
-for i in $(seq 1 40); do
-  line="$(signup 3912 "mix-$i-$tag@example.org")"
+families="${FAMILIES:-200}"
+for i in $(seq 1 "$families"); do
+  line="$(signup 3912 "mix-$i-$tag@example.org" 3)"
   echo "$line" >>bench/families.txt
 done
-wrk -t2 -c32 -d"${secs}s" -s bench/mix.lua http://127.0.0.1:3912 | grep -E "MIX|Requests/sec"
+echo "mix: $families families, 90 % reads / 10 % writes, wrk -t2 -c32 -d${secs}s on the Redis-backed server"
+wrk -t2 -c32 -d"${secs}s" --latency -s bench/mix.lua http://127.0.0.1:3912 | grep -E "MIX|Requests/sec|  50%|  99%"
 rm -f bench/families.txt
