@@ -4,9 +4,11 @@
 //! of Hearth sees `is_up() == false` at once and degrades instead of waiting on timeouts.
 
 use crate::config::RedisSettings;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
+use redis::sentinel::{SentinelClient, SentinelServerType};
+use redis::AsyncConnectionConfig;
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,6 +34,47 @@ enum Connection {
     Single(ConnectionManager),
     /// Connected in the background; empty until the cluster first answers.
     Cluster(Arc<OnceCell<ClusterConnection>>),
+    /// The master the sentinels name, asked again whenever it stops answering.
+    Sentinel(Arc<SentinelMaster>),
+}
+
+struct SentinelMaster {
+    client: tokio::sync::Mutex<SentinelClient>,
+    current: std::sync::RwLock<Option<(String, MultiplexedConnection)>>,
+}
+
+impl SentinelMaster {
+    fn connection(&self) -> Option<MultiplexedConnection> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(_, c)| c.clone())
+    }
+
+    /// Asks the sentinels for the master and connects to it when it moved (after a failover)
+    /// or when there is no connection yet.
+    async fn follow(&self) -> Result<(), RedisError> {
+        let client = self.client.lock().await.async_get_client().await?;
+        let addr = client.get_connection_info().addr().to_string();
+        let known = self
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(a, _)| a.clone());
+        if known.as_deref() != Some(addr.as_str()) {
+            let config = AsyncConnectionConfig::new()
+                .set_response_timeout(Some(COMMAND_TIMEOUT))
+                .set_connection_timeout(Some(CONNECT_TIMEOUT));
+            let conn = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            tracing::info!(master = %addr, "following the master the sentinels name");
+            *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some((addr, conn));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone)]
@@ -65,9 +108,10 @@ impl RedisLink {
             }
             RedisSettings::Cluster { nodes } => {
                 let cell = Arc::new(OnceCell::new());
-                let builder = ClusterClientBuilder::new(nodes.iter().map(|n| format!("redis://{n}")))
-                    .connection_timeout(CONNECT_TIMEOUT)
-                    .response_timeout(COMMAND_TIMEOUT);
+                let builder =
+                    ClusterClientBuilder::new(nodes.iter().map(|n| format!("redis://{n}")))
+                        .connection_timeout(CONNECT_TIMEOUT)
+                        .response_timeout(COMMAND_TIMEOUT);
                 let client = builder.build()?;
                 let target = cell.clone();
                 tokio::spawn(async move {
@@ -88,11 +132,20 @@ impl RedisLink {
                 });
                 (Connection::Cluster(cell), "cluster")
             }
-            RedisSettings::Sentinel { .. } => {
-                return Err(RedisError::from((
-                    redis::ErrorKind::InvalidClientConfig,
-                    "REDIS_SENTINELS is not supported by this version; use REDIS_URL or REDIS_CLUSTER_NODES",
-                )))
+            RedisSettings::Sentinel { sentinels, master } => {
+                let client = SentinelClient::build(
+                    sentinels.iter().map(|s| format!("redis://{s}")).collect(),
+                    master.clone(),
+                    None,
+                    SentinelServerType::Master,
+                )?;
+                (
+                    Connection::Sentinel(Arc::new(SentinelMaster {
+                        client: tokio::sync::Mutex::new(client),
+                        current: std::sync::RwLock::new(None),
+                    })),
+                    "sentinel",
+                )
             }
         };
         let (changes, _) = watch::channel(false);
@@ -158,6 +211,11 @@ impl RedisLink {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                if let Connection::Sentinel(master) = &link.connection {
+                    if let Err(e) = master.follow().await {
+                        tracing::warn!(error = %e, "the sentinels name no reachable master");
+                    }
+                }
                 let ok = link.exec_cmd::<String>(&redis::cmd("PING")).await.is_ok();
                 link.set_up(ok);
             }
@@ -231,6 +289,14 @@ macro_rules! with_connection {
                 let outcome = tokio::time::timeout(COMMAND_TIMEOUT, $body).await;
                 $link.finish(outcome)
             }
+            Connection::Sentinel(master) => match master.connection() {
+                Some(conn) => {
+                    let mut $c = conn;
+                    let outcome = tokio::time::timeout(COMMAND_TIMEOUT, $body).await;
+                    $link.finish(outcome)
+                }
+                None => Err(RedisLinkError::Down),
+            },
             Connection::Cluster(cell) => match cell.get() {
                 Some(conn) => {
                     let mut $c = conn.clone();

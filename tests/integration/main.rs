@@ -10,4 +10,5 @@ mod cluster;
 mod families;
 mod helpers;
 mod operations;
+mod sentinel;
 mod store_contract;
