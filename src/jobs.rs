@@ -63,11 +63,24 @@ pub async fn warm_family(state: &AppState, family: &FamilyRecord) -> bool {
         return false;
     };
     let month_query = format!("month={}", b.month);
+    let today = budget::today(family);
     let budget_keys = [
-        Cache::key(family.id, version, "/api/budgets", None),
-        Cache::key(family.id, version, "/api/budgets", Some(&month_query)),
+        Cache::key(family.id, version, today, "/api/budgets", None),
+        Cache::key(
+            family.id,
+            version,
+            today,
+            "/api/budgets",
+            Some(&month_query),
+        ),
     ];
-    let expenses_key = Cache::key(family.id, version, "/api/expenses", Some(&month_query));
+    let expenses_key = Cache::key(
+        family.id,
+        version,
+        today,
+        "/api/expenses",
+        Some(&month_query),
+    );
     let expenses_body = app::model::Expenses { expenses };
     let (Ok(b), Ok(e)) = (serde_json::to_vec(&b), serde_json::to_vec(&expenses_body)) else {
         return false;

@@ -145,6 +145,9 @@ pub async fn response_cache(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| request.uri().path().to_string());
     let family = member.family.id;
+    // Today (in the family's time zone) is part of the key: answers that depend on the date
+    // ("this month", forecasts) never outlive their day.
+    let today = crate::service::budget::today(&member.family);
     request.extensions_mut().insert(member);
     let cache: &Arc<Cache> = &state.cache;
     let request_headers = request.headers().clone();
@@ -154,7 +157,7 @@ pub async fn response_cache(
         Lookup::Current(v) => (v, false),
         Lookup::Degraded(v) => (v, true),
     };
-    let key = Cache::key(family, version, &route, request.uri().query());
+    let key = Cache::key(family, version, today, &route, request.uri().query());
 
     // `Cache-Control: no-cache` from the client: compute afresh (and store the result).
     let refresh = request_headers

@@ -331,7 +331,13 @@ impl Cache {
 
     /// The cache key of a family-scoped response: method, route, sorted query, family and
     /// the family's tag version.
-    pub fn key(family: Uuid, version: u64, route: &str, query: Option<&str>) -> String {
+    pub fn key(
+        family: Uuid,
+        version: u64,
+        day: chrono::NaiveDate,
+        route: &str,
+        query: Option<&str>,
+    ) -> String {
         let mut pairs: Vec<(String, String)> =
             url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
                 .into_owned()
@@ -340,7 +346,7 @@ impl Cache {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        format!("hearth:cache:{{f:{family}}}:v{version}:GET:{route}?{query}")
+        format!("hearth:cache:{{f:{family}}}:v{version}:d{day}:GET:{route}?{query}")
     }
 }
 
@@ -370,13 +376,42 @@ mod tests {
     #[test]
     fn keys_sort_the_query_and_carry_the_family_hash_tag() {
         let f = Uuid::nil();
-        let a = Cache::key(f, 3, "/api/expenses", Some("month=2026-03&category_id=x"));
-        let b = Cache::key(f, 3, "/api/expenses", Some("category_id=x&month=2026-03"));
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let a = Cache::key(
+            f,
+            3,
+            day,
+            "/api/expenses",
+            Some("month=2026-03&category_id=x"),
+        );
+        let b = Cache::key(
+            f,
+            3,
+            day,
+            "/api/expenses",
+            Some("category_id=x&month=2026-03"),
+        );
         assert_eq!(a, b);
-        assert!(a.starts_with(&format!("hearth:cache:{{f:{f}}}:v3:")));
+        assert!(a.starts_with(&format!("hearth:cache:{{f:{f}}}:v3:d2026-03-01:")));
         assert_ne!(
             a,
-            Cache::key(f, 4, "/api/expenses", Some("month=2026-03&category_id=x"))
+            Cache::key(
+                f,
+                3,
+                day.succ_opt().unwrap(),
+                "/api/expenses",
+                Some("month=2026-03&category_id=x")
+            )
+        );
+        assert_ne!(
+            a,
+            Cache::key(
+                f,
+                4,
+                day,
+                "/api/expenses",
+                Some("month=2026-03&category_id=x")
+            )
         );
         assert_eq!(
             tag_key(&family_tag(f)),
