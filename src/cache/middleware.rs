@@ -178,7 +178,9 @@ pub async fn response_cache(
                     started,
                 )
             }
-            Err(uncacheable) => rebuild(&uncacheable),
+            Err(uncacheable) => {
+                stale_if_error(cache, &key, &route, &request_headers, &uncacheable, started).await
+            }
         };
     }
 
@@ -251,7 +253,36 @@ pub async fn response_cache(
         Err(uncacheable) => match slot.take() {
             // Another request's answer could not be shared: compute our own.
             Some((request, next)) => next.run(request).await,
-            None => rebuild(&uncacheable),
+            None => {
+                stale_if_error(cache, &key, &route, &request_headers, &uncacheable, started).await
+            }
         },
     }
+}
+
+/// A server error while computing: the last good answer for this request, marked `STALE`,
+/// is better than an error; without one the error goes out as it is.
+async fn stale_if_error(
+    cache: &Cache,
+    key: &str,
+    route: &str,
+    request_headers: &HeaderMap,
+    failed: &Uncacheable,
+    started: Instant,
+) -> Response {
+    if failed.status.is_server_error() {
+        if let Some(entry) = cache.last_good(key).await {
+            tracing::warn!(route, status = %failed.status, "serving the last good answer (stale-if-error)");
+            cache.stats.record(route, Outcome::Stale, started.elapsed());
+            return respond(
+                request_headers,
+                &entry,
+                Outcome::Stale,
+                "stale-if-error",
+                Duration::ZERO,
+                started,
+            );
+        }
+    }
+    rebuild(failed)
 }

@@ -88,6 +88,22 @@ pub fn etag_of(body: &[u8]) -> String {
     format!("\"{:016x}-{:x}\"", h.finish(), body.len())
 }
 
+/// A key without its version and day: where the last good answer of that request is kept.
+fn fallback_key(key: &str) -> String {
+    let is_version = |p: &str| {
+        p.strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let is_day = |p: &str| {
+        p.strip_prefix('d')
+            .is_some_and(|d| app::model::parse_day(d).is_some())
+    };
+    key.split(':')
+        .filter(|part| !is_version(part) && !is_day(part))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 /// Where an answer came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lookup {
@@ -106,6 +122,8 @@ pub struct Cache {
     /// Tags bumped while Redis was down, replayed when it returns.
     missed_bumps: Mutex<HashSet<String>>,
     ttl: Duration,
+    /// The last good answer per key without version and day, for stale-if-error.
+    last_good: moka::future::Cache<String, Arc<CachedResponse>>,
     pub stats: stats::CacheStats,
 }
 
@@ -136,6 +154,13 @@ impl Cache {
             versions: Mutex::new(HashMap::new()),
             missed_bumps: Mutex::new(HashSet::new()),
             ttl,
+            last_good: moka::future::Cache::builder()
+                .max_capacity(l1_max_bytes / 4)
+                .weigher(|k: &String, v: &Arc<CachedResponse>| {
+                    (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX)
+                })
+                .time_to_live(ttl * 24)
+                .build(),
             stats: stats::CacheStats::default(),
         });
         if let Some(link) = &cache.redis {
@@ -262,6 +287,9 @@ impl Cache {
     pub async fn put(&self, key: &str, value: Arc<CachedResponse>) {
         if self.l1_enabled {
             self.l1.insert(key.to_string(), value.clone()).await;
+            self.last_good
+                .insert(fallback_key(key), value.clone())
+                .await;
         }
         if let Some(redis) = &self.redis {
             let base = self.ttl.as_millis() as u64;
@@ -277,6 +305,11 @@ impl Cache {
                 )
                 .await;
         }
+    }
+
+    /// The last good answer for `key`'s request, whatever version or day it was for.
+    pub async fn last_good(&self, key: &str) -> Option<Arc<CachedResponse>> {
+        self.last_good.get(&fallback_key(key)).await
     }
 
     /// Loads `key` into L1 with `init`, once for all concurrent callers (single-flight).
@@ -416,6 +449,30 @@ mod tests {
         assert_eq!(
             tag_key(&family_tag(f)),
             format!("hearth:tag:{{f:{f}}}:family")
+        );
+    }
+
+    #[test]
+    fn fallback_keys_drop_version_and_day_only() {
+        // An id whose text starts like a version or a day must survive.
+        let f = Uuid::parse_str("d2026031-0000-4000-8000-000000000000").unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let k1 = Cache::key(f, 3, day, "/api/budgets", Some("month=2026-03"));
+        let k2 = Cache::key(
+            f,
+            9,
+            day.succ_opt().unwrap(),
+            "/api/budgets",
+            Some("month=2026-03"),
+        );
+        assert_eq!(fallback_key(&k1), fallback_key(&k2));
+        assert_eq!(
+            fallback_key(&k1),
+            format!("hearth:cache:{{f:{f}}}:GET:/api/budgets?month=2026-03")
+        );
+        assert_ne!(
+            fallback_key(&k1),
+            fallback_key(&Cache::key(f, 3, day, "/api/expenses", None))
         );
     }
 
