@@ -429,23 +429,49 @@ async fn no_cache_from_the_client_computes_afresh() {
 
 #[tokio::test]
 async fn when_the_database_fails_the_last_good_answer_is_served_stale() {
-    let url = std::env::var("HEARTH_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let url = std::env::var("HEARTH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
-    let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
     let vars = [("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
-    let settings = Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
-    let app = Application::build_with_store(settings, store).await.unwrap();
+    let settings = Settings::from_lookup(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap();
+    let app = Application::build_with_store(settings, store)
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    let app = TestApp { base, db_path: Default::default() };
+    let app = TestApp {
+        base,
+        db_path: Default::default(),
+    };
     let (c, _) = app.owner().await;
-    let good: Value = c.get("/api/budgets?month=2026-03").await.json().await.unwrap();
+    let good: Value = c
+        .get("/api/budgets?month=2026-03")
+        .await
+        .json()
+        .await
+        .unwrap();
 
     // The database loses its tables under the running server.
     let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&admin).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
 
-    let r = c.http.get(c.url("/api/budgets?month=2026-03")).header("cache-control", "no-cache").send().await.unwrap();
+    let r = c
+        .http
+        .get(c.url("/api/budgets?month=2026-03"))
+        .header("cache-control", "no-cache")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(header(&r, "x-cache"), "STALE");
     assert!(header(&r, "cache-status").contains("stale-if-error"));
@@ -455,5 +481,11 @@ async fn when_the_database_fails_the_last_good_answer_is_served_stale() {
     assert!(r.status().is_server_error());
     let body: Value = r.json().await.unwrap();
     assert!(body["error"]["code"].is_string());
-    assert!(!body["error"]["message"].as_str().unwrap().contains("relation"), "no internal text");
+    assert!(
+        !body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("relation"),
+        "no internal text"
+    );
 }

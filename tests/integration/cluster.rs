@@ -82,8 +82,9 @@ async fn start_cluster() -> Cluster {
         .iter()
         .map(|p| format!("127.0.0.1:{p}"))
         .collect();
-    let out = Command::new("redis-cli")
-        .args(["--cluster", "create"])
+    // `timeout`: cluster creation waits for the nodes to meet, which must not hang the suite.
+    let out = Command::new("timeout")
+        .args(["30", "redis-cli", "--cluster", "create"])
         .args(&addrs)
         .arg("--cluster-yes")
         .output()
@@ -100,8 +101,8 @@ async fn start_cluster() -> Cluster {
 }
 
 fn redis_cli(port: u16, args: &[&str]) -> String {
-    Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
+    Command::new("timeout")
+        .args(["5", "redis-cli", "-p", &port.to_string()])
         .args(args)
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).to_string())

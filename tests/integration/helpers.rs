@@ -48,6 +48,8 @@ impl TestApp {
             base: self.base.clone(),
             http: reqwest::Client::builder()
                 .cookie_store(true)
+                // A hung request fails the test instead of hanging the suite.
+                .timeout(std::time::Duration::from_secs(30))
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),

@@ -28,8 +28,8 @@ fn free_port() -> u16 {
 }
 
 fn cli(port: u16, args: &[&str]) -> String {
-    Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
+    Command::new("timeout")
+        .args(["5", "redis-cli", "-p", &port.to_string()])
         .args(args)
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
