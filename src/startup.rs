@@ -9,7 +9,7 @@ use crate::lock::Locks;
 use crate::pages::PageBackend;
 use crate::rate_limit::RateLimiter;
 use crate::redis_link::RedisLink;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
 use crate::{routes, security, telemetry};
 use app::backend::BackendHandle;
@@ -110,24 +110,24 @@ impl Application {
             Some(link) => Arc::new(RedisSessions::new(link.clone())),
             None => Arc::new(InProcessSessions::default()),
         };
-        let limiter = Arc::new(RateLimiter::new(cache.redis().cloned()));
-        let locks = Arc::new(Locks::new(cache.redis().cloned()));
+        let limiter = RateLimiter::new(cache.redis().cloned());
+        let locks = Locks::new(cache.redis().cloned());
         if let Some(link) = cache.redis() {
             // Give a configured Redis a moment, so start-up warming can use it; a Redis that
             // stays down does not stop the start (the server runs degraded).
             link.wait_until_up(Duration::from_secs(2)).await;
         }
-        let state = AppState {
+        let state = AppState::new(Shared {
             store,
             cache,
             sessions,
             members: crate::auth::member_cache(),
             limiter,
             locks,
-            settings: Arc::new(settings),
+            settings,
             leptos: leptos_options(local),
             started: Instant::now(),
-        };
+        });
         let warmed = crate::jobs::warm(&state).await;
         tracing::debug!(warmed, "ready");
         Ok(Application {

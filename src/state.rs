@@ -1,4 +1,5 @@
-//! `AppState`: everything a handler may need, cheap to clone.
+//! `AppState`: everything a handler may need. axum clones the state for every extractor of
+//! every request, so it is one `Arc`: a clone is a single reference count.
 
 use crate::auth::sessions::SessionStore;
 use crate::cache::Cache;
@@ -6,20 +7,37 @@ use crate::config::Settings;
 use crate::store::Store;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub cache: Arc<Cache>,
     pub sessions: Arc<dyn SessionStore>,
     pub members: crate::auth::MemberCache,
-    pub limiter: Arc<crate::rate_limit::RateLimiter>,
-    pub locks: Arc<crate::lock::Locks>,
-    pub settings: Arc<Settings>,
+    pub limiter: crate::rate_limit::RateLimiter,
+    pub locks: crate::lock::Locks,
+    pub settings: Settings,
     pub leptos: LeptosOptions,
     pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -150,7 +150,13 @@ pub async fn response_cache(
     let today = crate::service::budget::today(&member.family);
     request.extensions_mut().insert(member);
     let cache: &Arc<Cache> = &state.cache;
-    let request_headers = request.headers().clone();
+    // Only the two request headers the cache reads, not a copy of them all.
+    let mut request_headers = HeaderMap::new();
+    for name in [header::IF_NONE_MATCH, header::CACHE_CONTROL] {
+        if let Some(v) = request.headers().get(&name) {
+            request_headers.insert(name, v.clone());
+        }
+    }
 
     let lookup = cache.version(&super::family_tag(family)).await;
     let (version, degraded) = match lookup {

@@ -194,7 +194,8 @@ async fn login_failures_count_on_every_server_through_redis() {
     .await;
     let email = unique_email();
     a.client().register(&email).await;
-    let (on_a, on_b) = (a.client(), b.client());
+    let from = Some(random_loopback());
+    let (on_a, on_b) = (a.client_from(from), b.client_from(from));
     for _ in 0..5 {
         let r = on_a
             .post(

@@ -44,9 +44,16 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
 impl TestApp {
     /// A browser-like client with its own cookie jar.
     pub fn client(&self) -> Client {
+        self.client_from(None)
+    }
+
+    /// A client connecting from its own loopback address (127.x.y.z), so per-address limits
+    /// kept in the shared Redis do not carry over between tests or runs.
+    pub fn client_from(&self, address: Option<std::net::IpAddr>) -> Client {
         Client {
             base: self.base.clone(),
             http: reqwest::Client::builder()
+                .local_address(address)
                 .cookie_store(true)
                 // A hung request fails the test instead of hanging the suite.
                 .timeout(std::time::Duration::from_secs(30))
@@ -193,4 +200,10 @@ pub async fn error_code(r: Response, status: StatusCode) -> String {
         .as_str()
         .expect("error.code")
         .to_string()
+}
+
+/// A random loopback address other than 127.0.0.1.
+pub fn random_loopback() -> std::net::IpAddr {
+    let b = Uuid::new_v4().into_bytes();
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, b[0].max(1), b[1], b[2].max(2)))
 }
