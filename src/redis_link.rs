@@ -1,6 +1,7 @@
 //! The link to Redis: one multiplexed connection (a `ConnectionManager` for a single server,
-//! a cluster connection for Redis Cluster) with short, explicit timeouts, reconnecting with
-//! backoff in the background, and a health probe every second. When Redis is down the rest
+//! a cluster connection for Redis Cluster, a connection to the master the sentinels name)
+//! with short, explicit timeouts, reconnecting with backoff in the background, and a health
+//! probe every second. When Redis is down the rest
 //! of Hearth sees `is_up() == false` at once and degrades instead of waiting on timeouts.
 
 use crate::config::RedisSettings;
