@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/ensure-tools.sh
+# Test binaries are rebuilt on every change anyway; incremental caches only fill the disk.
+export CARGO_INCREMENTAL=0
 
 ensure_rust_tools
 ensure_trunk
