@@ -229,14 +229,6 @@ impl Drop for OwnRedis {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn when_redis_dies_reads_degrade_writes_land_and_everything_heals() {
     let port = free_port();

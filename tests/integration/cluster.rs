@@ -24,7 +24,7 @@ impl Drop for Cluster {
     }
 }
 
-fn free_port() -> u16 {
+fn free_cluster_port() -> u16 {
     // Cluster nodes also listen on port + 10000, which must be free too.
     loop {
         let p = std::net::TcpListener::bind("127.0.0.1:0")
@@ -41,7 +41,7 @@ fn free_port() -> u16 {
 async fn start_cluster() -> Cluster {
     let dir = std::env::temp_dir().join(format!("hearth-cluster-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let ports: Vec<u16> = (0..3).map(|_| free_cluster_port()).collect();
     let nodes = ports
         .iter()
         .map(|p| {
@@ -75,7 +75,10 @@ async fn start_cluster() -> Cluster {
         _dir: dir,
     };
     for p in &cluster.ports {
-        wait_for(|| redis_cli(*p, &["ping"]).contains("PONG")).await;
+        until("a cluster node", || {
+            redis_cli(*p, &["ping"]).contains("PONG")
+        })
+        .await;
     }
     let addrs: Vec<String> = cluster
         .ports
@@ -95,28 +98,12 @@ async fn start_cluster() -> Cluster {
         String::from_utf8_lossy(&out.stdout)
     );
     for p in &cluster.ports {
-        wait_for(|| redis_cli(*p, &["cluster", "info"]).contains("cluster_state:ok")).await;
+        until("the cluster", || {
+            redis_cli(*p, &["cluster", "info"]).contains("cluster_state:ok")
+        })
+        .await;
     }
     cluster
-}
-
-fn redis_cli(port: u16, args: &[&str]) -> String {
-    Command::new("timeout")
-        .args(["5", "redis-cli", "-p", &port.to_string()])
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
-        .unwrap_or_default()
-}
-
-async fn wait_for(mut ok: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the cluster did not come up");
 }
 
 #[tokio::test]

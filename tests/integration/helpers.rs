@@ -207,3 +207,33 @@ pub fn random_loopback() -> std::net::IpAddr {
     let b = Uuid::new_v4().into_bytes();
     std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, b[0].max(1), b[1], b[2].max(2)))
 }
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `redis-cli -p <port> <args>`, bounded by a timeout; its output, or "" when it failed.
+pub fn redis_cli(port: u16, args: &[&str]) -> String {
+    std::process::Command::new("timeout")
+        .args(["5", "redis-cli", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default()
+}
+
+/// Polls `ok` every 100 ms for up to 30 s.
+pub async fn until(what: &str, mut ok: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}

@@ -19,33 +19,6 @@ impl Drop for Procs {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn cli(port: u16, args: &[&str]) -> String {
-    Command::new("timeout")
-        .args(["5", "redis-cli", "-p", &port.to_string()])
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
-        .unwrap_or_default()
-}
-
-async fn until(what: &str, mut ok: impl FnMut() -> bool) {
-    for _ in 0..300 {
-        if ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn server(args: &[String]) -> Child {
     Command::new("redis-server")
         .args(args)
@@ -72,7 +45,10 @@ async fn a_failover_leaves_the_api_answering_and_hearth_follows_the_new_master()
         ]
     };
     let mut master_proc = Procs(vec![server(&plain(master))]);
-    until("the master", || cli(master, &["ping"]).contains("PONG")).await;
+    until("the master", || {
+        redis_cli(master, &["ping"]).contains("PONG")
+    })
+    .await;
     let mut replica_args = plain(replica);
     replica_args.extend([
         "--replicaof".to_string(),
@@ -81,7 +57,7 @@ async fn a_failover_leaves_the_api_answering_and_hearth_follows_the_new_master()
     ]);
     let mut others = Procs(vec![server(&replica_args)]);
     until("the replica", || {
-        cli(replica, &["info", "replication"]).contains("master_link_status:up")
+        redis_cli(replica, &["info", "replication"]).contains("master_link_status:up")
     })
     .await;
     let sentinels: Vec<u16> = (0..3).map(|_| free_port()).collect();
@@ -102,7 +78,7 @@ async fn a_failover_leaves_the_api_answering_and_hearth_follows_the_new_master()
     }
     for s in &sentinels {
         until("the sentinels", || {
-            cli(*s, &["sentinel", "replicas", "hearthmaster"]).contains(&replica.to_string())
+            redis_cli(*s, &["sentinel", "replicas", "hearthmaster"]).contains(&replica.to_string())
         })
         .await;
     }
@@ -153,7 +129,7 @@ async fn a_failover_leaves_the_api_answering_and_hearth_follows_the_new_master()
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(back, "Hearth is back on Redis after the failover");
-    assert!(cli(
+    assert!(redis_cli(
         sentinels[0],
         &["sentinel", "get-master-addr-by-name", "hearthmaster"]
     )
