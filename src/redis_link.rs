@@ -11,7 +11,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::sentinel::{SentinelClient, SentinelServerType};
 use redis::AsyncConnectionConfig;
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, OnceCell};
@@ -83,8 +83,6 @@ pub struct RedisLink {
     connection: Connection,
     mode: &'static str,
     up: Arc<AtomicBool>,
-    /// Counts outages that ended, so caches know to distrust what they learnt meanwhile.
-    recoveries: Arc<AtomicU64>,
     changes: watch::Sender<bool>,
 }
 
@@ -154,7 +152,6 @@ impl RedisLink {
             connection,
             mode,
             up: Arc::new(AtomicBool::new(false)),
-            recoveries: Arc::new(AtomicU64::new(0)),
             changes,
         };
         link.spawn_probe();
@@ -188,16 +185,11 @@ impl RedisLink {
         self.changes.subscribe()
     }
 
-    pub fn recoveries(&self) -> u64 {
-        self.recoveries.load(Ordering::Relaxed)
-    }
-
     fn set_up(&self, up: bool) {
         let was = self.up.swap(up, Ordering::Relaxed);
         if was != up {
             if up {
                 tracing::info!(mode = self.mode, "redis is up");
-                self.recoveries.fetch_add(1, Ordering::Relaxed);
             } else {
                 tracing::warn!(mode = self.mode, "redis is down; serving degraded");
             }

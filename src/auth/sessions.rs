@@ -195,17 +195,17 @@ impl SessionStore for RedisSessions {
     }
 
     async fn get(&self, id: &str) -> Option<Session> {
-        let mut pipe = redis::pipe();
-        pipe.cmd("GETEX")
+        let getex = redis::cmd("GETEX")
             .arg(session_key(id))
             .arg("EX")
-            .arg(SESSION_TTL.as_secs());
-        match self.link.pipeline::<(Option<String>,)>(&pipe).await {
-            Ok((Some(user),)) if user == TOMBSTONE => {
+            .arg(SESSION_TTL.as_secs())
+            .clone();
+        match self.link.query::<Option<String>>(&getex).await {
+            Ok(Some(user)) if user == TOMBSTONE => {
                 self.local.delete(id).await;
                 None
             }
-            Ok((Some(user),)) => {
+            Ok(Some(user)) => {
                 let user_id = Uuid::parse_str(&user).ok()?;
                 let session = Session {
                     id: id.to_string(),
@@ -217,7 +217,7 @@ impl SessionStore for RedisSessions {
             }
             // Redis lost it (a restart without persistence): this server still knows the
             // session, so it writes it back rather than signing the person out.
-            Ok((None,)) => {
+            Ok(None) => {
                 let session = self.local.get(id).await?;
                 self.store(&session).await;
                 Some(session)

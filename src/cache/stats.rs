@@ -56,7 +56,12 @@ pub struct EndpointStats {
 impl CacheStats {
     pub fn record(&self, route: &str, outcome: Outcome, elapsed: Duration) {
         let mut endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
-        let e = endpoints.entry(route.to_string()).or_default();
+        if !endpoints.contains_key(route) {
+            endpoints.insert(route.to_string(), Endpoint::default());
+        }
+        let Some(e) = endpoints.get_mut(route) else {
+            return;
+        };
         match outcome {
             Outcome::Hit => e.hits += 1,
             Outcome::Miss => e.misses += 1,
