@@ -73,6 +73,8 @@ pub struct Settings {
     /// Size of the in-process cache (L1) in bytes; 0 turns it off (every hit goes to Redis).
     pub cache_l1_max_bytes: u64,
     pub heartbeat_interval_ms: u64,
+    /// How often the analytics roll-up for the monitor runs.
+    pub rollup_interval_ms: u64,
     pub performance_monitoring: bool,
     pub admin_emails: Vec<Email>,
     pub metrics_token: Option<Secret>,
@@ -140,6 +142,8 @@ impl Settings {
         let cache_l1_max_bytes = parse_number(&get, "CACHE_L1_MAX_BYTES", 64 << 20, 0, 1 << 40)?;
         let heartbeat_interval_ms =
             parse_number(&get, "WEBSOCKET_HEARTBEAT_INTERVAL", 30_000, 1_000, 600_000)?;
+        let rollup_interval_ms =
+            parse_number(&get, "ANALYTICS_ROLLUP_INTERVAL", 10_000, 100, 3_600_000)?;
         let performance_monitoring = match get("PERFORMANCE_MONITORING").as_deref() {
             None | Some("true") | Some("1") | Some("yes") => true,
             Some("false") | Some("0") | Some("no") => false,
@@ -166,6 +170,7 @@ impl Settings {
             cache_default_ttl_s,
             cache_l1_max_bytes,
             heartbeat_interval_ms,
+            rollup_interval_ms,
             performance_monitoring,
             admin_emails,
             metrics_token,

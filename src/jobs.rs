@@ -47,6 +47,52 @@ pub async fn warm(state: &AppState) -> usize {
     warmed
 }
 
+/// One cacheable answer, ready to store: route, query and response.
+pub type WarmEntry = (&'static str, Option<String>, Arc<CachedResponse>);
+
+/// Computes the family's current-month budget and expenses as the API would answer them.
+pub async fn family_entries(state: &AppState, family: &FamilyRecord) -> Option<Vec<WarmEntry>> {
+    let (Ok(b), Ok(expenses)) = tokio::join!(
+        budget::budget(state, family, None),
+        budget::expenses(state, family, None, None)
+    ) else {
+        return None;
+    };
+    let month_query = format!("month={}", b.month);
+    let expenses_body = app::model::Expenses { expenses };
+    let (Ok(b), Ok(e)) = (serde_json::to_vec(&b), serde_json::to_vec(&expenses_body)) else {
+        return None;
+    };
+    let default = state.cache.default_ttl();
+    let budget_entry = Arc::new(CachedResponse::json(
+        b,
+        crate::cache::ttl_for("/api/budgets", default),
+    ));
+    let expenses_entry = Arc::new(CachedResponse::json(
+        e,
+        crate::cache::ttl_for("/api/expenses", default),
+    ));
+    Some(vec![
+        ("/api/budgets", None, budget_entry.clone()),
+        ("/api/budgets", Some(month_query.clone()), budget_entry),
+        ("/api/expenses", Some(month_query), expenses_entry),
+    ])
+}
+
+/// Stores computed entries under the family's tag version `version`.
+pub async fn store_entries(
+    state: &AppState,
+    family: &FamilyRecord,
+    version: u64,
+    entries: Vec<WarmEntry>,
+) {
+    let today = budget::today(family);
+    for (route, query, entry) in entries {
+        let key = Cache::key(family.id, version, today, route, query.as_deref());
+        state.cache.put(&key, entry).await;
+    }
+}
+
 /// Puts the family's current budget and expenses into the cache under its current version.
 pub async fn warm_family(state: &AppState, family: &FamilyRecord) -> bool {
     let Lookup::Current(version) = state
@@ -56,42 +102,9 @@ pub async fn warm_family(state: &AppState, family: &FamilyRecord) -> bool {
     else {
         return false;
     };
-    let (Ok(b), Ok(expenses)) = tokio::join!(
-        budget::budget(state, family, None),
-        budget::expenses(state, family, None, None)
-    ) else {
+    let Some(entries) = family_entries(state, family).await else {
         return false;
     };
-    let month_query = format!("month={}", b.month);
-    let today = budget::today(family);
-    let budget_keys = [
-        Cache::key(family.id, version, today, "/api/budgets", None),
-        Cache::key(
-            family.id,
-            version,
-            today,
-            "/api/budgets",
-            Some(&month_query),
-        ),
-    ];
-    let expenses_key = Cache::key(
-        family.id,
-        version,
-        today,
-        "/api/expenses",
-        Some(&month_query),
-    );
-    let expenses_body = app::model::Expenses { expenses };
-    let (Ok(b), Ok(e)) = (serde_json::to_vec(&b), serde_json::to_vec(&expenses_body)) else {
-        return false;
-    };
-    let budget_entry = Arc::new(CachedResponse::json(b));
-    for key in &budget_keys {
-        state.cache.put(key, budget_entry.clone()).await;
-    }
-    state
-        .cache
-        .put(&expenses_key, Arc::new(CachedResponse::json(e)))
-        .await;
+    store_entries(state, family, version, entries).await;
     true
 }

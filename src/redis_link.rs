@@ -78,9 +78,19 @@ impl SentinelMaster {
     }
 }
 
+/// Where a dedicated pub/sub connection comes from (pub/sub needs its own connection).
+#[derive(Clone)]
+enum PubSubSource {
+    Client(redis::Client),
+    /// Any cluster node: a plain `PUBLISH` reaches the subscribers of every node.
+    Nodes(Arc<Vec<String>>),
+    Sentinel(Arc<SentinelMaster>),
+}
+
 #[derive(Clone)]
 pub struct RedisLink {
     connection: Connection,
+    pubsub: PubSubSource,
     mode: &'static str,
     up: Arc<AtomicBool>,
     changes: watch::Sender<bool>,
@@ -90,10 +100,11 @@ impl RedisLink {
     /// Builds the link for the settings (`None` when embedded). Never fails for a Redis that
     /// is down: the link starts down and keeps trying.
     pub fn connect(settings: &RedisSettings) -> Result<Option<Self>, RedisError> {
-        let (connection, mode) = match settings {
+        let (connection, pubsub, mode) = match settings {
             RedisSettings::Embedded => return Ok(None),
             RedisSettings::Single { url } => {
                 let client = redis::Client::open(url.expose())?;
+                let pubsub = PubSubSource::Client(client.clone());
                 let config = ConnectionManagerConfig::new()
                     .set_response_timeout(Some(COMMAND_TIMEOUT))
                     .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -102,6 +113,7 @@ impl RedisLink {
                     .set_number_of_retries(3);
                 (
                     Connection::Single(ConnectionManager::new_lazy_with_config(client, config)?),
+                    pubsub,
                     "single",
                 )
             }
@@ -129,7 +141,11 @@ impl RedisLink {
                         }
                     }
                 });
-                (Connection::Cluster(cell), "cluster")
+                (
+                    Connection::Cluster(cell),
+                    PubSubSource::Nodes(Arc::new(nodes.clone())),
+                    "cluster",
+                )
             }
             RedisSettings::Sentinel { sentinels, master } => {
                 let client = SentinelClient::build(
@@ -138,11 +154,13 @@ impl RedisLink {
                     None,
                     SentinelServerType::Master,
                 )?;
+                let master = Arc::new(SentinelMaster {
+                    client: tokio::sync::Mutex::new(client),
+                    current: std::sync::RwLock::new(None),
+                });
                 (
-                    Connection::Sentinel(Arc::new(SentinelMaster {
-                        client: tokio::sync::Mutex::new(client),
-                        current: std::sync::RwLock::new(None),
-                    })),
+                    Connection::Sentinel(master.clone()),
+                    PubSubSource::Sentinel(master),
                     "sentinel",
                 )
             }
@@ -150,6 +168,7 @@ impl RedisLink {
         let (changes, _) = watch::channel(false);
         let link = RedisLink {
             connection,
+            pubsub,
             mode,
             up: Arc::new(AtomicBool::new(false)),
             changes,
@@ -265,6 +284,38 @@ impl RedisLink {
             return Err(RedisLinkError::Down);
         }
         with_connection!(self, c => invocation.invoke_async(&mut c))
+    }
+
+    /// A new dedicated pub/sub connection (to the current master, or to the first cluster
+    /// node that answers), within the connect timeout.
+    pub async fn pubsub_connection(&self) -> Result<redis::aio::PubSub, RedisLinkError> {
+        let connect = |client: redis::Client| async move {
+            match tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await {
+                Ok(Ok(p)) => Ok(p),
+                Ok(Err(e)) => Err(RedisLinkError::Command(e)),
+                Err(_) => Err(RedisLinkError::Timeout),
+            }
+        };
+        match &self.pubsub {
+            PubSubSource::Client(client) => connect(client.clone()).await,
+            PubSubSource::Sentinel(master) => {
+                let client = master.client.lock().await.async_get_client().await?;
+                connect(client).await
+            }
+            PubSubSource::Nodes(nodes) => {
+                let mut last = RedisLinkError::Down;
+                for node in nodes.iter() {
+                    match redis::Client::open(format!("redis://{node}")) {
+                        Ok(client) => match connect(client).await {
+                            Ok(p) => return Ok(p),
+                            Err(e) => last = e,
+                        },
+                        Err(e) => last = RedisLinkError::Command(e),
+                    }
+                }
+                Err(last)
+            }
+        }
     }
 
     /// `INFO` fields as text (for the admin statistics).

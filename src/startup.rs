@@ -127,7 +127,10 @@ impl Application {
             settings,
             leptos: leptos_options(local),
             started: Instant::now(),
+            node_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
+            rollups: Default::default(),
         });
+        tokio::spawn(crate::rollup::run(state.clone()));
         let warmed = crate::jobs::warm(&state).await;
         tracing::debug!(warmed, "ready");
         Ok(Application {

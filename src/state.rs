@@ -24,6 +24,9 @@ pub struct Shared {
     pub settings: Settings,
     pub leptos: LeptosOptions,
     pub started: Instant,
+    /// This server's name among its peers (random per start).
+    pub node_id: String,
+    pub rollups: crate::rollup::LocalRollups,
 }
 
 impl AppState {

@@ -44,7 +44,11 @@ fn rebuild(u: &Uncacheable) -> Response {
     r
 }
 
-async fn run_and_capture(request: Request, next: Next) -> Result<Arc<CachedResponse>, Uncacheable> {
+async fn run_and_capture(
+    request: Request,
+    next: Next,
+    ttl: Duration,
+) -> Result<Arc<CachedResponse>, Uncacheable> {
     let response = next.run(request).await;
     let (parts, body) = response.into_parts();
     let body = axum::body::to_bytes(body, MAX_CACHED_BODY * 4)
@@ -66,11 +70,7 @@ async fn run_and_capture(request: Request, next: Next) -> Result<Arc<CachedRespo
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json")
         .to_string();
-    Ok(Arc::new(CachedResponse {
-        etag: super::etag_of(&body),
-        content_type,
-        body,
-    }))
+    Ok(Arc::new(CachedResponse::new(content_type, body, ttl)))
 }
 
 fn respond(
@@ -164,6 +164,7 @@ pub async fn response_cache(
         Lookup::Degraded(v) => (v, true),
     };
     let key = Cache::key(family, version, today, &route, request.uri().query());
+    let ttl = super::ttl_for(&route, cache.default_ttl());
 
     // `Cache-Control: no-cache` from the client: compute afresh (and store the result).
     let refresh = request_headers
@@ -171,7 +172,7 @@ pub async fn response_cache(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("no-cache"));
     if refresh && !degraded {
-        return match run_and_capture(request, next).await {
+        return match run_and_capture(request, next, ttl).await {
             Ok(entry) => {
                 cache.put(&key, entry.clone()).await;
                 cache.stats.record(&route, Outcome::Miss, started.elapsed());
@@ -196,9 +197,21 @@ pub async fn response_cache(
         } else {
             Outcome::Hit
         };
+        let mut detail = "l1";
+        if !degraded && entry.wants_refresh() && cache.start_refresh(&key) {
+            detail = "l1-revalidating";
+            revalidate(state.clone(), key, request, next, ttl);
+        }
         let cache_time = started.elapsed();
         cache.stats.record(&route, outcome, cache_time);
-        return respond(&request_headers, &entry, outcome, "l1", cache_time, started);
+        return respond(
+            &request_headers,
+            &entry,
+            outcome,
+            detail,
+            cache_time,
+            started,
+        );
     }
 
     if degraded {
@@ -218,7 +231,7 @@ pub async fn response_cache(
         return Response::from_parts(parts, body);
     }
 
-    if let Some(entry) = cache.get_l2(&key).await {
+    if let Some(entry) = cache.get_l2(&key, ttl).await {
         let cache_time = started.elapsed();
         cache.stats.record(&route, Outcome::Hit, cache_time);
         return respond(
@@ -238,7 +251,7 @@ pub async fn response_cache(
         cache
             .l1_load(&key, async move {
                 let (request, next) = slot.take().expect("the loader runs once");
-                run_and_capture(request, next).await
+                run_and_capture(request, next, ttl).await
             })
             .await
     };
@@ -264,6 +277,19 @@ pub async fn response_cache(
             }
         },
     }
+}
+
+/// Stale-while-revalidate: the entry was served; compute its successor in the background
+/// (the request is a GET, so its head is all it needs) and store it under the same key.
+fn revalidate(state: AppState, key: String, request: Request, next: Next, ttl: Duration) {
+    let (parts, _) = request.into_parts();
+    tokio::spawn(async move {
+        let request = Request::from_parts(parts, Body::empty());
+        if let Ok(entry) = run_and_capture(request, next, ttl).await {
+            state.cache.put(&key, entry).await;
+        }
+        state.cache.end_refresh(&key);
+    });
 }
 
 /// A server error while computing: the last good answer for this request, marked `STALE`,

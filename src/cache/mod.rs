@@ -3,39 +3,95 @@
 //! the version after its commit, so every server's next read misses the old entries without
 //! any key scan. Embedded mode keeps the versions in process.
 //!
+//! With Redis, the bump (`INCR`) and its announcement (`PUBLISH hearth:invalidate`) are one
+//! script, so every server's subscriber hears of a new version before the writer is even
+//! answered; a server serves L1 hits from the versions it heard of, with no Redis round trip.
+//! A version it has not heard of yet is read with one `GET` and then followed by pub/sub.
+//! Whenever its subscription was interrupted, a server forgets every version it learnt and
+//! flushes L1, since it may have missed announcements.
+//!
 //! While a configured Redis is down the versions cannot be checked: L1 entries are served as
 //! `STALE`, misses go to the database uncached (`BYPASS`), and the bumps Redis missed are
 //! replayed when it returns.
+//!
+//! Every entry has its data type's TTL (see [`ttl_for`]); an L1 hit on an entry in the last
+//! fifth of its life is served and refreshed in the background (stale-while-revalidate), so
+//! hot entries do not expire under load.
 
 pub mod middleware;
 pub mod stats;
 
+use crate::pubsub::{Delivery, Subscriber};
 use crate::redis_link::RedisLink;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+/// Where tag bumps are announced.
+const INVALIDATE_CHANNEL: &str = "hearth:invalidate";
+
+/// `INCR` the tag version and announce it, in one step.
+const BUMP_SCRIPT: &str = r#"
+local v = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. v)
+return v
+"#;
+
+/// The TTL of each data type, from the configured default: categories change rarely, budgets and expenses are the hot path, insights are heavy and read seldom.
+pub fn ttl_for(route: &str, default: Duration) -> Duration {
+    match route {
+        "/api/categories" => default * 4,
+        "/api/insights" => default / 4,
+        _ => default,
+    }
+}
 
 /// Bodies above this size are stored lz4-compressed in Redis.
 const COMPRESS_ABOVE: usize = 1024;
 
 /// One cached HTTP response (only 200s without `Set-Cookie` are cached).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct CachedResponse {
     pub content_type: String,
     pub etag: String,
     /// Shared, so a hit answers without copying the body.
     pub body: axum::body::Bytes,
+    /// How long it lives (its data type's TTL).
+    pub ttl: Duration,
+    /// When this server stored or loaded it.
+    pub created: Instant,
+}
+
+/// Equal content; when and for how long it was stored do not matter.
+impl PartialEq for CachedResponse {
+    fn eq(&self, other: &Self) -> bool {
+        self.content_type == other.content_type
+            && self.etag == other.etag
+            && self.body == other.body
+    }
 }
 
 impl CachedResponse {
-    /// A JSON body as the API answers it, with its strong ETag.
-    pub fn json(body: Vec<u8>) -> Self {
+    pub fn new(content_type: String, body: axum::body::Bytes, ttl: Duration) -> Self {
         CachedResponse {
-            content_type: "application/json".into(),
+            content_type,
             etag: etag_of(&body),
-            body: body.into(),
+            body,
+            ttl,
+            created: Instant::now(),
         }
+    }
+
+    /// A JSON body as the API answers it, with its strong ETag.
+    pub fn json(body: Vec<u8>, ttl: Duration) -> Self {
+        Self::new("application/json".into(), body.into(), ttl)
+    }
+
+    /// In the last fifth of its life: serve it, but compute a fresh one in the background.
+    pub fn wants_refresh(&self) -> bool {
+        self.created.elapsed() > self.ttl.mul_f64(0.8)
     }
 
     /// Compact framing for Redis: flags, two length-prefixed strings, then the body
@@ -56,7 +112,7 @@ impl CachedResponse {
         out
     }
 
-    pub fn decode(bytes: &[u8]) -> Option<Self> {
+    pub fn decode(bytes: &[u8], ttl: Duration) -> Option<Self> {
         let (&flags, mut rest) = bytes.split_first()?;
         let mut text = || -> Option<String> {
             let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
@@ -76,6 +132,8 @@ impl CachedResponse {
             content_type,
             etag,
             body,
+            ttl,
+            created: Instant::now(),
         })
     }
 }
@@ -117,14 +175,45 @@ pub struct Cache {
     l1: moka::future::Cache<String, Arc<CachedResponse>>,
     l1_enabled: bool,
     redis: Option<RedisLink>,
-    /// Tag versions: authoritative when embedded, the last seen ones otherwise.
+    /// Tag versions: authoritative when embedded; with Redis, the ones heard of since the
+    /// subscription last (re)started (and, while Redis is down, the last ones known).
     versions: Mutex<HashMap<String, u64>>,
+    /// Bumped at every (re)subscription: a `GET` that started before one must not be kept.
+    generation: AtomicU64,
+    subscriber: OnceLock<Subscriber>,
+    /// Keys being refreshed in the background (stale-while-revalidate), so each refreshes once.
+    refreshing: Mutex<HashSet<String>>,
     /// Tags bumped while Redis was down, replayed when it returns.
     missed_bumps: Mutex<HashSet<String>>,
     ttl: Duration,
     /// The last good answer per key without version and day, for stale-if-error.
     last_good: moka::future::Cache<String, Arc<CachedResponse>>,
     pub stats: stats::CacheStats,
+}
+
+/// L1 entries live for their own TTL.
+struct EntryTtl;
+
+impl moka::Expiry<String, Arc<CachedResponse>> for EntryTtl {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &Arc<CachedResponse>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+
+    /// A replaced entry (a refresh) starts a whole new life.
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        value: &Arc<CachedResponse>,
+        _updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
 }
 
 pub fn family_tag(family: Uuid) -> String {
@@ -147,11 +236,14 @@ impl Cache {
                 .weigher(|k: &String, v: &Arc<CachedResponse>| {
                     (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX)
                 })
-                .time_to_live(ttl)
+                .expire_after(EntryTtl)
                 .build(),
             l1_enabled: l1_max_bytes > 0,
             redis,
             versions: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            subscriber: OnceLock::new(),
+            refreshing: Mutex::new(HashSet::new()),
             missed_bumps: Mutex::new(HashSet::new()),
             ttl,
             last_good: moka::future::Cache::builder()
@@ -164,6 +256,15 @@ impl Cache {
             stats: stats::CacheStats::default(),
         });
         if let Some(link) = &cache.redis {
+            let weak = Arc::downgrade(&cache);
+            let handler: crate::pubsub::Handler = Arc::new(move |delivery| {
+                if let Some(cache) = weak.upgrade() {
+                    cache.heard(delivery);
+                }
+            });
+            let subscriber =
+                Subscriber::spawn(link.clone(), vec![INVALIDATE_CHANNEL.to_string()], handler);
+            let _ = cache.subscriber.set(subscriber);
             let mut changes = link.subscribe_changes();
             let weak = Arc::downgrade(&cache);
             tokio::spawn(async move {
@@ -179,6 +280,11 @@ impl Cache {
         cache
     }
 
+    /// `CACHE_DEFAULT_TTL`.
+    pub fn default_ttl(&self) -> Duration {
+        self.ttl
+    }
+
     pub fn redis(&self) -> Option<&RedisLink> {
         self.redis.as_ref()
     }
@@ -187,6 +293,39 @@ impl Cache {
         // moka counts lazily; settle the pending inserts first.
         self.l1.run_pending_tasks().await;
         self.l1.entry_count()
+    }
+
+    /// What the subscriber heard: a new version of a tag, or that it (re)subscribed.
+    fn heard(&self, delivery: Delivery<'_>) {
+        match delivery {
+            Delivery::Message { payload, .. } => {
+                let Some((tag, version)) = std::str::from_utf8(payload)
+                    .ok()
+                    .and_then(|p| p.rsplit_once(' '))
+                    .and_then(|(tag, v)| Some((tag, v.parse::<u64>().ok()?)))
+                else {
+                    return;
+                };
+                let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+                match versions.get_mut(tag) {
+                    Some(known) => *known = (*known).max(version),
+                    None => {
+                        versions.insert(tag.to_string(), version);
+                    }
+                }
+            }
+            Delivery::Resynced => {
+                let first = self.generation.fetch_add(1, Ordering::AcqRel) == 0;
+                self.versions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clear();
+                if !first {
+                    self.l1.invalidate_all();
+                    tracing::info!("invalidation stream resumed: versions forgotten, L1 flushed");
+                }
+            }
+        }
     }
 
     /// Redis is back: replay the bumps it missed and forget what L1 learnt meanwhile.
@@ -204,66 +343,107 @@ impl Cache {
         tracing::info!("cache healed after a Redis outage");
     }
 
-    fn local_version(&self, tag: &str) -> u64 {
-        *self
-            .versions
+    fn known_version(&self, tag: &str) -> Option<u64> {
+        self.versions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(tag)
-            .unwrap_or(&0)
+            .copied()
+    }
+
+    /// Keeps `version` unless a newer one is known.
+    fn learn(&self, tag: &str, version: u64) {
+        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        let known = versions.entry(tag.to_string()).or_insert(version);
+        *known = (*known).max(version);
+    }
+
+    fn subscribed(&self) -> bool {
+        self.subscriber.get().is_some_and(Subscriber::is_live)
     }
 
     /// The tag's current version.
     pub async fn version(&self, tag: &str) -> Lookup {
         let Some(redis) = &self.redis else {
-            return Lookup::Current(self.local_version(tag));
+            return Lookup::Current(self.known_version(tag).unwrap_or(0));
         };
+        if !redis.is_up() {
+            return Lookup::Degraded(self.known_version(tag).unwrap_or(0));
+        }
+        // Heard of since the subscription started: current, with no round trip.
+        if self.subscribed() {
+            if let Some(v) = self.known_version(tag) {
+                return Lookup::Current(v);
+            }
+        }
+        let generation = self.generation.load(Ordering::Acquire);
         match redis
             .query::<Option<u64>>(redis::cmd("GET").arg(tag_key(tag)))
             .await
         {
             Ok(v) => {
                 let v = v.unwrap_or(0);
-                self.versions
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(tag.to_string(), v);
+                // Followed from now on, unless the subscription restarted meanwhile (then the
+                // value may predate a bump the new subscription will never announce).
+                if self.subscribed() && self.generation.load(Ordering::Acquire) == generation {
+                    self.learn(tag, v);
+                }
                 Lookup::Current(v)
             }
-            Err(_) => Lookup::Degraded(self.local_version(tag)),
+            Err(_) => Lookup::Degraded(self.known_version(tag).unwrap_or(0)),
         }
     }
 
-    /// Invalidates everything cached under the tag, on every server.
-    pub async fn bump(&self, tag: &str) {
-        let local = {
+    /// Invalidates everything cached under the tag, on every server. Returns the new
+    /// version, or `None` when Redis missed the bump (it is replayed when Redis returns).
+    pub async fn bump(&self, tag: &str) -> Option<u64> {
+        let Some(redis) = &self.redis else {
             let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
             let v = versions.entry(tag.to_string()).or_insert(0);
             *v += 1;
-            *v
+            return Some(*v);
         };
-        if let Some(redis) = &self.redis {
-            match redis
-                .query::<u64>(redis::cmd("INCR").arg(tag_key(tag)))
-                .await
-            {
-                Ok(v) => {
-                    let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
-                    versions.insert(tag.to_string(), v.max(local));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, tag, "tag bump missed Redis; replayed on recovery");
-                    self.missed_bumps
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(tag.to_string());
-                }
+        static SCRIPT: OnceLock<redis::Script> = OnceLock::new();
+        let script = SCRIPT.get_or_init(|| redis::Script::new(BUMP_SCRIPT));
+        let mut invocation = script.key(tag_key(tag));
+        invocation.arg(INVALIDATE_CHANNEL).arg(tag);
+        match redis.script::<u64>(&invocation).await {
+            Ok(v) => {
+                self.learn(tag, v);
+                Some(v)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, tag, "tag bump missed Redis; replayed on recovery");
+                // This server at least stops serving what it holds for the tag.
+                let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+                *versions.entry(tag.to_string()).or_insert(0) += 1;
+                drop(versions);
+                self.missed_bumps
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(tag.to_string());
+                None
             }
         }
     }
 
-    pub async fn bump_family(&self, family: Uuid) {
-        self.bump(&family_tag(family)).await;
+    pub async fn bump_family(&self, family: Uuid) -> Option<u64> {
+        self.bump(&family_tag(family)).await
+    }
+
+    /// Marks `key` as being refreshed; false when a refresh of it is already running.
+    pub(crate) fn start_refresh(&self, key: &str) -> bool {
+        self.refreshing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string())
+    }
+
+    pub(crate) fn end_refresh(&self, key: &str) {
+        self.refreshing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 
     pub async fn get_l1(&self, key: &str) -> Option<Arc<CachedResponse>> {
@@ -273,10 +453,10 @@ impl Cache {
         self.l1.get(key).await
     }
 
-    pub async fn get_l2(&self, key: &str) -> Option<Arc<CachedResponse>> {
+    pub async fn get_l2(&self, key: &str, ttl: Duration) -> Option<Arc<CachedResponse>> {
         let redis = self.redis.as_ref()?;
         let bytes: Option<Vec<u8>> = redis.query(redis::cmd("GET").arg(key)).await.ok()?;
-        let value = Arc::new(CachedResponse::decode(&bytes?)?);
+        let value = Arc::new(CachedResponse::decode(&bytes?, ttl)?);
         if self.l1_enabled {
             self.l1.insert(key.to_string(), value.clone()).await;
         }
@@ -292,7 +472,7 @@ impl Cache {
                 .await;
         }
         if let Some(redis) = &self.redis {
-            let base = self.ttl.as_millis() as u64;
+            let base = value.ttl.as_millis() as u64;
             let jitter = rand::random::<u64>() % (base / 5 + 1);
             let ttl_ms = base - base / 10 + jitter;
             let _ = redis
@@ -389,21 +569,14 @@ mod tests {
 
     #[test]
     fn entries_round_trip_and_large_bodies_shrink() {
-        let small = CachedResponse {
-            content_type: "application/json".into(),
-            etag: "\"abc\"".into(),
-            body: axum::body::Bytes::from_static(b"{}"),
-        };
-        assert_eq!(CachedResponse::decode(&small.encode()), Some(small));
-        let large = CachedResponse {
-            content_type: "application/json".into(),
-            etag: "\"x\"".into(),
-            body: "{\"a\":1}".repeat(500).into_bytes().into(),
-        };
+        let ttl = Duration::from_secs(60);
+        let small = CachedResponse::json(b"{}".to_vec(), ttl);
+        assert_eq!(CachedResponse::decode(&small.encode(), ttl), Some(small));
+        let large = CachedResponse::json("{\"a\":1}".repeat(500).into_bytes(), ttl);
         let encoded = large.encode();
         assert!(encoded.len() < large.body.len() / 4);
-        assert_eq!(CachedResponse::decode(&encoded), Some(large));
-        assert_eq!(CachedResponse::decode(&[1, 0]), None);
+        assert_eq!(CachedResponse::decode(&encoded, ttl), Some(large));
+        assert_eq!(CachedResponse::decode(&[1, 0], ttl), None);
     }
 
     #[test]
@@ -481,7 +654,19 @@ mod tests {
         let cache = Cache::new(None, Duration::from_secs(60), 1 << 20);
         let f = Uuid::new_v4();
         assert_eq!(cache.version(&family_tag(f)).await, Lookup::Current(0));
-        cache.bump_family(f).await;
+        assert_eq!(cache.bump_family(f).await, Some(1));
         assert_eq!(cache.version(&family_tag(f)).await, Lookup::Current(1));
+    }
+
+    #[test]
+    fn data_types_have_their_own_ttl_and_refresh_late_in_life() {
+        let d = Duration::from_secs(3600);
+        assert_eq!(ttl_for("/api/budgets", d), d);
+        assert!(ttl_for("/api/categories", d) > d);
+        assert!(ttl_for("/api/insights", d) < d);
+        let mut entry = CachedResponse::json(b"{}".to_vec(), Duration::from_secs(10));
+        assert!(!entry.wants_refresh());
+        entry.created -= Duration::from_secs(9);
+        assert!(entry.wants_refresh());
     }
 }

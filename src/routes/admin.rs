@@ -41,6 +41,9 @@ pub struct Stats {
     pub realtime: RealtimeSection,
     pub redis: RedisSection,
     pub system: SystemSection,
+    /// The analytics roll-ups of every server together, oldest first (an extension of the
+    /// contract's shape).
+    pub history: Vec<crate::rollup::Point>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -192,6 +195,7 @@ pub async fn collect(state: &AppState) -> Stats {
             health_score,
             status: status.as_str(),
         },
+        history: crate::rollup::history(state).await,
     }
 }
 

@@ -6,12 +6,29 @@ pub mod budget;
 pub mod families;
 pub mod insights;
 
-/// After a family's change is committed: invalidate what is cached for it on every server,
-/// then put its current month back into the cache before answering, so the reads that
-/// follow the change (the whole family's, on any server) hit.
+/// After a family's change is committed: invalidate what is cached for it on every server
+/// and put its current month back into the cache before answering, so the reads that follow
+/// the change (the whole family's, on any server) hit.
+///
+/// The new answers are computed before the bump, so the window in which readers miss is one
+/// `SET`, not a database round trip. They are stored only if the bump moved the version by
+/// exactly one: then no other change was announced between reading the version and bumping
+/// it, and every change announced before was committed before the answers were computed.
+/// Otherwise they are computed again under the new version.
 pub async fn changed(state: &crate::state::AppState, family: &crate::store::FamilyRecord) {
-    state.cache.bump_family(family.id).await;
-    crate::jobs::warm_family(state, family).await;
+    use crate::cache::{family_tag, Lookup};
+    let tag = family_tag(family.id);
+    let before = state.cache.version(&tag).await;
+    let entries = crate::jobs::family_entries(state, family).await;
+    let after = state.cache.bump(&tag).await;
+    match (before, after, entries) {
+        (Lookup::Current(b), Some(a), Some(entries)) if a == b + 1 => {
+            crate::jobs::store_entries(state, family, a, entries).await;
+        }
+        _ => {
+            crate::jobs::warm_family(state, family).await;
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch, the store's time unit.

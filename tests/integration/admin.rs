@@ -153,3 +153,74 @@ async fn a_new_server_warms_active_families_before_it_answers() {
         321
     );
 }
+
+#[tokio::test]
+async fn every_servers_traffic_is_rolled_up_once_per_period() {
+    let redis = OwnRedis::start(free_port());
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let vars = [
+        ("ADMIN_EMAILS", ADMIN),
+        ("REDIS_URL", url.as_str()),
+        ("ANALYTICS_ROLLUP_INTERVAL", "300"),
+    ];
+    let a = spawn_app_with(&vars).await;
+    let db = format!("sqlite://{}", a.db_path.display());
+    let mut with_db = vars.to_vec();
+    with_db.push(("DATABASE_URL", &db));
+    let b = spawn_app_with(&with_db).await;
+    let admin = a.client();
+    admin.register(ADMIN).await;
+    let (on_a, _) = a.owner().await;
+    let on_b = Client {
+        base: b.base.clone(),
+        http: on_a.http.clone(),
+    };
+    // Five cacheable requests: three on A (a miss, then hits), two on B (hits from Redis).
+    for c in [&on_a, &on_a, &on_a, &on_b, &on_b] {
+        assert_eq!(
+            c.get("/api/budgets?month=2026-03").await.status(),
+            StatusCode::OK
+        );
+    }
+    let mut seen = (0, 0, 0);
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let stats: Value = admin.json("/api/admin/stats").await;
+        let history = stats["history"].as_array().unwrap().clone();
+        let sum = |f: &str| history.iter().map(|p| p[f].as_u64().unwrap()).sum::<u64>();
+        let servers = history.iter().map(|p| p["servers"].as_u64().unwrap()).max();
+        seen = (sum("requests"), sum("hits"), servers.unwrap_or(0));
+        if seen.0 >= 5 && seen.2 == 2 {
+            break;
+        }
+    }
+    assert_eq!(seen, (5, 4, 2), "(requests, hits, servers) rolled up");
+}
+
+#[tokio::test]
+async fn an_embedded_server_rolls_up_its_own_traffic() {
+    let app = spawn_app_with(&[
+        ("ADMIN_EMAILS", ADMIN),
+        ("ANALYTICS_ROLLUP_INTERVAL", "200"),
+    ])
+    .await;
+    let admin = app.client();
+    admin.register(ADMIN).await;
+    let (c, _) = app.owner().await;
+    for _ in 0..4 {
+        c.get("/api/expenses?month=2026-03").await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let stats: Value = admin.json("/api/admin/stats").await;
+    let history = stats["history"].as_array().unwrap();
+    assert!(history.len() >= 2, "{history:?}");
+    let requests: u64 = history
+        .iter()
+        .map(|p| p["requests"].as_u64().unwrap())
+        .sum();
+    let hits: u64 = history.iter().map(|p| p["hits"].as_u64().unwrap()).sum();
+    assert_eq!((requests, hits), (4, 3));
+    assert!(history
+        .windows(2)
+        .all(|w| w[0]["ts_ms"].as_i64() < w[1]["ts_ms"].as_i64()));
+}

@@ -195,38 +195,118 @@ async fn two_servers_sharing_redis_and_postgres_never_read_before_a_write() {
         r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
         4321
     );
-}
-
-struct OwnRedis {
-    port: u16,
-    child: std::process::Child,
-}
-
-impl OwnRedis {
-    fn start(port: u16) -> Self {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is installed");
-        OwnRedis { port, child }
+    // Both servers now hold the month in L1; each hears of the other's writes at once.
+    for (round, (writer, reader)) in [(&on_a, &on_b), (&on_b, &on_a), (&on_a, &on_b)]
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(
+            header(&reader.get("/api/budgets?month=2026-03").await, "x-cache"),
+            "HIT"
+        );
+        let r = writer
+            .post(
+                "/api/expenses",
+                json!({"category_id": food, "amount_minor": 1, "spent_on": "2026-03-10"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = reader.get("/api/budgets?month=2026-03").await;
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
+            4322 + round as i64,
+            "round {round}: a read after a write on the other server is fresh"
+        );
     }
 }
 
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+#[tokio::test]
+async fn a_server_whose_subscription_dropped_forgets_what_it_learnt() {
+    let url = std::env::var("HEARTH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
+    let port = free_port();
+    let _redis = OwnRedis::start(port);
+    let redis_url = format!("redis://127.0.0.1:{port}");
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let store: Arc<dyn Store> =
+            Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
+        servers.push(server(store, &redis_url).await);
     }
+    let (on_a, _) = servers[0].owner().await;
+    let on_b = Client {
+        base: servers[1].base.clone(),
+        http: on_a.http.clone(),
+    };
+    wait_for_redis(&on_a, "up").await;
+    wait_for_redis(&on_b, "up").await;
+    let food = on_a.category("Groceries").await;
+    on_b.get("/api/budgets?month=2026-03").await;
+    assert_eq!(
+        header(&on_b.get("/api/budgets?month=2026-03").await, "x-cache"),
+        "HIT"
+    );
+    // Drop every subscriber connection, then write at once, while they resubscribe: the
+    // announcement may be lost, and B must still not serve what it held.
+    let killed = redis_cli(port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+    assert!(killed.trim().parse::<u32>().unwrap() >= 2, "{killed}");
+    let r = on_a
+        .post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": 250, "spent_on": "2026-03-02"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = on_b.get("/api/budgets?month=2026-03").await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
+        250
+    );
+    // Resubscribed: announcements flow again.
+    until("both subscribers are back", || {
+        redis_cli(port, &["PUBSUB", "NUMSUB", "hearth:invalidate"]).contains("\n2")
+    })
+    .await;
+    on_b.get("/api/budgets?month=2026-03").await;
+    let r = on_a
+        .post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": 50, "spent_on": "2026-03-03"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = on_b.get("/api/budgets?month=2026-03").await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
+        300
+    );
+}
+
+#[tokio::test]
+async fn an_entry_late_in_its_life_is_served_and_refreshed_in_the_background() {
+    let app = spawn_app_with(&[("CACHE_DEFAULT_TTL", "2")]).await;
+    let (c, _) = app.owner().await;
+    c.category("Groceries").await;
+    let path = "/api/expenses?month=2026-03";
+    assert_eq!(header(&c.get(path).await, "x-cache"), "MISS");
+    let r = c.get(path).await;
+    assert_eq!(header(&r, "x-cache"), "HIT");
+    assert!(header(&r, "cache-status").ends_with("detail=l1"));
+    // Past four fifths of its 2 s: still a hit, and a fresh copy is computed meanwhile.
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let r = c.get(path).await;
+    assert_eq!(header(&r, "x-cache"), "HIT");
+    assert!(
+        header(&r, "cache-status").ends_with("detail=l1-revalidating"),
+        "{}",
+        header(&r, "cache-status")
+    );
+    // Beyond the old entry's TTL, the refreshed one answers.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let r = c.get(path).await;
+    assert_eq!(header(&r, "x-cache"), "HIT");
+    assert!(header(&r, "cache-status").ends_with("detail=l1"));
 }
 
 #[tokio::test]
