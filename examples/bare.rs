@@ -5,6 +5,10 @@ use axum::http::header;
 use axum::routing::get;
 use axum::Router;
 
+/// The same allocator as Hearth, so the baseline differs from Hearth only in Hearth's work.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);

@@ -13,6 +13,7 @@ mod components;
 pub mod model;
 pub mod money;
 mod pages;
+pub mod ws;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, Title};

@@ -56,12 +56,29 @@ pub struct CurrentUser {
     pub session_id: String,
 }
 
-/// A signed-in user who belongs to a family.
+/// A signed-in user who belongs to a family. Shared: the hot read path clones it per request.
 #[derive(Clone, Debug)]
-pub struct FamilyMember {
+pub struct FamilyMember(std::sync::Arc<Member>);
+
+#[derive(Debug)]
+pub struct Member {
     pub user: UserRecord,
     pub family: FamilyRecord,
     pub role: Role,
+}
+
+impl FamilyMember {
+    pub fn new(user: UserRecord, family: FamilyRecord, role: Role) -> Self {
+        FamilyMember(std::sync::Arc::new(Member { user, family, role }))
+    }
+}
+
+impl std::ops::Deref for FamilyMember {
+    type Target = Member;
+
+    fn deref(&self) -> &Member {
+        &self.0
+    }
 }
 
 pub async fn current_user(state: &AppState, headers: &HeaderMap) -> ApiResult<CurrentUser> {
@@ -111,7 +128,7 @@ pub async fn family_member(state: &AppState, headers: &HeaderMap) -> ApiResult<F
     let family = state.store.family(family_id).await?.ok_or_else(|| {
         ApiError::Internal(format!("user {} points at a missing family", user.id))
     })?;
-    let member = FamilyMember { user, family, role };
+    let member = FamilyMember::new(user, family, role);
     state.members.insert(session_id, member.clone());
     Ok(member)
 }

@@ -10,7 +10,7 @@ use crate::auth;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -19,13 +19,23 @@ use std::time::{Duration, Instant};
 /// Largest body the cache keeps.
 const MAX_CACHED_BODY: usize = 1024 * 1024;
 
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get(header::IF_NONE_MATCH)
+/// The two request headers the cache reads.
+struct Conditions {
+    if_none_match: Option<HeaderValue>,
+    cache_control: Option<HeaderValue>,
+}
+
+fn not_modified(conditions: &Conditions, etag: &HeaderValue) -> bool {
+    let etag = etag.as_bytes();
+    conditions
+        .if_none_match
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t.trim_start_matches("W/").as_bytes() == etag || t == "*"
+            })
         })
 }
 
@@ -67,33 +77,73 @@ async fn run_and_capture(
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json")
-        .to_string();
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("application/json"));
     Ok(Arc::new(CachedResponse::new(content_type, body, ttl)))
 }
 
+/// Where an answer came from, for `Cache-Status` and `Server-Timing`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Detail {
+    L1,
+    L1Revalidating,
+    L2,
+    Miss,
+    Refresh,
+    StaleIfError,
+    RedisDown,
+}
+
+impl Detail {
+    fn as_str(self) -> &'static str {
+        match self {
+            Detail::L1 => "l1",
+            Detail::L1Revalidating => "l1-revalidating",
+            Detail::L2 => "l2",
+            Detail::Miss => "miss",
+            Detail::Refresh => "refresh",
+            Detail::StaleIfError => "stale-if-error",
+            Detail::RedisDown => "redis-down",
+        }
+    }
+
+    /// RFC 9211 `Cache-Status`, one static string per case.
+    fn cache_status(self, outcome: Outcome) -> &'static str {
+        match (outcome, self) {
+            (Outcome::Miss, _) => "hearth; fwd=miss; stored",
+            (Outcome::Bypass, _) => "hearth; fwd=bypass; detail=redis-down",
+            (_, Detail::L1) => "hearth; hit; detail=l1",
+            (_, Detail::L1Revalidating) => "hearth; hit; detail=l1-revalidating",
+            (_, Detail::L2) => "hearth; hit; detail=l2",
+            (_, Detail::StaleIfError) => "hearth; hit; detail=stale-if-error",
+            (_, _) => "hearth; hit",
+        }
+    }
+}
+
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
 fn respond(
-    request_headers: &HeaderMap,
+    conditions: &Conditions,
     entry: &CachedResponse,
     outcome: Outcome,
-    detail: &str,
+    detail: Detail,
     cache_time: Duration,
     started: Instant,
 ) -> Response {
-    let mut response = if not_modified(request_headers, &entry.etag) {
+    let mut response = if not_modified(conditions, &entry.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = Response::new(Body::from(entry.body.clone()));
-        if let Ok(v) = HeaderValue::from_str(&entry.content_type) {
-            r.headers_mut().insert(header::CONTENT_TYPE, v);
-        }
+        r.headers_mut().reserve(16);
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, entry.content_type.clone());
         r
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&entry.etag) {
-        h.insert(header::ETAG, v);
-    }
+    h.insert(header::ETAG, entry.etag.clone());
     cache_headers(h, outcome, detail, cache_time, started);
     response
 }
@@ -101,31 +151,30 @@ fn respond(
 fn cache_headers(
     h: &mut HeaderMap,
     outcome: Outcome,
-    detail: &str,
+    detail: Detail,
     cache_time: Duration,
     started: Instant,
 ) {
+    use std::fmt::Write as _;
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
     );
-    h.insert("x-cache", HeaderValue::from_static(outcome.header()));
-    let status = match outcome {
-        Outcome::Hit => format!("hearth; hit; detail={detail}"),
-        Outcome::Stale => format!("hearth; hit; detail={detail}"),
-        Outcome::Miss => "hearth; fwd=miss; stored".to_string(),
-        Outcome::Bypass => format!("hearth; fwd=bypass; detail={detail}"),
-    };
-    if let Ok(v) = HeaderValue::from_str(&status) {
-        h.insert("cache-status", v);
-    }
-    let timing = format!(
-        "cache;desc=\"{detail}\";dur={:.3}, total;dur={:.3}",
+    h.insert(X_CACHE, HeaderValue::from_static(outcome.header()));
+    h.insert(
+        CACHE_STATUS,
+        HeaderValue::from_static(detail.cache_status(outcome)),
+    );
+    let mut timing = String::with_capacity(64);
+    let _ = write!(
+        timing,
+        "cache;desc=\"{}\";dur={:.3}, total;dur={:.3}",
+        detail.as_str(),
         cache_time.as_secs_f64() * 1000.0,
         started.elapsed().as_secs_f64() * 1000.0
     );
-    if let Ok(v) = HeaderValue::from_str(&timing) {
-        h.insert("server-timing", v);
+    if let Ok(v) = HeaderValue::try_from(timing) {
+        h.insert(SERVER_TIMING, v);
     }
 }
 
@@ -139,11 +188,11 @@ pub async fn response_cache(
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| request.uri().path().to_string());
+    let Some(matched) = request.extensions().get::<MatchedPath>().cloned() else {
+        // Only mounted on routes, which always have a template.
+        return next.run(request).await;
+    };
+    let route = matched.as_str();
     let family = member.family.id;
     // Today (in the family's time zone) is part of the key: answers that depend on the date
     // ("this month", forecasts) never outlive their day.
@@ -151,42 +200,41 @@ pub async fn response_cache(
     request.extensions_mut().insert(member);
     let cache: &Arc<Cache> = &state.cache;
     // Only the two request headers the cache reads, not a copy of them all.
-    let mut request_headers = HeaderMap::new();
-    for name in [header::IF_NONE_MATCH, header::CACHE_CONTROL] {
-        if let Some(v) = request.headers().get(&name) {
-            request_headers.insert(name, v.clone());
-        }
-    }
+    let conditions = Conditions {
+        if_none_match: request.headers().get(header::IF_NONE_MATCH).cloned(),
+        cache_control: request.headers().get(header::CACHE_CONTROL).cloned(),
+    };
 
     let lookup = cache.version(&super::family_tag(family)).await;
     let (version, degraded) = match lookup {
         Lookup::Current(v) => (v, false),
         Lookup::Degraded(v) => (v, true),
     };
-    let key = Cache::key(family, version, today, &route, request.uri().query());
-    let ttl = super::ttl_for(&route, cache.default_ttl());
+    let key = Cache::key(family, version, today, route, request.uri().query());
+    let ttl = super::ttl_for(route, cache.default_ttl());
 
     // `Cache-Control: no-cache` from the client: compute afresh (and store the result).
-    let refresh = request_headers
-        .get(header::CACHE_CONTROL)
+    let refresh = conditions
+        .cache_control
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("no-cache"));
     if refresh && !degraded {
         return match run_and_capture(request, next, ttl).await {
             Ok(entry) => {
                 cache.put(&key, entry.clone()).await;
-                cache.stats.record(&route, Outcome::Miss, started.elapsed());
+                cache.stats.record(route, Outcome::Miss, started.elapsed());
                 respond(
-                    &request_headers,
+                    &conditions,
                     &entry,
                     Outcome::Miss,
-                    "refresh",
+                    Detail::Refresh,
                     Duration::ZERO,
                     started,
                 )
             }
             Err(uncacheable) => {
-                stale_if_error(cache, &key, &route, &request_headers, &uncacheable, started).await
+                stale_if_error(cache, &key, route, &conditions, &uncacheable, started).await
             }
         };
     }
@@ -197,21 +245,14 @@ pub async fn response_cache(
         } else {
             Outcome::Hit
         };
-        let mut detail = "l1";
+        let mut detail = Detail::L1;
         if !degraded && entry.wants_refresh() && cache.start_refresh(&key) {
-            detail = "l1-revalidating";
+            detail = Detail::L1Revalidating;
             revalidate(state.clone(), key, request, next, ttl);
         }
         let cache_time = started.elapsed();
-        cache.stats.record(&route, outcome, cache_time);
-        return respond(
-            &request_headers,
-            &entry,
-            outcome,
-            detail,
-            cache_time,
-            started,
-        );
+        cache.stats.record(route, outcome, cache_time);
+        return respond(&conditions, &entry, outcome, detail, cache_time, started);
     }
 
     if degraded {
@@ -221,24 +262,24 @@ pub async fn response_cache(
         cache_headers(
             &mut parts.headers,
             Outcome::Bypass,
-            "redis-down",
+            Detail::RedisDown,
             Duration::ZERO,
             started,
         );
         cache
             .stats
-            .record(&route, Outcome::Bypass, started.elapsed());
+            .record(route, Outcome::Bypass, started.elapsed());
         return Response::from_parts(parts, body);
     }
 
     if let Some(entry) = cache.get_l2(&key, ttl).await {
         let cache_time = started.elapsed();
-        cache.stats.record(&route, Outcome::Hit, cache_time);
+        cache.stats.record(route, Outcome::Hit, cache_time);
         return respond(
-            &request_headers,
+            &conditions,
             &entry,
             Outcome::Hit,
-            "l2",
+            Detail::L2,
             cache_time,
             started,
         );
@@ -259,12 +300,12 @@ pub async fn response_cache(
         Ok(entry) => {
             cache.put(&key, entry.clone()).await;
             let cache_time = Duration::ZERO;
-            cache.stats.record(&route, Outcome::Miss, started.elapsed());
+            cache.stats.record(route, Outcome::Miss, started.elapsed());
             respond(
-                &request_headers,
+                &conditions,
                 &entry,
                 Outcome::Miss,
-                "miss",
+                Detail::Miss,
                 cache_time,
                 started,
             )
@@ -272,9 +313,7 @@ pub async fn response_cache(
         Err(uncacheable) => match slot.take() {
             // Another request's answer could not be shared: compute our own.
             Some((request, next)) => next.run(request).await,
-            None => {
-                stale_if_error(cache, &key, &route, &request_headers, &uncacheable, started).await
-            }
+            None => stale_if_error(cache, &key, route, &conditions, &uncacheable, started).await,
         },
     }
 }
@@ -298,7 +337,7 @@ async fn stale_if_error(
     cache: &Cache,
     key: &str,
     route: &str,
-    request_headers: &HeaderMap,
+    conditions: &Conditions,
     failed: &Uncacheable,
     started: Instant,
 ) -> Response {
@@ -307,10 +346,10 @@ async fn stale_if_error(
             tracing::warn!(route, status = %failed.status, "serving the last good answer (stale-if-error)");
             cache.stats.record(route, Outcome::Stale, started.elapsed());
             return respond(
-                request_headers,
+                conditions,
                 &entry,
                 Outcome::Stale,
-                "stale-if-error",
+                Detail::StaleIfError,
                 Duration::ZERO,
                 started,
             );

@@ -23,6 +23,7 @@ pub mod stats;
 
 use crate::pubsub::{Delivery, Subscriber};
 use crate::redis_link::RedisLink;
+use axum::http::HeaderValue;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -54,8 +55,9 @@ const COMPRESS_ABOVE: usize = 1024;
 /// One cached HTTP response (only 200s without `Set-Cookie` are cached).
 #[derive(Clone, Debug)]
 pub struct CachedResponse {
-    pub content_type: String,
-    pub etag: String,
+    /// Header values, validated once when stored rather than on every hit.
+    pub content_type: HeaderValue,
+    pub etag: HeaderValue,
     /// Shared, so a hit answers without copying the body.
     pub body: axum::body::Bytes,
     /// How long it lives (its data type's TTL).
@@ -74,7 +76,7 @@ impl PartialEq for CachedResponse {
 }
 
 impl CachedResponse {
-    pub fn new(content_type: String, body: axum::body::Bytes, ttl: Duration) -> Self {
+    pub fn new(content_type: HeaderValue, body: axum::body::Bytes, ttl: Duration) -> Self {
         CachedResponse {
             content_type,
             etag: etag_of(&body),
@@ -86,7 +88,11 @@ impl CachedResponse {
 
     /// A JSON body as the API answers it, with its strong ETag.
     pub fn json(body: Vec<u8>, ttl: Duration) -> Self {
-        Self::new("application/json".into(), body.into(), ttl)
+        Self::new(
+            HeaderValue::from_static("application/json"),
+            body.into(),
+            ttl,
+        )
     }
 
     /// In the last fifth of its life: serve it, but compute a fresh one in the background.
@@ -114,9 +120,9 @@ impl CachedResponse {
 
     pub fn decode(bytes: &[u8], ttl: Duration) -> Option<Self> {
         let (&flags, mut rest) = bytes.split_first()?;
-        let mut text = || -> Option<String> {
+        let mut text = || -> Option<HeaderValue> {
             let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-            let s = String::from_utf8(rest.get(4..4 + len)?.to_vec()).ok()?;
+            let s = HeaderValue::from_bytes(rest.get(4..4 + len)?).ok()?;
             rest = &rest[4 + len..];
             Some(s)
         };
@@ -139,11 +145,12 @@ impl CachedResponse {
 }
 
 /// A strong validator: a hash of the body and its length.
-pub fn etag_of(body: &[u8]) -> String {
+pub fn etag_of(body: &[u8]) -> HeaderValue {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     body.hash(&mut h);
-    format!("\"{:016x}-{:x}\"", h.finish(), body.len())
+    HeaderValue::from_str(&format!("\"{:016x}-{:x}\"", h.finish(), body.len()))
+        .expect("hex digits and quotes are a valid header value")
 }
 
 /// A key without its version and day: where the last good answer of that request is kept.
@@ -551,14 +558,25 @@ impl Cache {
         route: &str,
         query: Option<&str>,
     ) -> String {
-        let mut pairs: Vec<(String, String)> =
-            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        let query = query.unwrap_or("");
+        // Already in order (the common case: one parameter): the query is the key as it is.
+        let sorted = query
+            .split('&')
+            .zip(query.split('&').skip(1))
+            .all(|(a, b)| a <= b);
+        let normalized;
+        let query = if sorted {
+            query
+        } else {
+            let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
                 .into_owned()
                 .collect();
-        pairs.sort();
-        let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
+            pairs.sort();
+            normalized = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish();
+            &normalized
+        };
         format!("hearth:cache:{{f:{family}}}:v{version}:d{day}:GET:{route}?{query}")
     }
 }
