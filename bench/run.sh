@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hearth's cache benchmark, in one run on one machine (see BENCHMARKS.md):
 #   requests/s and p50/p99 of GET /api/budgets from a bare axum handler with the same body,
-#   from L1 (embedded), from L1 with Redis (version check per request), from L2 (Redis only),
+#   from L1 (embedded), from L1 with Redis (versions heard by pub/sub), from L2 (Redis only),
 #   and uncached; then the hit rate of a 90 % read / 10 % write mix over many families.
 # Needs wrk and a Redis at 127.0.0.1:6379. Usage: bench/run.sh [seconds per run]
 set -euo pipefail
@@ -63,7 +63,7 @@ read -r cookie _ _ <<<"$(signup 3911 "owner-$tag@example.org")"
 curl -sf -b "hearth_session=$cookie" "http://127.0.0.1:3911/api/budgets?month=$month" >"$work/body.json"
 ./target/release/examples/bare 3910 "$work/body.json" & pids+=($!)
 sleep 0.5
-start 3912 REDIS_URL=redis://127.0.0.1:6379   # L1 with Redis version checks
+start 3912 REDIS_URL=redis://127.0.0.1:6379   # L1 with Redis (versions heard by pub/sub)
 start 3913 REDIS_URL=redis://127.0.0.1:6379 CACHE_L1_MAX_BYTES=0   # L2 only
 c12="$(login 3912 "owner-$tag@example.org")"
 c13="$(login 3913 "owner-$tag@example.org")"
@@ -71,7 +71,7 @@ url="/api/budgets?month=$month"
 echo "body: $(wc -c <"$work/body.json") bytes; wrk -t1 -c$conns -d${secs}s; $(nproc) cores"
 run "bare axum handler"                  "http://127.0.0.1:3910$url" x
 run "L1 hit (embedded)"                  "http://127.0.0.1:3911$url" "$cookie"
-run "L1 hit (Redis version check)"       "http://127.0.0.1:3912$url" "$c12"
+run "L1 hit (Redis, pub/sub versions)"  "http://127.0.0.1:3912$url" "$c12"
 run "L2 hit (Redis, no L1)"              "http://127.0.0.1:3913$url" "$c13"
 run "uncached (Cache-Control: no-cache)" "http://127.0.0.1:3911$url" "$cookie" -H "Cache-Control: no-cache"
 conns=2

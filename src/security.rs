@@ -7,18 +7,27 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+/// One layer for the protections and the request log (a layer per request costs a service
+/// clone): the Origin check, the request's span, then the security headers on the answer.
+pub async fn guard(request: Request, next: Next) -> Response {
+    let mut response = match origin_refusal(&request) {
+        Some(refused) => refused,
+        None => crate::telemetry::traced(request, next).await,
+    };
+    security_headers(response.headers_mut());
+    response
+}
+
 /// A state-changing request whose `Origin` is present and not this site's is refused (403
 /// `csrf`). Browsers always send `Origin` on cross-site POST/PUT/PATCH/DELETE.
-pub async fn origin_check(request: Request, next: Next) -> Response {
+fn origin_refusal(request: &Request) -> Option<Response> {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if !safe && !same_origin(request.headers()) {
-        return ApiError::Forbidden("csrf", "The request came from another site.".into())
-            .into_response();
-    }
-    next.run(request).await
+    (!safe && !same_origin(request.headers())).then(|| {
+        ApiError::Forbidden("csrf", "The request came from another site.".into()).into_response()
+    })
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -55,9 +64,7 @@ const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
 
 /// Security headers on every response. Pages set their own Content-Security-Policy with
 /// the nonce of their inline scripts; everything else gets the same policy without one.
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+fn security_headers(headers: &mut HeaderMap) {
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(header::CONTENT_SECURITY_POLICY, default_policy().clone());
     }
@@ -78,7 +85,6 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         CROSS_ORIGIN_OPENER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    response
 }
 
 /// Cache headers for static files: hashed `/pkg/` assets forever, other files a day.

@@ -4,16 +4,14 @@
 use crate::auth::sessions::{InProcessSessions, RedisSessions, SessionStore};
 use crate::cache::Cache;
 use crate::config::{DatabaseSettings, Settings};
-use crate::json::MAX_BODY_BYTES;
 use crate::lock::Locks;
 use crate::pages::PageBackend;
 use crate::rate_limit::RateLimiter;
 use crate::redis_link::RedisLink;
 use crate::state::{AppState, Shared};
 use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
-use crate::{routes, security, telemetry};
+use crate::{routes, security};
 use app::backend::BackendHandle;
-use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -25,7 +23,6 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
-use tower_http::decompression::RequestDecompressionLayer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -166,9 +163,7 @@ fn router(state: AppState) -> Router {
     let context = move || provide_context(backend.clone());
     let routes = generate_route_list(app::App);
 
-    let api = routes::api(&state)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestDecompressionLayer::new());
+    let api = routes::api(&state);
     let pages = Router::new().leptos_routes_with_context(&state, routes, context.clone(), {
         let options = options.clone();
         move || app::shell(options.clone())
@@ -184,14 +179,12 @@ fn router(state: AppState) -> Router {
         .merge(api)
         .merge(pages)
         .merge(files)
-        .layer(middleware::from_fn(security::origin_check))
-        .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn(security::guard))
         .layer(
             CompressionLayer::new()
                 .br(true)
                 .gzip(true)
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
-        .layer(telemetry::trace_layer())
         .with_state(state)
 }

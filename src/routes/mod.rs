@@ -122,9 +122,10 @@ fn cached(state: &AppState) -> Router<AppState> {
     response_cache(state, reads).merge(insights)
 }
 
+/// The API. Only the routes that read a body get the body limit and request decompression;
+/// the cached reads, the hot path, go without those layers.
 pub fn api(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .merge(cached(state))
+    let with_bodies = Router::new()
         .route("/api/auth/register", post(auth::register))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
@@ -150,6 +151,13 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/admin/stats", get(admin::stats))
         .route("/api/admin/cache/clear", post(admin::clear_cache))
         .route("/api/{*rest}", axum::routing::any(auth::unknown_api_route))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::json::MAX_BODY_BYTES,
+        ))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new());
+    Router::new()
+        .merge(cached(state))
+        .merge(with_bodies)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
 }
