@@ -14,6 +14,7 @@ pub mod lock;
 pub mod pages;
 pub mod pubsub;
 pub mod rate_limit;
+pub mod realtime;
 pub mod redis_link;
 pub mod rollup;
 pub mod routes;

@@ -30,7 +30,8 @@ pub enum Delivery<'a> {
 pub type Handler = Arc<dyn Fn(Delivery<'_>) + Send + Sync>;
 
 enum Command {
-    Subscribe(String),
+    /// With a sender to tell when Redis confirmed the subscription.
+    Subscribe(String, Option<tokio::sync::oneshot::Sender<()>>),
     Unsubscribe(String),
 }
 
@@ -61,7 +62,20 @@ impl Subscriber {
     }
 
     pub fn subscribe(&self, channel: impl Into<String>) {
-        let _ = self.commands.send(Command::Subscribe(channel.into()));
+        let _ = self.commands.send(Command::Subscribe(channel.into(), None));
+    }
+
+    /// Subscribes and waits until Redis confirmed it (or, while disconnected, until the
+    /// channel is in the set the next connection subscribes to), at most a second.
+    pub async fn subscribe_confirmed(&self, channel: impl Into<String>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self
+            .commands
+            .send(Command::Subscribe(channel.into(), Some(tx)))
+            .is_ok()
+        {
+            let _ = tokio::time::timeout(Duration::from_secs(1), rx).await;
+        }
     }
 
     pub fn unsubscribe(&self, channel: impl Into<String>) {
@@ -80,7 +94,7 @@ async fn run(
     loop {
         // Commands that came while disconnected only change the set.
         while let Ok(command) = commands.try_recv() {
-            apply(&mut channels, &command);
+            apply(&mut channels, command);
         }
         let session = async {
             let (mut sink, mut stream) = link
@@ -112,12 +126,19 @@ async fn run(
                     },
                     command = commands.recv() => {
                         let Some(command) = command else { return Ok(()) };
-                        apply(&mut channels, &command);
-                        let sent = match &command {
-                            Command::Subscribe(c) => sink.subscribe(c).await,
-                            Command::Unsubscribe(c) => sink.unsubscribe(c).await,
-                        };
-                        sent.map_err(|e| e.to_string())?;
+                        match command {
+                            Command::Subscribe(c, confirm) => {
+                                sink.subscribe(&c).await.map_err(|e| e.to_string())?;
+                                channels.insert(c);
+                                if let Some(confirm) = confirm {
+                                    let _ = confirm.send(());
+                                }
+                            }
+                            Command::Unsubscribe(c) => {
+                                sink.unsubscribe(&c).await.map_err(|e| e.to_string())?;
+                                channels.remove(&c);
+                            }
+                        }
                     }
                     _ = probe.tick() => {
                         match tokio::time::timeout(PROBE_TIMEOUT, sink.ping::<redis::Value>()).await {
@@ -143,13 +164,17 @@ async fn run(
     }
 }
 
-fn apply(channels: &mut HashSet<String>, command: &Command) {
+/// A command while disconnected: only the set changes (the next connection subscribes to it).
+fn apply(channels: &mut HashSet<String>, command: Command) {
     match command {
-        Command::Subscribe(c) => {
-            channels.insert(c.clone());
+        Command::Subscribe(c, confirm) => {
+            channels.insert(c);
+            if let Some(confirm) = confirm {
+                let _ = confirm.send(());
+            }
         }
         Command::Unsubscribe(c) => {
-            channels.remove(c);
+            channels.remove(&c);
         }
     }
 }

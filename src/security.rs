@@ -30,7 +30,8 @@ fn origin_refusal(request: &Request) -> Option<Response> {
     })
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
+/// True without an `Origin` header, or when it names this host.
+pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };

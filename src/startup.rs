@@ -41,6 +41,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
+    hub: Arc<crate::realtime::Hub>,
 }
 
 /// Where the built site lives and what it is called; cargo-leptos sets these variables when
@@ -114,6 +115,9 @@ impl Application {
             // stays down does not stop the start (the server runs degraded).
             link.wait_until_up(Duration::from_secs(2)).await;
         }
+        let node_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        let redis_for_hub = cache.redis().cloned();
+        let heartbeat_ms = settings.heartbeat_interval_ms;
         let state = AppState::new(Shared {
             store,
             cache,
@@ -124,14 +128,20 @@ impl Application {
             settings,
             leptos: leptos_options(local),
             started: Instant::now(),
-            node_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
+            node_id: node_id.clone(),
             rollups: Default::default(),
+            hub: crate::realtime::Hub::new(
+                node_id,
+                redis_for_hub,
+                Duration::from_millis(heartbeat_ms),
+            ),
         });
         tokio::spawn(crate::rollup::run(state.clone()));
         let warmed = crate::jobs::warm(&state).await;
         tracing::debug!(warmed, "ready");
         Ok(Application {
             listener,
+            hub: state.hub.clone(),
             router: router(state),
             port: local.port(),
         })
@@ -150,7 +160,17 @@ impl Application {
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Every WebSocket gets 4001 ("going away: reconnect") before the server stops.
+            self.hub.close_all(app::ws::close::GOING_AWAY);
+            for _ in 0..20 {
+                if self.hub.connection_count() == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
         .await
     }
 }

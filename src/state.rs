@@ -27,6 +27,7 @@ pub struct Shared {
     /// This server's name among its peers (random per start).
     pub node_id: String,
     pub rollups: crate::rollup::LocalRollups,
+    pub hub: Arc<crate::realtime::Hub>,
 }
 
 impl AppState {

@@ -256,6 +256,49 @@ pub struct PresenceData {
     pub online: Vec<uuid::Uuid>,
 }
 
+/// Who caused an event.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Actor {
+    pub user_id: uuid::Uuid,
+    pub display_name: String,
+}
+
+/// `expense_created`, `expense_updated`, `expense_deleted`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExpenseEvent {
+    pub expense: crate::model::Expense,
+    pub by: Actor,
+}
+
+/// `budget_update`: the month's lines after a change (`line` is the changed category's) and
+/// its totals.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BudgetUpdate {
+    pub month: String,
+    pub line: Option<crate::model::BudgetLine>,
+    pub lines: Vec<crate::model::BudgetLine>,
+    pub totals: crate::model::Totals,
+    pub by: Actor,
+}
+
+/// `budget_alert`: a category reached 80 % or 100 % of its limit (once per level and month).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BudgetAlert {
+    pub month: String,
+    pub category_id: uuid::Uuid,
+    pub category_name: String,
+    pub level: u8,
+    pub percent_used: i64,
+    pub spent_minor: i64,
+    pub limit_minor: i64,
+}
+
+/// `member_update`: someone joined the family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MemberUpdate {
+    pub member: crate::model::Member,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

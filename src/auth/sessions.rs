@@ -25,8 +25,6 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The live session with this id, its life extended (sliding expiry).
     async fn get(&self, id: &str) -> Option<Session>;
     async fn delete(&self, id: &str);
-    /// Which of `users` made an authenticated request within `window`.
-    async fn recently_active(&self, users: &[Uuid], window: Duration) -> Vec<bool>;
 }
 
 /// 256 random bits, URL-safe.
@@ -44,7 +42,6 @@ pub struct InProcessSessions {
 #[derive(Default)]
 struct Inner {
     sessions: HashMap<String, (Uuid, Instant)>,
-    last_seen: HashMap<Uuid, Instant>,
     created_since_sweep: usize,
 }
 
@@ -55,8 +52,6 @@ impl Inner {
         if self.created_since_sweep >= 1024 {
             self.created_since_sweep = 0;
             self.sessions.retain(|_, (_, expires)| *expires > now);
-            self.last_seen
-                .retain(|_, seen| now.duration_since(*seen) < SESSION_TTL);
         }
     }
 }
@@ -70,7 +65,6 @@ impl InProcessSessions {
         inner
             .sessions
             .insert(session.id.clone(), (session.user_id, now + SESSION_TTL));
-        inner.last_seen.insert(session.user_id, now);
     }
 }
 
@@ -99,7 +93,6 @@ impl SessionStore for InProcessSessions {
             }
             None => return None,
         };
-        inner.last_seen.insert(user_id, now);
         Some(Session {
             id: id.to_string(),
             user_id,
@@ -109,20 +102,6 @@ impl SessionStore for InProcessSessions {
     async fn delete(&self, id: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.sessions.remove(id);
-    }
-
-    async fn recently_active(&self, users: &[Uuid], window: Duration) -> Vec<bool> {
-        let now = Instant::now();
-        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        users
-            .iter()
-            .map(|u| {
-                inner
-                    .last_seen
-                    .get(u)
-                    .is_some_and(|seen| now.duration_since(*seen) < window)
-            })
-            .collect()
     }
 }
 
@@ -158,33 +137,12 @@ impl RedisSessions {
         if let Err(e) = self.link.query::<()>(&set).await {
             tracing::warn!(error = %e, "session kept in process only: Redis unavailable");
         }
-        self.mark_seen(session.user_id).await;
-    }
-
-    async fn mark_seen(&self, user: Uuid) {
-        let _ = self
-            .link
-            .query::<()>(
-                redis::cmd("SET")
-                    .arg(seen_key(user))
-                    .arg(1)
-                    .arg("EX")
-                    .arg(SEEN_TTL_S),
-            )
-            .await;
     }
 }
 
 fn session_key(id: &str) -> String {
     format!("hearth:sess:{id}")
 }
-
-fn seen_key(user: Uuid) -> String {
-    format!("hearth:analytics:seen:{user}")
-}
-
-/// How long "recently active" lasts in Redis.
-const SEEN_TTL_S: u64 = 120;
 
 #[async_trait]
 impl SessionStore for RedisSessions {
@@ -212,7 +170,6 @@ impl SessionStore for RedisSessions {
                     user_id,
                 };
                 self.local.insert(&session);
-                self.mark_seen(user_id).await;
                 Some(session)
             }
             // Redis lost it (a restart without persistence): this server still knows the
@@ -239,21 +196,6 @@ impl SessionStore for RedisSessions {
             tracing::warn!(error = %e, "could not delete the session in Redis");
         }
     }
-
-    async fn recently_active(&self, users: &[Uuid], window: Duration) -> Vec<bool> {
-        if users.is_empty() {
-            return Vec::new();
-        }
-        // One GET per user in a pipeline, not MGET: on Cluster the keys live in many slots.
-        let mut pipe = redis::pipe();
-        for u in users {
-            pipe.cmd("GET").arg(seen_key(*u));
-        }
-        match self.link.pipeline::<Vec<Option<String>>>(&pipe).await {
-            Ok(seen) => seen.into_iter().map(|s| s.is_some()).collect(),
-            Err(_) => self.local.recently_active(users, window).await,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -273,18 +215,5 @@ mod tests {
         assert!(store.get(&a.id).await.is_none());
         assert!(store.get(&b.id).await.is_some());
         assert!(store.get("made-up").await.is_none());
-    }
-
-    #[tokio::test]
-    async fn activity_marks_users_online() {
-        let store = InProcessSessions::default();
-        let (seen, unseen) = (Uuid::new_v4(), Uuid::new_v4());
-        store.create(seen).await;
-        assert_eq!(
-            store
-                .recently_active(&[seen, unseen], Duration::from_secs(60))
-                .await,
-            vec![true, false]
-        );
     }
 }

@@ -158,6 +158,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(cached(state))
         .merge(with_bodies)
+        .route("/ws", get(crate::realtime::socket::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
 }

@@ -11,6 +11,7 @@ use app::model::{
     parse_day, Budget, BudgetLine, BudgetPage, Category, CategoryPatch, Expense, ExpensePatch,
     Month, NewCategory, NewExpense,
 };
+use app::ws::EventKind;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -172,6 +173,7 @@ pub async fn set_limit(
         )
         .await?;
     super::changed(state, &member.family).await;
+    super::events::budget(state, member, Some(month), Some(category_id)).await;
     budget(state, &member.family, Some(month))
         .await?
         .lines
@@ -232,6 +234,7 @@ pub async fn add_expense(
     match state.store.insert_expense(&record).await? {
         Inserted::Created(e) => {
             super::changed(state, &member.family).await;
+            super::events::expense(state, member, EventKind::ExpenseCreated, &e).await;
             Ok((e, true))
         }
         Inserted::Existing(e) => Ok((e, false)),
@@ -261,6 +264,7 @@ pub async fn update_expense(
         )
         .await?;
     super::changed(state, &member.family).await;
+    super::events::expense(state, member, EventKind::ExpenseUpdated, &expense).await;
     Ok(expense)
 }
 
@@ -271,6 +275,7 @@ pub async fn delete_expense(
 ) -> ApiResult<Expense> {
     let expense = state.store.delete_expense(member.family.id, id).await?;
     super::changed(state, &member.family).await;
+    super::events::expense(state, member, EventKind::ExpenseDeleted, &expense).await;
     Ok(expense)
 }
 

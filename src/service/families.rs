@@ -11,7 +11,6 @@ use app::model::{
     Role,
 };
 use rand::Rng as _;
-use std::time::Duration;
 use uuid::Uuid;
 
 /// Categories a new family starts with, so the budget is useful at once.
@@ -135,24 +134,31 @@ pub async fn join(
         .ok_or(ApiError::NotFound)?;
     state.store.join_family(current.user.id, family.id).await?;
     super::changed(state, &family).await;
+    let joined = app::ws::MemberUpdate {
+        member: Member {
+            user_id: current.user.id,
+            display_name: current.user.display_name.clone(),
+            role: Role::Member,
+            online: true,
+        },
+    };
+    state
+        .hub
+        .family_event(family.id, app::ws::EventKind::MemberUpdate, &joined)
+        .await;
     Ok(family_view(&family))
 }
 
-/// A member counts as online while they used Hearth within this window.
-const ONLINE_WINDOW: Duration = Duration::from_secs(60);
-
 pub async fn view(state: &AppState, member: &FamilyMember) -> ApiResult<FamilyView> {
     let users = state.store.members(member.family.id).await?;
-    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-    let online = state.sessions.recently_active(&ids, ONLINE_WINDOW).await;
+    let online = state.hub.presence.online(member.family.id).await;
     let members = users
         .into_iter()
-        .zip(online)
-        .map(|(u, online)| Member {
+        .map(|u| Member {
+            online: online.contains(&u.id),
             user_id: u.id,
             display_name: u.display_name,
             role: u.role.unwrap_or(Role::Member),
-            online,
         })
         .collect();
     Ok(FamilyView {

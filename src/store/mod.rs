@@ -179,6 +179,47 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreResult<Expense>;
     async fn delete_expense(&self, family: Uuid, id: Uuid) -> StoreResult<Expense>;
+
+    /// Stores a chat message once per (family, user, client id): a resend gets the stored
+    /// one back, with its place in the channel if it was published.
+    async fn insert_chat(&self, message: &ChatRecord) -> StoreResult<ChatInsert>;
+    /// Records where the message landed in the family channel.
+    async fn set_chat_position(
+        &self,
+        family: Uuid,
+        user: Uuid,
+        client_id: &str,
+        epoch: &str,
+        offset: u64,
+    ) -> StoreResult<()>;
+    /// The family's latest messages, oldest first.
+    async fn chat_history(&self, family: Uuid, limit: i64) -> StoreResult<Vec<ChatRecord>>;
+    /// True the first time an alert for (category, month, level) is raised.
+    async fn raise_alert(
+        &self,
+        family: Uuid,
+        category: Uuid,
+        month: &str,
+        level: u8,
+        at_ms: i64,
+    ) -> StoreResult<bool>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRecord {
+    pub family_id: Uuid,
+    pub user_id: Uuid,
+    pub client_id: String,
+    pub text: String,
+    pub created_at_ms: i64,
+    /// Set once published.
+    pub position: Option<(String, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatInsert {
+    Created,
+    Existing(ChatRecord),
 }
 
 /// The schema, shared by both databases.

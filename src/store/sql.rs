@@ -59,6 +59,29 @@ pub(super) fn family(row: FamilyRow) -> StoreResult<super::FamilyRecord> {
     })
 }
 
+pub(super) type ChatRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+);
+pub(super) const CHAT_COLUMNS: &str = "family_id, user_id, client_id, body, created_at, epoch, seq";
+
+pub(super) fn chat(row: ChatRow) -> StoreResult<super::ChatRecord> {
+    let (family_id, user_id, client_id, text, created_at_ms, epoch, seq) = row;
+    Ok(super::ChatRecord {
+        family_id: parse_uuid(&family_id)?,
+        user_id: parse_uuid(&user_id)?,
+        client_id,
+        text,
+        created_at_ms,
+        position: epoch.zip(seq).map(|(e, s)| (e, s as u64)),
+    })
+}
+
 pub(super) fn rfc3339(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
@@ -531,6 +554,88 @@ macro_rules! store_impl {
                 .fetch_optional(&self.pool)
                 .await?;
                 sql::expense(row.ok_or($crate::store::StoreError::NotFound)?)
+            }
+
+            async fn insert_chat(&self, m: &$crate::store::ChatRecord) -> $crate::store::StoreResult<$crate::store::ChatInsert> {
+                let inserted = sqlx::query(
+                    "INSERT INTO chat_messages (family_id, user_id, client_id, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (family_id, user_id, client_id) DO NOTHING",
+                )
+                .bind(m.family_id.to_string())
+                .bind(m.user_id.to_string())
+                .bind(&m.client_id)
+                .bind(&m.text)
+                .bind(m.created_at_ms)
+                .execute(&self.pool)
+                .await?;
+                if inserted.rows_affected() == 1 {
+                    return Ok($crate::store::ChatInsert::Created);
+                }
+                let row: sql::ChatRow = sqlx::query_as(&format!(
+                    "SELECT {} FROM chat_messages WHERE family_id = $1 AND user_id = $2 AND client_id = $3",
+                    sql::CHAT_COLUMNS
+                ))
+                .bind(m.family_id.to_string())
+                .bind(m.user_id.to_string())
+                .bind(&m.client_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::store::ChatInsert::Existing(sql::chat(row)?))
+            }
+
+            async fn set_chat_position(
+                &self,
+                family: uuid::Uuid,
+                user: uuid::Uuid,
+                client_id: &str,
+                epoch: &str,
+                offset: u64,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE chat_messages SET epoch = $1, seq = $2 WHERE family_id = $3 AND user_id = $4 AND client_id = $5")
+                    .bind(epoch)
+                    .bind(offset as i64)
+                    .bind(family.to_string())
+                    .bind(user.to_string())
+                    .bind(client_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn chat_history(&self, family: uuid::Uuid, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::ChatRecord>> {
+                let rows: Vec<sql::ChatRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM chat_messages WHERE family_id = $1 ORDER BY created_at DESC, client_id DESC LIMIT $2",
+                    sql::CHAT_COLUMNS
+                ))
+                .bind(family.to_string())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut messages = rows.into_iter().map(sql::chat).collect::<$crate::store::StoreResult<Vec<_>>>()?;
+                messages.reverse();
+                Ok(messages)
+            }
+
+            async fn raise_alert(
+                &self,
+                family: uuid::Uuid,
+                category: uuid::Uuid,
+                month: &str,
+                level: u8,
+                at_ms: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                let inserted = sqlx::query(
+                    "INSERT INTO budget_alerts (family_id, category_id, month, level, raised_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (family_id, category_id, month, level) DO NOTHING",
+                )
+                .bind(family.to_string())
+                .bind(category.to_string())
+                .bind(month)
+                .bind(i64::from(level))
+                .bind(at_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(inserted.rows_affected() == 1)
             }
         }
     };

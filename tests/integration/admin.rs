@@ -142,10 +142,7 @@ async fn a_new_server_warms_active_families_before_it_answers() {
     // A second server on the same database and Redis, as after a deploy.
     let db = format!("sqlite://{}", first.db_path.display());
     let second = spawn_app_with(&[("REDIS_URL", redis), ("DATABASE_URL", &db)]).await;
-    let on_second = Client {
-        base: second.base.clone(),
-        http: c.http.clone(),
-    };
+    let on_second = c.on(&second.base);
     let r = on_second.get("/api/budgets").await;
     assert_eq!(r.headers()["x-cache"], "HIT");
     assert_eq!(
@@ -171,10 +168,7 @@ async fn every_servers_traffic_is_rolled_up_once_per_period() {
     let admin = a.client();
     admin.register(ADMIN).await;
     let (on_a, _) = a.owner().await;
-    let on_b = Client {
-        base: b.base.clone(),
-        http: on_a.http.clone(),
-    };
+    let on_b = on_a.on(&b.base);
     // Five cacheable requests: three on A (a miss, then hits), two on B (hits from Redis).
     for c in [&on_a, &on_a, &on_a, &on_b, &on_b] {
         assert_eq!(

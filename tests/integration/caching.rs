@@ -166,10 +166,7 @@ async fn two_servers_sharing_redis_and_postgres_never_read_before_a_write() {
     let (on_a, _) = a.owner().await;
     wait_for_redis(&on_a, "up").await;
     // The same browser (cookie) talks to server B too: sessions must be shared.
-    let on_b = Client {
-        base: b.base.clone(),
-        http: on_a.http.clone(),
-    };
+    let on_b = on_a.on(&b.base);
     wait_for_redis(&on_b, "up").await;
     let food = on_a.category("Groceries").await;
     assert_eq!(
@@ -235,10 +232,7 @@ async fn a_server_whose_subscription_dropped_forgets_what_it_learnt() {
         servers.push(server(store, &redis_url).await);
     }
     let (on_a, _) = servers[0].owner().await;
-    let on_b = Client {
-        base: servers[1].base.clone(),
-        http: on_a.http.clone(),
-    };
+    let on_b = on_a.on(&servers[1].base);
     wait_for_redis(&on_a, "up").await;
     wait_for_redis(&on_b, "up").await;
     let food = on_a.category("Groceries").await;

@@ -145,13 +145,10 @@ async fn everything_redis_does_works_on_a_cluster() {
     // sessions: a second server on the same cluster and database knows the cookie
     let db = format!("sqlite://{}", app.db_path.display());
     let other = spawn_app_with(&[("REDIS_CLUSTER_NODES", &nodes), ("DATABASE_URL", &db)]).await;
-    let on_other = Client {
-        base: other.base.clone(),
-        http: c.http.clone(),
-    };
+    let on_other = c.on(&other.base);
     assert_eq!(on_other.get("/api/me").await.status(), StatusCode::OK);
     let family: Value = on_other.json("/api/family").await;
-    assert_eq!(family["members"][0]["online"], true);
+    assert_eq!(family["members"].as_array().unwrap().len(), 1);
 
     // rate limits, shared by both servers
     for i in 0..10 {

@@ -50,11 +50,13 @@ impl TestApp {
     /// A client connecting from its own loopback address (127.x.y.z), so per-address limits
     /// kept in the shared Redis do not carry over between tests or runs.
     pub fn client_from(&self, address: Option<std::net::IpAddr>) -> Client {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Client {
             base: self.base.clone(),
+            jar: jar.clone(),
             http: reqwest::Client::builder()
                 .local_address(address)
-                .cookie_store(true)
+                .cookie_provider(jar)
                 // A hung request fails the test instead of hanging the suite.
                 .timeout(std::time::Duration::from_secs(30))
                 .redirect(reqwest::redirect::Policy::none())
@@ -97,9 +99,28 @@ pub fn unique_email() -> String {
 pub struct Client {
     pub base: String,
     pub http: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl Client {
+    /// The same browser (cookies) talking to another server.
+    pub fn on(&self, base: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            http: self.http.clone(),
+            jar: self.jar.clone(),
+        }
+    }
+
+    /// The `Cookie` header this client sends.
+    pub fn cookie(&self) -> String {
+        use reqwest::cookie::CookieStore as _;
+        self.jar
+            .cookies(&self.base.parse().expect("base url"))
+            .map(|v| v.to_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

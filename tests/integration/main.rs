@@ -10,5 +10,6 @@ mod cluster;
 mod families;
 mod helpers;
 mod operations;
+mod realtime;
 mod sentinel;
 mod store_contract;

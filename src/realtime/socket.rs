@@ -1,0 +1,379 @@
+//! `GET /ws`: one WebSocket connection. A reader (this task) handles the client's frames; a
+//! writer task drains the connection's bounded queue, pings every heartbeat interval, drops
+//! a client that stopped answering, and sends the close frame when the hub asks for one.
+
+use super::{control_text, Closer, Conn, Hub};
+use crate::auth;
+use crate::state::AppState;
+use crate::store::{ChatInsert, ChatRecord, UserRecord};
+use app::ws::{close, Channel, ChatData, ClientFrame, Control, EventKind, TypingData};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 2000;
+
+/// Who is connected.
+struct Peer {
+    user: UserRecord,
+    family: Option<Uuid>,
+    admin: bool,
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !crate::security::same_origin(&headers) {
+        return crate::error::ApiError::Forbidden(
+            "csrf",
+            "The request came from another site.".into(),
+        )
+        .into_response();
+    }
+    let current = match auth::current_user(&state, &headers).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let peer = Peer {
+        family: current.user.family_id,
+        admin: state.settings.is_admin(&current.user.email),
+        user: current.user,
+    };
+    // Small buffers: most connections are idle most of the time.
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(app::ws::MAX_FRAME_BYTES)
+        .max_frame_size(app::ws::MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| run(state, peer, socket))
+}
+
+fn now_ms() -> i64 {
+    crate::service::now_ms()
+}
+
+async fn run(state: AppState, peer: Peer, socket: WebSocket) {
+    let hub = state.hub.clone();
+    let (outbox, mut queue) = tokio::sync::mpsc::channel::<Utf8Bytes>(super::QUEUE);
+    let conn = Conn {
+        id: hub.next_id(),
+        outbox,
+        closer: Arc::new(Closer::default()),
+    };
+    hub.open(&conn);
+    if let Some(family) = peer.family {
+        hub.presence.join(family, peer.user.id).await;
+    }
+    let (mut sink, mut stream) = socket.split();
+    let last_heard = Arc::new(AtomicI64::new(now_ms()));
+
+    let writer = {
+        let closer = conn.closer.clone();
+        let last_heard = last_heard.clone();
+        let heartbeat = hub.heartbeat;
+        tokio::spawn(async move {
+            let mut ping = tokio::time::interval(heartbeat);
+            ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ping.tick().await;
+            let code = loop {
+                tokio::select! {
+                    biased;
+                    code = closer.closed() => break code,
+                    text = queue.recv() => match text {
+                        Some(text) => {
+                            if sink.send(Message::Text(text)).await.is_err() {
+                                return;
+                            }
+                        }
+                        None => return,
+                    },
+                    _ = ping.tick() => {
+                        let silent_ms = now_ms() - last_heard.load(Ordering::Relaxed);
+                        if silent_ms > 2 * heartbeat.as_millis() as i64 + 1000 {
+                            tracing::debug!(silent_ms, "dropping a client that stopped answering");
+                            return;
+                        }
+                        if sink.send(Message::Ping(Default::default())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            };
+            let reason = match code {
+                close::GOING_AWAY => "server going away",
+                close::TOO_SLOW => "too slow to keep up",
+                close::TOO_BIG => "frame too large",
+                close::FORBIDDEN => "forbidden",
+                _ => "closing",
+            };
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                sink.send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }))),
+            )
+            .await;
+        })
+    };
+
+    hub.send(
+        &conn,
+        control_text(&Control::Connected {
+            client_id: format!("{}-{}", hub.node_id, conn.id),
+            node_id: hub.node_id.clone(),
+            heartbeat_ms: hub.heartbeat.as_millis() as u64,
+        }),
+    );
+
+    loop {
+        let message = tokio::select! {
+            m = stream.next() => m,
+            _ = conn.closer.closed() => break,
+        };
+        let Some(message) = message else { break };
+        last_heard.store(now_ms(), Ordering::Relaxed);
+        match message {
+            Ok(Message::Text(text)) => {
+                hub.metrics.messages_in.fetch_add(1, Ordering::Relaxed);
+                handle(&state, &hub, &conn, &peer, text.as_str()).await;
+            }
+            Ok(Message::Binary(_)) => {
+                hub.send(
+                    &conn,
+                    error(None, "bad_frame", "Frames are JSON text, not binary."),
+                );
+            }
+            Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            Ok(Message::Close(_)) => break,
+            Err(e) => {
+                // tungstenite's capacity error: "Space limit exceeded: Message too long: …".
+                let text = e.to_string().to_lowercase();
+                let too_big = text.contains("too long") || text.contains("space limit");
+                if too_big {
+                    conn.closer.close(close::TOO_BIG);
+                }
+                break;
+            }
+        }
+    }
+    conn.closer.close(1000);
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    hub.close(conn.id).await;
+    if let Some(family) = peer.family {
+        hub.presence.leave(family, peer.user.id).await;
+    }
+}
+
+fn error(id: Option<String>, code: &str, message: &str) -> Utf8Bytes {
+    control_text(&Control::Error {
+        id,
+        code: code.to_string(),
+        message: message.to_string(),
+    })
+}
+
+/// The `id` of a frame that failed to parse, when it has one, to echo in the error.
+fn frame_id(text: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()?
+        .get("id")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// May `peer` see `channel`?
+fn allowed(peer: &Peer, channel: &Channel) -> bool {
+    match channel {
+        Channel::Family(id) => peer.family == Some(*id),
+        Channel::User(id) => peer.user.id == *id,
+        Channel::AdminMetrics => peer.admin,
+    }
+}
+
+/// The channel named in a frame, when the peer may use it.
+fn channel_for(peer: &Peer, name: &str) -> Result<Channel, (&'static str, &'static str)> {
+    match Channel::parse(name) {
+        Some(c) if allowed(peer, &c) => Ok(c),
+        _ => Err(("forbidden", "You may not join that channel.")),
+    }
+}
+
+async fn handle(state: &AppState, hub: &Hub, conn: &Conn, peer: &Peer, text: &str) {
+    let frame: ClientFrame = match serde_json::from_str(text) {
+        Ok(f) => f,
+        Err(e) => {
+            let (code, message) = match serde_json::from_str::<serde_json::Value>(text) {
+                Err(_) => ("malformed", "The frame is not JSON.".to_string()),
+                Ok(v) if v.get("type").and_then(|t| t.as_str()).is_none() => {
+                    ("bad_frame", "The frame has no type.".to_string())
+                }
+                Ok(v)
+                    if !matches!(
+                        v["type"].as_str(),
+                        Some("subscribe" | "unsubscribe" | "chat" | "typing" | "heartbeat")
+                    ) =>
+                {
+                    ("unknown_type", "Unknown frame type.".to_string())
+                }
+                Ok(_) => ("bad_frame", format!("Invalid frame: {e}")),
+            };
+            hub.send(conn, error(frame_id(text), code, &message));
+            return;
+        }
+    };
+    match frame {
+        ClientFrame::Heartbeat { t } => {
+            hub.send(
+                conn,
+                control_text(&Control::Heartbeat {
+                    t,
+                    server_time: now_ms(),
+                }),
+            );
+        }
+        ClientFrame::Subscribe { id, channel, since } => {
+            let parsed = match channel_for(peer, &channel) {
+                Ok(c) => c,
+                Err((code, message)) => {
+                    hub.send(conn, error(Some(id), code, message));
+                    return;
+                }
+            };
+            if let Err(e) = hub.subscribe(conn, id.clone(), &channel, since).await {
+                tracing::warn!(error = %e, channel, "subscribe failed");
+                hub.send(
+                    conn,
+                    error(
+                        Some(id),
+                        "unavailable",
+                        "The channel cannot be joined right now; retry.",
+                    ),
+                );
+                return;
+            }
+            // A family channel starts with who is online now.
+            if let Channel::Family(family) = parsed {
+                let online = hub.presence.online(family).await;
+                let text = super::bus::frame_text(
+                    EventKind::Presence,
+                    &channel,
+                    None,
+                    now_ms(),
+                    &super::presence::event_data(&online),
+                );
+                hub.send(conn, text.into());
+            }
+        }
+        ClientFrame::Unsubscribe { id, channel } => {
+            hub.unsubscribe(conn.id, &channel).await;
+            hub.send(conn, control_text(&Control::Unsubscribed { id, channel }));
+        }
+        ClientFrame::Typing { channel, on } => {
+            if !matches!(channel_for(peer, &channel), Ok(Channel::Family(_))) {
+                hub.send(conn, error(None, "forbidden", "You may not type there."));
+                return;
+            }
+            let data = TypingData {
+                user_id: peer.user.id,
+                display_name: peer.user.display_name.clone(),
+                on,
+            };
+            let data = serde_json::to_string(&data).unwrap_or_default();
+            let _ = hub.bus.relay(&channel, EventKind::Typing, &data).await;
+        }
+        ClientFrame::Chat { id, channel, text } => {
+            let family = match channel_for(peer, &channel) {
+                Ok(Channel::Family(f)) => f,
+                _ => {
+                    hub.send(
+                        conn,
+                        error(Some(id), "forbidden", "You may not chat there."),
+                    );
+                    return;
+                }
+            };
+            let text = text.trim().to_string();
+            if text.is_empty()
+                || text.chars().count() > MAX_CHAT_CHARS
+                || id.is_empty()
+                || id.len() > 100
+            {
+                hub.send(
+                    conn,
+                    error(
+                        Some(id),
+                        "invalid",
+                        "text: 1 to 2000 characters; id: 1 to 100 characters",
+                    ),
+                );
+                return;
+            }
+            match chat(state, hub, peer, family, &channel, &id, text).await {
+                Ok(offset) => hub.send(conn, control_text(&Control::Ack { id, offset })),
+                Err(message) => hub.send(conn, error(Some(id), "unavailable", message)),
+            };
+        }
+    }
+}
+
+/// Stores the message (the database is its system of record), publishes it once, and
+/// answers its offset; the same `id` again gives the same offset and no second message.
+async fn chat(
+    state: &AppState,
+    hub: &Hub,
+    peer: &Peer,
+    family: Uuid,
+    channel: &str,
+    id: &str,
+    text: String,
+) -> Result<u64, &'static str> {
+    let record = ChatRecord {
+        family_id: family,
+        user_id: peer.user.id,
+        client_id: id.to_string(),
+        text: text.clone(),
+        created_at_ms: now_ms(),
+        position: None,
+    };
+    let stored = state
+        .store
+        .insert_chat(&record)
+        .await
+        .map_err(|_| "The message could not be saved; send it again.")?;
+    let text = match stored {
+        ChatInsert::Existing(existing) => match existing.position {
+            Some((_, offset)) => return Ok(offset),
+            // Saved but not published yet (or the publication was lost): publish it now.
+            None => existing.text,
+        },
+        ChatInsert::Created => text,
+    };
+    let data = ChatData {
+        client_id: id.to_string(),
+        user_id: peer.user.id,
+        display_name: peer.user.display_name.clone(),
+        text,
+    };
+    let data = serde_json::to_string(&data).unwrap_or_default();
+    let idempotency = format!("chat:{}:{id}", peer.user.id);
+    let published = hub
+        .bus
+        .publish(channel, EventKind::Chat, &data, Some(&idempotency))
+        .await
+        .map_err(|_| "The message is saved but could not be sent yet; send it again.")?;
+    let _ = state
+        .store
+        .set_chat_position(family, peer.user.id, id, &published.epoch, published.offset)
+        .await;
+    Ok(published.offset)
+}

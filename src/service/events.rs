@@ -1,0 +1,114 @@
+//! The realtime side of a committed change: the events the family's devices receive, and the
+//! budget alerts, each raised once per category, level and month on all servers (the database
+//! decides which server raises it).
+
+use crate::auth::FamilyMember;
+use crate::state::AppState;
+use app::model::{BudgetLine, Expense, Month};
+use app::ws::{Actor, BudgetAlert, BudgetUpdate, EventKind, ExpenseEvent};
+use uuid::Uuid;
+
+fn actor(member: &FamilyMember) -> Actor {
+    Actor {
+        user_id: member.user.id,
+        display_name: member.user.display_name.clone(),
+    }
+}
+
+/// The alert level a line has reached: 100 at or over its limit, 80 from 80 %.
+pub fn level(line: &BudgetLine) -> Option<u8> {
+    match line.percent_used? {
+        p if p >= 100 => Some(100),
+        p if p >= 80 => Some(80),
+        _ => None,
+    }
+}
+
+/// An expense was created, changed or deleted.
+pub async fn expense(state: &AppState, member: &FamilyMember, kind: EventKind, expense: &Expense) {
+    let data = ExpenseEvent {
+        expense: expense.clone(),
+        by: actor(member),
+    };
+    state.hub.family_event(member.family.id, kind, &data).await;
+    let month = app::model::parse_day(&expense.spent_on).map(Month::of);
+    budget(state, member, month, Some(expense.category_id)).await;
+}
+
+/// The month's budget changed (an expense or a limit): `budget_update`, then any new alert
+/// of the changed category.
+pub async fn budget(
+    state: &AppState,
+    member: &FamilyMember,
+    month: Option<Month>,
+    category: Option<Uuid>,
+) {
+    let Ok(b) = super::budget::budget(state, &member.family, month).await else {
+        return;
+    };
+    let line = category.and_then(|c| b.lines.iter().find(|l| l.category_id == c).cloned());
+    let update = BudgetUpdate {
+        month: b.month.clone(),
+        line: line.clone(),
+        lines: b.lines.clone(),
+        totals: b.totals.clone(),
+        by: actor(member),
+    };
+    state
+        .hub
+        .family_event(member.family.id, EventKind::BudgetUpdate, &update)
+        .await;
+    let Some(line) = line else { return };
+    let Some(reached) = level(&line) else { return };
+    // 100 % implies 80 %: raise the lower level too, so each fires once whatever the jumps.
+    for level in [80u8, 100].into_iter().filter(|l| *l <= reached) {
+        let first = state
+            .store
+            .raise_alert(
+                member.family.id,
+                line.category_id,
+                &b.month,
+                level,
+                super::now_ms(),
+            )
+            .await
+            .unwrap_or(false);
+        if first {
+            let alert = BudgetAlert {
+                month: b.month.clone(),
+                category_id: line.category_id,
+                category_name: line.category_name.clone(),
+                level,
+                percent_used: line.percent_used.unwrap_or(0),
+                spent_minor: line.spent_minor,
+                limit_minor: line.limit_minor.unwrap_or(0),
+            };
+            state
+                .hub
+                .family_event(member.family.id, EventKind::BudgetAlert, &alert)
+                .await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::Category;
+
+    #[test]
+    fn levels_start_at_80_and_100_percent() {
+        let c = Category {
+            id: Uuid::nil(),
+            name: "Food".into(),
+            color: "#000000".into(),
+        };
+        let at = |spent| level(&BudgetLine::compute(&c, Some(1000), spent));
+        assert_eq!(at(799), None);
+        assert_eq!(at(800), Some(80));
+        assert_eq!(at(999), Some(80));
+        assert_eq!(at(1000), Some(100));
+        assert_eq!(at(5000), Some(100));
+        assert_eq!(level(&BudgetLine::compute(&c, None, 5000)), None);
+    }
+}

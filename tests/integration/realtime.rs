@@ -1,0 +1,330 @@
+//! The WebSocket hub with real sockets: protocol, authorization, events, recovery, presence,
+//! and two servers sharing Redis and a database.
+
+use crate::helpers::*;
+use futures::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub struct Ws {
+    stream: Stream,
+}
+
+impl Ws {
+    /// Connects as the signed-in `client` (its session cookie).
+    pub async fn connect(client: &Client) -> Ws {
+        Self::try_connect(client).await.expect("the socket opens")
+    }
+
+    pub async fn try_connect(client: &Client) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let url = format!("{}/ws", client.base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().unwrap();
+        let cookie = client.cookie();
+        if !cookie.is_empty() {
+            request
+                .headers_mut()
+                .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut ws = Ws { stream };
+        let hello = ws.next().await;
+        assert_eq!(hello["type"], "connected", "{hello}");
+        Ok(ws)
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.stream
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next JSON frame (pings skipped); panics after 5 s.
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(5), self.stream.next())
+                .await
+                .expect("a frame within 5 s")
+                .expect("the socket is open")
+                .expect("a valid frame");
+            match m {
+                Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+                Message::Close(c) => panic!("closed: {c:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Frames until one of `kind` (of channel events, `type`).
+    pub async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let f = self.next().await;
+            if f["type"] == kind {
+                return f;
+            }
+        }
+    }
+
+    /// No frame of `kind` within `wait`.
+    pub async fn none_of(&mut self, kind: &str, wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(Ok(m))) = tokio::time::timeout_at(deadline, self.stream.next()).await {
+            if let Message::Text(t) = m {
+                let f: Value = serde_json::from_str(t.as_str()).unwrap();
+                assert_ne!(f["type"], kind, "unexpected {f}");
+            }
+        }
+    }
+
+    /// The close code the server sent.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.stream.next()).await {
+                Ok(Some(Ok(Message::Close(c)))) => return c.map(|c| u16::from(c.code)),
+                Ok(Some(Ok(_))) => {}
+                _ => return None,
+            }
+        }
+    }
+
+    pub async fn subscribe(&mut self, channel: &str, since: Option<Value>) -> Value {
+        let mut frame = json!({"type": "subscribe", "id": "s1", "channel": channel});
+        if let Some(since) = since {
+            frame["since"] = since;
+        }
+        self.send(frame).await;
+        self.until("subscribed").await
+    }
+}
+
+/// An owner with a socket on the family channel, and the channel's name.
+async fn owner_on_channel(app: &TestApp) -> (Client, Value, Ws, String) {
+    let (c, created) = app.owner().await;
+    let channel = format!("family:{}", created["family"]["id"].as_str().unwrap());
+    let mut ws = Ws::connect(&c).await;
+    let sub = ws.subscribe(&channel, None).await;
+    assert_eq!(sub["channel"], channel.as_str());
+    (c, created, ws, channel)
+}
+
+#[tokio::test]
+async fn only_signed_in_users_connect_and_frames_are_checked() {
+    let app = spawn_app().await;
+    match Ws::try_connect(&app.client()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED)
+        }
+        other => panic!("expected 401, got {:?}", other.map(|_| ())),
+    }
+    let (c, _) = app.owner().await;
+    let mut ws = Ws::connect(&c).await;
+    ws.send(json!({"type": "heartbeat", "t": 12.5})).await;
+    let beat = ws.next().await;
+    assert_eq!(beat["type"], "heartbeat");
+    assert_eq!(beat["t"], 12.5);
+    assert!(beat["server_time"].as_i64().unwrap() > 0);
+
+    ws.stream
+        .send(Message::Text("{not json".into()))
+        .await
+        .unwrap();
+    assert_eq!(ws.next().await["code"], "malformed");
+    ws.send(json!({"type": "dance", "id": "d1"})).await;
+    let e = ws.next().await;
+    assert_eq!(
+        (e["code"].as_str(), e["id"].as_str()),
+        (Some("unknown_type"), Some("d1"))
+    );
+    ws.send(json!({"type": "subscribe", "id": "x"})).await;
+    assert_eq!(ws.next().await["code"], "bad_frame");
+    for channel in [
+        format!("family:{}", uuid::Uuid::new_v4()),
+        format!("user:{}", uuid::Uuid::new_v4()),
+        "admin:metrics".to_string(),
+        "lobby".to_string(),
+    ] {
+        ws.send(json!({"type": "subscribe", "id": "f", "channel": channel}))
+            .await;
+        let e = ws.next().await;
+        assert_eq!(e["code"], "forbidden", "{channel}");
+    }
+    // Still open, and a frame over 64 KiB closes it with 1009.
+    ws.send(json!({"type": "heartbeat", "t": 1})).await;
+    assert_eq!(ws.next().await["type"], "heartbeat");
+    ws.send(json!({"type": "chat", "id": "big", "channel": "x", "text": "a".repeat(70_000)}))
+        .await;
+    assert_eq!(ws.close_code().await, Some(1009));
+}
+
+#[tokio::test]
+async fn a_members_expense_reaches_the_family_with_its_budget_and_alerts_once() {
+    let app = spawn_app().await;
+    let (owner, created, mut ws, channel) = owner_on_channel(&app).await;
+    let presence = ws.until("presence").await;
+    assert_eq!(presence["data"]["online"].as_array().unwrap().len(), 1);
+    let member = app.member(created["invite_code"].as_str().unwrap()).await;
+    let joined = ws.until("member_update").await;
+    assert_eq!(joined["data"]["member"]["role"], "member");
+    let food = owner.category("Groceries").await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let r = owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/budgets/{month}/{food}"),
+            json!({"limit_minor": 10000}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    ws.until("budget_update").await;
+
+    let spend = |amount: i64| {
+        let (member, food) = (&member, food.clone());
+        async move {
+            let r = member
+                .post(
+                    "/api/expenses",
+                    json!({"category_id": food, "amount_minor": amount}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+    };
+    spend(7000).await;
+    let created_event = ws.until("expense_created").await;
+    assert_eq!(created_event["channel"], channel.as_str());
+    assert_eq!(created_event["data"]["expense"]["amount_minor"], 7000);
+    let update = ws.until("budget_update").await;
+    assert_eq!(update["data"]["line"]["spent_minor"], 7000);
+    assert_eq!(update["data"]["totals"]["spent_minor"], 7000);
+    assert!(update["offset"].as_u64().unwrap() > created_event["offset"].as_u64().unwrap());
+
+    spend(1500).await; // 85 %: the 80 % alert
+    let alert = ws.until("budget_alert").await;
+    assert_eq!(alert["data"]["level"], 80);
+    spend(100).await; // 86 %: no second 80 % alert
+    ws.until("budget_update").await;
+    ws.none_of("budget_alert", Duration::from_millis(300)).await;
+    spend(2000).await; // 106 %: the 100 % alert
+    let alert = ws.until("budget_alert").await;
+    assert_eq!(alert["data"]["level"], 100);
+    assert_eq!(alert["data"]["category_name"], "Groceries");
+}
+
+#[tokio::test]
+async fn chat_is_acked_once_per_id_and_typing_is_relayed_unstored() {
+    let app = spawn_app().await;
+    let (owner, created, mut a, channel) = owner_on_channel(&app).await;
+    let member = app.member(created["invite_code"].as_str().unwrap()).await;
+    let mut b = Ws::connect(&member).await;
+    b.subscribe(&channel, None).await;
+
+    a.send(json!({"type": "typing", "channel": channel, "on": true}))
+        .await;
+    let typing = b.until("typing").await;
+    assert_eq!(typing["data"]["on"], true);
+    assert!(typing.get("offset").is_none());
+
+    let msg = json!({"type": "chat", "id": "m-1", "channel": channel, "text": " hello "});
+    a.send(msg.clone()).await;
+    let ack = a.until("ack").await;
+    assert_eq!(ack["id"], "m-1");
+    let offset = ack["offset"].as_u64().unwrap();
+    let chat = b.until("chat").await;
+    assert_eq!(chat["offset"].as_u64(), Some(offset));
+    assert_eq!(chat["data"]["text"], "hello");
+    a.send(msg).await;
+    let again = a.until("ack").await;
+    assert_eq!(again["offset"].as_u64(), Some(offset));
+    b.none_of("chat", Duration::from_millis(300)).await;
+
+    a.send(json!({"type": "chat", "id": "m-2", "channel": channel, "text": "   "}))
+        .await;
+    assert_eq!(a.until("error").await["code"], "invalid");
+    let _ = owner;
+}
+
+#[tokio::test]
+async fn a_client_that_dropped_recovers_what_it_missed_in_order() {
+    let app = spawn_app().await;
+    let (owner, _, mut ws, channel) = owner_on_channel(&app).await;
+    let food = owner.category("Groceries").await;
+    owner
+        .post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": 50}),
+        )
+        .await;
+    let first = ws.until("budget_update").await;
+    let since = json!({"epoch": first["epoch"], "offset": first["offset"]});
+    drop(ws);
+    for amount in [100, 200, 300] {
+        owner
+            .post(
+                "/api/expenses",
+                json!({"category_id": food, "amount_minor": amount}),
+            )
+            .await;
+    }
+    let mut ws = Ws::connect(&owner).await;
+    let sub = ws.subscribe(&channel, Some(since.clone())).await;
+    assert_eq!(sub["recovered"], true);
+    let mut offsets = Vec::new();
+    let mut amounts = Vec::new();
+    while offsets.len() < 6 {
+        let f = ws.next().await;
+        if let Some(o) = f["offset"].as_u64() {
+            offsets.push(o);
+            if f["type"] == "expense_created" {
+                amounts.push(f["data"]["expense"]["amount_minor"].as_i64().unwrap());
+            }
+        }
+    }
+    let start = first["offset"].as_u64().unwrap() + 1;
+    assert_eq!(offsets, (start..start + 6).collect::<Vec<_>>());
+    assert_eq!(amounts, vec![100, 200, 300]);
+    assert_eq!(sub["offset"].as_u64(), Some(start + 5));
+
+    // Another epoch (history this server never had): reload over HTTP.
+    let stale = json!({"epoch": "gone", "offset": 1});
+    let mut ws = Ws::connect(&owner).await;
+    assert_eq!(
+        ws.subscribe(&channel, Some(stale)).await["recovered"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn presence_shows_who_is_connected_and_leaves_when_they_go() {
+    let app = spawn_app().await;
+    let (owner, created, mut a, channel) = owner_on_channel(&app).await;
+    let member = app.member(created["invite_code"].as_str().unwrap()).await;
+    let member_id = member.json("/api/me").await["user"]["id"].clone();
+    let mut b = Ws::connect(&member).await;
+    loop {
+        let p = a.until("presence").await;
+        if p["data"]["online"].as_array().unwrap().contains(&member_id) {
+            break;
+        }
+    }
+    let family = owner.json("/api/family").await;
+    assert!(family["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["online"] == true));
+    b.stream.close(None).await.unwrap();
+    loop {
+        let p = a.until("presence").await;
+        if !p["data"]["online"].as_array().unwrap().contains(&member_id) {
+            break;
+        }
+    }
+    let _ = channel;
+}
