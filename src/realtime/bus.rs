@@ -106,6 +106,18 @@ struct LocalChannel {
     idempotency: HashMap<String, u64>,
 }
 
+impl LocalChannel {
+    /// A channel this process has not seen: a new epoch (history from before is void).
+    fn new() -> Self {
+        LocalChannel {
+            epoch: new_epoch().into(),
+            offset: 0,
+            history: VecDeque::new(),
+            idempotency: HashMap::new(),
+        }
+    }
+}
+
 enum Inner {
     Local {
         channels: Mutex<HashMap<String, LocalChannel>>,
@@ -249,12 +261,7 @@ impl Bus {
                 let mut channels = channels.lock().unwrap_or_else(|p| p.into_inner());
                 let c = channels
                     .entry(channel.to_string())
-                    .or_insert_with(|| LocalChannel {
-                        epoch: new_epoch().into(),
-                        offset: 0,
-                        history: VecDeque::new(),
-                        idempotency: HashMap::new(),
-                    });
+                    .or_insert_with(LocalChannel::new);
                 if let Some(&offset) = idempotency.and_then(|k| c.idempotency.get(k)) {
                     return Ok(Published {
                         epoch: c.epoch.to_string(),
@@ -361,12 +368,7 @@ impl Bus {
                 let mut channels = channels.lock().unwrap_or_else(|p| p.into_inner());
                 let c = channels
                     .entry(channel.to_string())
-                    .or_insert_with(|| LocalChannel {
-                        epoch: new_epoch().into(),
-                        offset: 0,
-                        history: VecDeque::new(),
-                        idempotency: HashMap::new(),
-                    });
+                    .or_insert_with(LocalChannel::new);
                 let position = Position {
                     epoch: c.epoch.to_string(),
                     offset: c.offset,
