@@ -163,6 +163,8 @@ impl Application {
         .with_graceful_shutdown(async move {
             shutdown.await;
             // Every WebSocket gets 4001 ("going away: reconnect") before the server stops.
+            let open = self.hub.connection_count();
+            tracing::info!(sockets = open, "closing every WebSocket with 4001");
             self.hub.close_all(app::ws::close::GOING_AWAY);
             for _ in 0..20 {
                 if self.hub.connection_count() == 0 {

@@ -52,7 +52,8 @@ impl Closer {
             .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            self.notify.notify_one();
+            // Both the reader and the writer wait for this.
+            self.notify.notify_waiters();
         }
     }
 

@@ -9,6 +9,7 @@ mod caching;
 mod cluster;
 mod families;
 mod helpers;
+mod hub_servers;
 mod operations;
 mod realtime;
 mod sentinel;

@@ -89,7 +89,10 @@ impl Ws {
             match tokio::time::timeout(Duration::from_secs(10), self.stream.next()).await {
                 Ok(Some(Ok(Message::Close(c)))) => return c.map(|c| u16::from(c.code)),
                 Ok(Some(Ok(_))) => {}
-                _ => return None,
+                other => {
+                    eprintln!("socket ended without a close frame: {other:?}");
+                    return None;
+                }
             }
         }
     }
