@@ -137,6 +137,7 @@ impl Application {
             ),
         });
         tokio::spawn(crate::rollup::run(state.clone()));
+        tokio::spawn(crate::realtime::metrics::run(state.clone()));
         let warmed = crate::jobs::warm(&state).await;
         tracing::debug!(warmed, "ready");
         Ok(Application {

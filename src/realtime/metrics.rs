@@ -21,9 +21,11 @@ pub struct Metrics {
     pub slow_closed: AtomicU64,
     latencies_ms: Mutex<VecDeque<i64>>,
     last_rates: Mutex<Option<(Instant, u64, u64)>>,
+    /// The rates over the last tick (see [`run`]).
+    current: Mutex<Rates>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rates {
     pub in_per_s: f64,
     pub out_per_s: f64,
@@ -49,8 +51,22 @@ impl Metrics {
         Some(sorted[(sorted.len() - 1) * 99 / 100] as f64)
     }
 
+    /// The message rates measured over the last second.
+    pub fn current_rates(&self) -> Rates {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Measures the rates since the previous tick and keeps them as the current ones.
+    pub fn tick(&self) {
+        let rates = self.rates();
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = rates;
+    }
+
     /// Messages per second since the previous call (0 on the first).
-    pub fn rates(&self) -> Rates {
+    fn rates(&self) -> Rates {
         let now = Instant::now();
         let (i, o) = (
             self.messages_in.load(Ordering::Relaxed),
@@ -74,6 +90,36 @@ impl Metrics {
         rates
     }
 }
+
+/// Every second: measures the rates, and sends the admin statistics to this server's
+/// subscribers of `admin:metrics` (each server reports its own figures).
+pub async fn run(state: crate::state::AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        state.hub.metrics.tick();
+        if !state.hub.has_local_subscribers(ADMIN_CHANNEL) {
+            continue;
+        }
+        let stats = crate::routes::admin::collect(&state).await;
+        let Ok(data) = serde_json::to_string(&stats) else {
+            continue;
+        };
+        let ts = crate::service::now_ms();
+        let text =
+            super::bus::frame_text(app::ws::EventKind::Metrics, ADMIN_CHANNEL, None, ts, &data);
+        state.hub.deliver_local(super::Frame {
+            channel: ADMIN_CHANNEL.into(),
+            epoch: None,
+            offset: None,
+            ts,
+            text: text.into(),
+        });
+    }
+}
+
+pub const ADMIN_CHANNEL: &str = "admin:metrics";
 
 #[cfg(test)]
 mod tests {

@@ -363,10 +363,27 @@ impl Hub {
         }
     }
 
+    pub fn has_local_subscribers(&self, channel: &str) -> bool {
+        self.channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(channel)
+            .is_some_and(|c| !c.subs.is_empty())
+    }
+
+    /// Sends a frame to this server's subscribers only (figures about this server).
+    pub fn deliver_local(&self, frame: Frame) {
+        self.deliver_frame(frame);
+    }
+
     /// Passes a frame of the bus to this server's subscribers of its channel.
     fn deliver(&self, frame: Frame) {
         let now = crate::service::now_ms();
         self.metrics.record_delivery(now - frame.ts);
+        self.deliver_frame(frame);
+    }
+
+    fn deliver_frame(&self, frame: Frame) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         let Some(c) = channels.get_mut(&*frame.channel) else {
             return;
@@ -477,9 +494,6 @@ async fn fill_gap(hub: &Hub, channel: &str, epoch: &str, last: u64, until: u64) 
             }
             None => {
                 // History lost: tell the channel's clients to reload over HTTP.
-                hub.metrics
-                    .recovery_failures
-                    .fetch_add(1, Ordering::Relaxed);
                 tell_to_reload(hub, channel, &snapshot.position);
             }
         },

@@ -131,6 +131,17 @@ impl Presence {
         }
     }
 
+    /// Distinct users with a connection on this server.
+    pub fn local_users(&self) -> usize {
+        self.local
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .map(|(_, u)| *u)
+            .collect::<HashSet<_>>()
+            .len()
+    }
+
     fn mark(&self, family: Uuid) {
         self.dirty
             .lock()

@@ -91,6 +91,8 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
                     text = queue.recv() => match text {
                         Some(text) => {
                             if sink.send(Message::Text(text)).await.is_err() {
+                                // The reader stops too.
+                                closer.close(1011);
                                 return;
                             }
                         }
@@ -100,9 +102,11 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
                         let silent_ms = now_ms() - last_heard.load(Ordering::Relaxed);
                         if silent_ms > 2 * heartbeat.as_millis() as i64 + 1000 {
                             tracing::debug!(silent_ms, "dropping a client that stopped answering");
-                            return;
+                            closer.close(close::GOING_AWAY);
+                            break close::GOING_AWAY;
                         }
                         if sink.send(Message::Ping(Default::default())).await.is_err() {
+                            closer.close(1011);
                             return;
                         }
                     }

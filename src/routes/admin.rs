@@ -65,16 +65,22 @@ pub struct EndpointSection {
     pub p99_ms: f64,
 }
 
-/// The WebSocket hub is not built yet: there are no connections and no messages, and the
-/// delivery latency has no samples (`null`).
+/// This server's WebSocket figures. `deliver_p99_ms` is `null` until a frame was delivered.
 #[derive(Serialize, ToSchema)]
 pub struct RealtimeSection {
     pub connections: u64,
+    /// Distinct users with a connection open on this server.
     pub users_online: u64,
     pub messages_in_per_s: f64,
     pub messages_out_per_s: f64,
+    /// Publish→deliver, from the publishing server's clock to this server's (ms).
     pub deliver_p99_ms: Option<f64>,
+    /// Subscriptions that asked to recover (`since`): reconnecting clients.
     pub reconnects: u64,
+    /// Of those, how many could not be recovered (told to reload).
+    pub recovery_failures: u64,
+    /// Clients closed with 4008 for not keeping up.
+    pub slow_clients_closed: u64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -180,13 +186,20 @@ pub async fn collect(state: &AppState) -> Stats {
                 })
                 .collect(),
         },
-        realtime: RealtimeSection {
-            connections: 0,
-            users_online: 0,
-            messages_in_per_s: 0.0,
-            messages_out_per_s: 0.0,
-            deliver_p99_ms: None,
-            reconnects: 0,
+        realtime: {
+            use std::sync::atomic::Ordering::Relaxed;
+            let m = &state.hub.metrics;
+            let rates = m.current_rates();
+            RealtimeSection {
+                connections: m.connections.load(Relaxed),
+                users_online: state.hub.presence.local_users() as u64,
+                messages_in_per_s: rates.in_per_s,
+                messages_out_per_s: rates.out_per_s,
+                deliver_p99_ms: m.deliver_p99_ms(),
+                reconnects: m.recoveries.load(Relaxed) + m.recovery_failures.load(Relaxed),
+                recovery_failures: m.recovery_failures.load(Relaxed),
+                slow_clients_closed: m.slow_closed.load(Relaxed),
+            }
         },
         redis,
         system: SystemSection {

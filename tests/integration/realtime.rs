@@ -331,3 +331,99 @@ async fn presence_shows_who_is_connected_and_leaves_when_they_go() {
     }
     let _ = channel;
 }
+
+#[tokio::test]
+async fn admins_watch_live_metrics_and_the_stats_count_sockets() {
+    let admin_email = unique_email();
+    let app = spawn_app_with(&[("ADMIN_EMAILS", &admin_email)]).await;
+    let admin = app.client();
+    admin.register(&admin_email).await;
+    let (c, _) = app.owner().await;
+    let mut ws = Ws::connect(&c).await;
+    ws.send(json!({"type": "heartbeat", "t": 1})).await;
+    ws.next().await;
+    let mut watcher = Ws::connect(&admin).await;
+    watcher.subscribe("admin:metrics", None).await;
+    let metrics = watcher.until("metrics").await;
+    assert_eq!(metrics["channel"], "admin:metrics");
+    assert_eq!(metrics["data"]["realtime"]["connections"], 2);
+    assert_eq!(
+        metrics["data"]["realtime"]["users_online"], 1,
+        "the owner, in a family"
+    );
+    let stats = admin.json("/api/admin/stats").await;
+    assert_eq!(stats["realtime"]["connections"], 2);
+    assert!(stats["realtime"]["messages_out_per_s"].as_f64().unwrap() >= 0.0);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_answering_pings_is_dropped() {
+    let app = spawn_app_with(&[("WEBSOCKET_HEARTBEAT_INTERVAL", "1000")]).await;
+    let (c, _) = app.owner().await;
+    let mut ws = Ws::connect(&c).await;
+    // Not reading means not answering the server's pings.
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let mut ended = false;
+    for _ in 0..20 {
+        match tokio::time::timeout(Duration::from_secs(1), ws.stream.next()).await {
+            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
+                ended = true;
+                break;
+            }
+            Ok(Some(Ok(_))) => {}
+            Err(_) => break,
+        }
+    }
+    assert!(ended, "the server dropped the silent client");
+}
+
+#[tokio::test]
+async fn a_client_too_slow_to_keep_up_is_closed_while_others_keep_up() {
+    let admin_email = unique_email();
+    let app = spawn_app_with(&[("ADMIN_EMAILS", &admin_email)]).await;
+    let admin = app.client();
+    admin.register(&admin_email).await;
+    let created: Value = admin
+        .post(
+            "/api/families",
+            json!({"name": "Home", "currency": "EUR", "timezone": "UTC"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let channel = format!("family:{}", created["family"]["id"].as_str().unwrap());
+    let member = app.member(created["invite_code"].as_str().unwrap()).await;
+    let mut fast = Ws::connect(&member).await;
+    fast.subscribe(&channel, None).await;
+    let mut slow = Ws::connect(&member).await;
+    slow.subscribe(&channel, None).await;
+    // The slow client stops reading; the family chats on, in large messages.
+    let text = "x".repeat(1900);
+    let mut sender = Ws::connect(&admin).await;
+    let mut worst = Duration::ZERO;
+    let mut closed = false;
+    for i in 0..20_000 {
+        let sent = std::time::Instant::now();
+        sender
+            .send(json!({"type": "chat", "id": format!("m{i}"), "channel": channel, "text": text}))
+            .await;
+        sender.until("ack").await;
+        let chat = fast.until("chat").await;
+        assert_eq!(chat["data"]["client_id"], format!("m{i}"));
+        worst = worst.max(sent.elapsed());
+        if i % 250 == 249 {
+            let stats = admin.json("/api/admin/stats").await;
+            if stats["realtime"]["slow_clients_closed"] == 1 {
+                closed = true;
+                break;
+            }
+        }
+    }
+    assert!(closed, "the slow client was closed");
+    assert!(
+        worst < Duration::from_millis(500),
+        "the others kept up: worst {worst:?}"
+    );
+    assert_eq!(slow.close_code().await, Some(4008));
+}
