@@ -73,13 +73,53 @@ impl Closer {
     }
 }
 
-/// What a connection's writer sends.
-pub type Outbox = mpsc::Sender<Utf8Bytes>;
+/// A connection's outgoing queue, bounded at [`QUEUE`] frames. A plain deque rather than a
+/// channel: it allocates nothing while empty, which is what most connections are.
+#[derive(Default)]
+pub struct Outbox {
+    queue: Mutex<std::collections::VecDeque<Utf8Bytes>>,
+    ready: Notify,
+}
+
+pub enum Full {
+    Full,
+}
+
+impl Outbox {
+    pub fn try_send(&self, text: Utf8Bytes) -> Result<(), Full> {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if q.len() >= QUEUE {
+            return Err(Full::Full);
+        }
+        q.push_back(text);
+        drop(q);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Waits for frames and moves every queued one into `batch`.
+    pub async fn recv_batch(&self, batch: &mut Vec<Utf8Bytes>) {
+        loop {
+            let ready = self.ready.notified();
+            {
+                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if !q.is_empty() {
+                    batch.extend(q.drain(..));
+                    if q.capacity() > 64 {
+                        q.shrink_to(16);
+                    }
+                    return;
+                }
+            }
+            ready.await;
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Conn {
     pub id: u64,
-    pub outbox: Outbox,
+    pub outbox: Arc<Outbox>,
     pub closer: Arc<Closer>,
 }
 
@@ -351,7 +391,7 @@ impl Hub {
                 self.metrics.messages_out.fetch_add(1, Ordering::Relaxed);
                 true
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(Full::Full) => {
                 if conn.closer.code() == 0 {
                     self.metrics.slow_closed.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(conn = conn.id, "closing a client too slow to keep up");
@@ -359,7 +399,6 @@ impl Hub {
                 conn.closer.close(app::ws::close::TOO_SLOW);
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
 

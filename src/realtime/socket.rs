@@ -5,7 +5,7 @@
 use super::{control_text, Closer, Conn, Hub};
 use crate::auth;
 use crate::state::AppState;
-use crate::store::{ChatInsert, ChatRecord, UserRecord};
+use crate::store::{ChatInsert, ChatRecord};
 use app::ws::{close, Channel, ChatData, ClientFrame, Control, EventKind, TypingData};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -20,9 +20,10 @@ use uuid::Uuid;
 /// Longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 2000;
 
-/// Who is connected.
+/// Who is connected (only what the connection needs, kept small for idle connections).
 struct Peer {
-    user: UserRecord,
+    user_id: Uuid,
+    display_name: String,
     family: Option<Uuid>,
     admin: bool,
 }
@@ -46,11 +47,12 @@ pub async fn upgrade(
     let peer = Peer {
         family: current.user.family_id,
         admin: state.settings.is_admin(&current.user.email),
-        user: current.user,
+        user_id: current.user.id,
+        display_name: current.user.display_name,
     };
     // Small buffers: most connections are idle most of the time.
-    ws.read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+    ws.read_buffer_size(1024)
+        .write_buffer_size(8 * 1024)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(app::ws::MAX_FRAME_BYTES)
         .max_frame_size(app::ws::MAX_FRAME_BYTES)
@@ -63,15 +65,15 @@ fn now_ms() -> i64 {
 
 async fn run(state: AppState, peer: Peer, socket: WebSocket) {
     let hub = state.hub.clone();
-    let (outbox, mut queue) = tokio::sync::mpsc::channel::<Utf8Bytes>(super::QUEUE);
+    let outbox = Arc::new(super::Outbox::default());
     let conn = Conn {
         id: hub.next_id(),
-        outbox,
+        outbox: outbox.clone(),
         closer: Arc::new(Closer::default()),
     };
     hub.open(&conn);
     if let Some(family) = peer.family {
-        hub.presence.join(family, peer.user.id).await;
+        hub.presence.join(family, peer.user_id).await;
     }
     let (mut sink, mut stream) = socket.split();
     let last_heard = Arc::new(AtomicI64::new(now_ms()));
@@ -81,6 +83,7 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
         let last_heard = last_heard.clone();
         let heartbeat = hub.heartbeat;
         tokio::spawn(async move {
+            let mut batch = Vec::new();
             let mut ping = tokio::time::interval(heartbeat);
             ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ping.tick().await;
@@ -88,15 +91,22 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
                 tokio::select! {
                     biased;
                     code = closer.closed() => break code,
-                    text = queue.recv() => match text {
-                        Some(text) => {
-                            if sink.send(Message::Text(text)).await.is_err() {
-                                // The reader stops too.
-                                closer.close(1011);
-                                return;
+                    () = outbox.recv_batch(&mut batch) => {
+                        // Everything that was queued goes out in one write.
+                        let mut sent = Ok(());
+                        for text in batch.drain(..) {
+                            if sent.is_ok() {
+                                sent = sink.feed(Message::Text(text)).await;
                             }
                         }
-                        None => return,
+                        if sent.is_err() || sink.flush().await.is_err() {
+                            // The reader stops too.
+                            closer.close(1011);
+                            return;
+                        }
+                        if batch.capacity() > 64 {
+                            batch.shrink_to(16);
+                        }
                     },
                     _ = ping.tick() => {
                         let silent_ms = now_ms() - last_heard.load(Ordering::Relaxed);
@@ -149,7 +159,9 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
         match message {
             Ok(Message::Text(text)) => {
                 hub.metrics.messages_in.fetch_add(1, Ordering::Relaxed);
-                handle(&state, &hub, &conn, &peer, text.as_str()).await;
+                // Boxed: an idle connection's task then stays small (the handler's state is
+                // allocated only while a frame is handled).
+                Box::pin(handle(&state, &hub, &conn, &peer, text.as_str())).await;
             }
             Ok(Message::Binary(_)) => {
                 hub.send(
@@ -174,7 +186,7 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     hub.close(conn.id).await;
     if let Some(family) = peer.family {
-        hub.presence.leave(family, peer.user.id).await;
+        hub.presence.leave(family, peer.user_id).await;
     }
 }
 
@@ -199,7 +211,7 @@ fn frame_id(text: &str) -> Option<String> {
 fn allowed(peer: &Peer, channel: &Channel) -> bool {
     match channel {
         Channel::Family(id) => peer.family == Some(*id),
-        Channel::User(id) => peer.user.id == *id,
+        Channel::User(id) => peer.user_id == *id,
         Channel::AdminMetrics => peer.admin,
     }
 }
@@ -288,8 +300,8 @@ async fn handle(state: &AppState, hub: &Hub, conn: &Conn, peer: &Peer, text: &st
                 return;
             }
             let data = TypingData {
-                user_id: peer.user.id,
-                display_name: peer.user.display_name.clone(),
+                user_id: peer.user_id,
+                display_name: peer.display_name.clone(),
                 on,
             };
             let data = serde_json::to_string(&data).unwrap_or_default();
@@ -343,7 +355,7 @@ async fn chat(
 ) -> Result<u64, &'static str> {
     let record = ChatRecord {
         family_id: family,
-        user_id: peer.user.id,
+        user_id: peer.user_id,
         client_id: id.to_string(),
         text: text.clone(),
         created_at_ms: now_ms(),
@@ -364,12 +376,12 @@ async fn chat(
     };
     let data = ChatData {
         client_id: id.to_string(),
-        user_id: peer.user.id,
-        display_name: peer.user.display_name.clone(),
+        user_id: peer.user_id,
+        display_name: peer.display_name.clone(),
         text,
     };
     let data = serde_json::to_string(&data).unwrap_or_default();
-    let idempotency = format!("chat:{}:{id}", peer.user.id);
+    let idempotency = format!("chat:{}:{id}", peer.user_id);
     let published = hub
         .bus
         .publish(channel, EventKind::Chat, &data, Some(&idempotency))
@@ -377,7 +389,7 @@ async fn chat(
         .map_err(|_| "The message is saved but could not be sent yet; send it again.")?;
     let _ = state
         .store
-        .set_chat_position(family, peer.user.id, id, &published.epoch, published.offset)
+        .set_chat_position(family, peer.user_id, id, &published.epoch, published.offset)
         .await;
     Ok(published.offset)
 }
