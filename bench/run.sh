@@ -3,7 +3,7 @@
 #   requests/s and p50/p99 of GET /api/budgets from a bare axum handler with the same body,
 #   from L1 (embedded), from L1 with Redis (versions heard by pub/sub), from L2 (Redis only),
 #   and uncached; then the hit rate of a 90 % read / 10 % write mix over many families.
-# Needs wrk and a Redis at 127.0.0.1:6379. Usage: bench/run.sh [seconds per run]
+# Needs wrk and a Redis at 127.0.0.1:6379. Usage: [ROUNDS=5] bench/run.sh [seconds per run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -69,6 +69,19 @@ c12="$(login 3912 "owner-$tag@example.org")"
 c13="$(login 3913 "owner-$tag@example.org")"
 url="/api/budgets?month=$month"
 echo "body: $(wc -c <"$work/body.json") bytes; wrk -t1 -c$conns -d${secs}s; $(nproc) cores"
+# The ratio that has a target, measured in alternation (the machine's speed drifts between
+# runs), ROUNDS times, then the median of each.
+rounds="${ROUNDS:-5}"
+bare_runs=(); l1_runs=()
+for _ in $(seq 1 "$rounds"); do
+  bare_runs+=("$(wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:3910$url" | awk '/Requests\/sec/ {print $2}')")
+  l1_runs+=("$(wrk -t1 -c"$conns" -d"${secs}s" -H "Cookie: hearth_session=$cookie" "http://127.0.0.1:3911$url" | awk '/Requests\/sec/ {print $2}')")
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+bare_median="$(median "${bare_runs[@]}")"; l1_median="$(median "${l1_runs[@]}")"
+echo "alternating bare / L1 (embedded), $rounds rounds: bare ${bare_runs[*]}"
+echo "                                              L1   ${l1_runs[*]}"
+echo "medians: bare $bare_median, L1 $l1_median req/s: L1 = $(awk -v a="$l1_median" -v b="$bare_median" 'BEGIN {printf "%.2f", a / b}') x bare"
 run "bare axum handler"                  "http://127.0.0.1:3910$url" x
 run "L1 hit (embedded)"                  "http://127.0.0.1:3911$url" "$cookie"
 run "L1 hit (Redis, pub/sub versions)"  "http://127.0.0.1:3912$url" "$c12"
