@@ -51,7 +51,7 @@ pub async fn upgrade(
         display_name: current.user.display_name,
     };
     // Small buffers: most connections are idle most of the time.
-    ws.read_buffer_size(1024)
+    ws.read_buffer_size(256)
         .write_buffer_size(8 * 1024)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(app::ws::MAX_FRAME_BYTES)
@@ -72,8 +72,10 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
         closer: Arc::new(Closer::default()),
     };
     hub.open(&conn);
+    // The calls that reach Redis are boxed: their state would otherwise be part of this
+    // task for the whole life of the connection, idle or not.
     if let Some(family) = peer.family {
-        hub.presence.join(family, peer.user_id).await;
+        Box::pin(hub.presence.join(family, peer.user_id)).await;
     }
     let (mut sink, mut stream) = socket.split();
     let last_heard = Arc::new(AtomicI64::new(now_ms()));
@@ -184,9 +186,9 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
     }
     conn.closer.close(1000);
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
-    hub.close(conn.id).await;
+    Box::pin(hub.close(conn.id)).await;
     if let Some(family) = peer.family {
-        hub.presence.leave(family, peer.user_id).await;
+        Box::pin(hub.presence.leave(family, peer.user_id)).await;
     }
 }
 
