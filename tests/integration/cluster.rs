@@ -150,6 +150,41 @@ async fn everything_redis_does_works_on_a_cluster() {
     let family: Value = on_other.json("/api/family").await;
     assert_eq!(family["members"].as_array().unwrap().len(), 1);
 
+    // the hub: a socket on one server gets, in order and recoverably, what the other caused
+    let channel = format!("family:{}", family["family"]["id"].as_str().unwrap());
+    let mut ws = crate::realtime::Ws::connect(&c).await;
+    ws.subscribe(&channel, None).await;
+    let food = c.category("Groceries").await;
+    let r = on_other
+        .post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": 5, "spent_on": "2026-03-05"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let event = ws.until("expense_created").await;
+    assert_eq!(event["data"]["expense"]["amount_minor"], 5);
+    let since = json!({"epoch": event["epoch"], "offset": event["offset"]});
+    drop(ws);
+    on_other
+        .post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": 6, "spent_on": "2026-03-05"}),
+        )
+        .await;
+    let mut back = crate::realtime::Ws::connect(&on_other).await;
+    assert_eq!(
+        back.subscribe(&channel, Some(since)).await["recovered"],
+        true
+    );
+    let missed = back.until("expense_created").await;
+    assert_eq!(missed["data"]["expense"]["amount_minor"], 6);
+    assert_eq!(
+        missed["offset"].as_u64().unwrap(),
+        event["offset"].as_u64().unwrap() + 2,
+        "the budget_update of the first expense came between"
+    );
+
     // rate limits, shared by both servers
     for i in 0..10 {
         let via = if i % 2 == 0 { &c } else { &on_other };
