@@ -185,7 +185,15 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
         }
     }
     conn.closer.close(1000);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    // A client that stopped reading altogether can hold the writer in a write forever:
+    // after 2 s it is aborted, which drops the socket.
+    let mut writer = writer;
+    if tokio::time::timeout(Duration::from_secs(2), &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
     Box::pin(hub.close(conn.id)).await;
     if let Some(family) = peer.family {
         Box::pin(hub.presence.leave(family, peer.user_id)).await;
