@@ -97,10 +97,14 @@ impl Outbox {
         Ok(())
     }
 
-    /// Waits for frames and moves every queued one into `batch`.
-    pub async fn recv_batch(&self, batch: &mut Vec<Utf8Bytes>) {
+    /// Waits for frames (or a close) and moves every queued one into `batch`. One wake-up
+    /// source for the writer: closing wakes it here too.
+    pub async fn recv_batch(&self, batch: &mut Vec<Utf8Bytes>, closer: &Closer) {
         loop {
             let ready = self.ready.notified();
+            if closer.code() != 0 {
+                return;
+            }
             {
                 let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
                 if !q.is_empty() {
@@ -113,6 +117,14 @@ impl Outbox {
             }
             ready.await;
         }
+    }
+}
+
+impl Conn {
+    /// Closes the connection with `code`: its reader and its writer both wake.
+    pub fn close(&self, code: u16) {
+        self.closer.close(code);
+        self.outbox.ready.notify_one();
     }
 }
 
@@ -254,7 +266,7 @@ impl Hub {
             .unwrap_or_else(|p| p.into_inner())
             .values()
         {
-            conn.closer.close(code);
+            conn.close(code);
         }
     }
 
@@ -396,7 +408,7 @@ impl Hub {
                     self.metrics.slow_closed.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(conn = conn.id, "closing a client too slow to keep up");
                 }
-                conn.closer.close(app::ws::close::TOO_SLOW);
+                conn.close(app::ws::close::TOO_SLOW);
                 false
             }
         }

@@ -92,8 +92,11 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
             let code = loop {
                 tokio::select! {
                     biased;
-                    code = closer.closed() => break code,
-                    () = outbox.recv_batch(&mut batch) => {
+                    () = outbox.recv_batch(&mut batch, &closer) => {
+                        let code = closer.code();
+                        if code != 0 {
+                            break code;
+                        }
                         // Everything that was queued goes out in one write.
                         let mut sent = Ok(());
                         for text in batch.drain(..) {
@@ -178,13 +181,13 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
                 let text = e.to_string().to_lowercase();
                 let too_big = text.contains("too long") || text.contains("space limit");
                 if too_big {
-                    conn.closer.close(close::TOO_BIG);
+                    conn.close(close::TOO_BIG);
                 }
                 break;
             }
         }
     }
-    conn.closer.close(1000);
+    conn.close(1000);
     // A client that stopped reading altogether can hold the writer in a write forever:
     // after 2 s it is aborted, which drops the socket.
     let mut writer = writer;
