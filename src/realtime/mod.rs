@@ -159,7 +159,9 @@ pub struct Hub {
     pub bus: Bus,
     channels: Mutex<HashMap<String, ChannelState>>,
     /// Every open connection, to close them all on shutdown.
-    conns: Mutex<HashMap<u64, Conn>>,
+    /// Every open connection with the channels it is subscribed to (so closing one touches
+    /// only its own channels).
+    conns: Mutex<HashMap<u64, (Conn, Vec<String>)>>,
     next_id: AtomicU64,
     pub heartbeat: std::time::Duration,
     pub metrics: metrics::Metrics,
@@ -227,34 +229,23 @@ impl Hub {
         self.conns
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(conn.id, conn.clone());
+            .insert(conn.id, (conn.clone(), Vec::new()));
         self.metrics.connections.fetch_add(1, Ordering::Relaxed);
         self.metrics.opened.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The connection is gone: drop its subscriptions (and the bus's, when it was the last).
     pub async fn close(&self, conn_id: u64) {
-        self.conns
+        let subscribed = self
+            .conns
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&conn_id);
+            .remove(&conn_id)
+            .map(|(_, channels)| channels)
+            .unwrap_or_default();
         self.metrics.connections.fetch_sub(1, Ordering::Relaxed);
-        let emptied: Vec<String> = {
-            let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-            let mut emptied = Vec::new();
-            channels.retain(|name, c| {
-                c.subs.remove(&conn_id);
-                if c.subs.is_empty() {
-                    emptied.push(name.clone());
-                    false
-                } else {
-                    true
-                }
-            });
-            emptied
-        };
-        for name in emptied {
-            self.bus.listen(&name, false).await;
+        for channel in subscribed {
+            self.unsubscribe(conn_id, &channel).await;
         }
     }
 
@@ -266,7 +257,7 @@ impl Hub {
             .unwrap_or_else(|p| p.into_inner())
             .values()
         {
-            conn.close(code);
+            conn.0.close(code);
         }
     }
 
@@ -296,6 +287,16 @@ impl Hub {
             );
             first
         };
+        if let Some((_, list)) = self
+            .conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&conn.id)
+        {
+            if !list.iter().any(|c| c == channel) {
+                list.push(channel.to_string());
+            }
+        }
         if first {
             self.bus.listen(channel, true).await;
         }
@@ -359,6 +360,14 @@ impl Hub {
     }
 
     pub async fn unsubscribe(&self, conn_id: u64, channel: &str) {
+        if let Some((_, list)) = self
+            .conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&conn_id)
+        {
+            list.retain(|c| c != channel);
+        }
         let emptied = {
             let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
             match channels.get_mut(channel) {
