@@ -75,6 +75,8 @@ pub struct Settings {
     pub heartbeat_interval_ms: u64,
     /// How often the analytics roll-up for the monitor runs.
     pub rollup_interval_ms: u64,
+    /// Frames a WebSocket client may send a second (twice that in a burst).
+    pub ws_frames_per_second: u64,
     pub performance_monitoring: bool,
     pub admin_emails: Vec<Email>,
     pub metrics_token: Option<Secret>,
@@ -144,6 +146,8 @@ impl Settings {
             parse_number(&get, "WEBSOCKET_HEARTBEAT_INTERVAL", 30_000, 1_000, 600_000)?;
         let rollup_interval_ms =
             parse_number(&get, "ANALYTICS_ROLLUP_INTERVAL", 10_000, 100, 3_600_000)?;
+        let ws_frames_per_second =
+            parse_number(&get, "WEBSOCKET_MAX_FRAMES_PER_SECOND", 30, 1, 1_000_000)?;
         let performance_monitoring = match get("PERFORMANCE_MONITORING").as_deref() {
             None | Some("true") | Some("1") | Some("yes") => true,
             Some("false") | Some("0") | Some("no") => false,
@@ -171,6 +175,7 @@ impl Settings {
             cache_l1_max_bytes,
             heartbeat_interval_ms,
             rollup_interval_ms,
+            ws_frames_per_second,
             performance_monitoring,
             admin_emails,
             metrics_token,

@@ -20,6 +20,40 @@ use uuid::Uuid;
 /// Longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 2000;
 
+/// A token bucket for one connection's frames: a burst of twice the rate, then
+/// `WEBSOCKET_MAX_FRAMES_PER_SECOND` a second. Frames beyond it are answered `rate_limited`
+/// and dropped (a chat flood would otherwise reach the database).
+#[derive(Clone, Copy, Debug)]
+pub struct FrameBudget {
+    tokens: f64,
+    per_second: f64,
+    at: std::time::Instant,
+}
+
+impl FrameBudget {
+    pub fn new(per_second: u64, now: std::time::Instant) -> Self {
+        let per_second = per_second as f64;
+        FrameBudget {
+            tokens: 2.0 * per_second,
+            per_second,
+            at: now,
+        }
+    }
+
+    /// Takes one frame's token; false when none is left.
+    pub fn take(&mut self, now: std::time::Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(2.0 * self.per_second);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Who is connected (only what the connection needs, kept small for idle connections).
 struct Peer {
     user_id: Uuid,
@@ -154,6 +188,10 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
         }),
     );
 
+    let mut budget = FrameBudget::new(
+        state.settings.ws_frames_per_second,
+        std::time::Instant::now(),
+    );
     loop {
         let message = tokio::select! {
             m = stream.next() => m,
@@ -164,6 +202,17 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
         match message {
             Ok(Message::Text(text)) => {
                 hub.metrics.messages_in.fetch_add(1, Ordering::Relaxed);
+                if !budget.take(std::time::Instant::now()) {
+                    hub.send(
+                        &conn,
+                        error(
+                            frame_id(text.as_str()),
+                            "rate_limited",
+                            "Too many frames; this one was dropped. Slow down.",
+                        ),
+                    );
+                    continue;
+                }
                 // Boxed: an idle connection's task then stays small (the handler's state is
                 // allocated only while a frame is handled).
                 Box::pin(handle(&state, &hub, &conn, &peer, text.as_str())).await;
@@ -405,4 +454,22 @@ async fn chat(
         .set_chat_position(family, peer.user_id, id, &published.epoch, published.offset)
         .await;
     Ok(published.offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_burst_then_a_steady_rate() {
+        let t0 = Instant::now();
+        let mut b = FrameBudget::new(30, t0);
+        assert!((0..60).all(|_| b.take(t0)));
+        assert!(!b.take(t0));
+        // A fifth of a second refills six frames.
+        let later = t0 + Duration::from_millis(200);
+        assert!((0..6).all(|_| b.take(later)));
+        assert!(!b.take(later));
+    }
 }

@@ -380,7 +380,12 @@ async fn a_client_that_stops_answering_pings_is_dropped() {
 #[tokio::test]
 async fn a_client_too_slow_to_keep_up_is_closed_while_others_keep_up() {
     let admin_email = unique_email();
-    let app = spawn_app_with(&[("ADMIN_EMAILS", &admin_email)]).await;
+    // The sender chats far faster than a person: lift the frame limit for it.
+    let app = spawn_app_with(&[
+        ("ADMIN_EMAILS", &admin_email),
+        ("WEBSOCKET_MAX_FRAMES_PER_SECOND", "1000000"),
+    ])
+    .await;
     let admin = app.client();
     admin.register(&admin_email).await;
     let created: Value = admin
@@ -426,4 +431,26 @@ async fn a_client_too_slow_to_keep_up_is_closed_while_others_keep_up() {
         "the others kept up: worst {worst:?}"
     );
     assert_eq!(slow.close_code().await, Some(4008));
+}
+
+#[tokio::test]
+async fn a_flood_of_frames_is_answered_rate_limited_and_dropped() {
+    let app = spawn_app_with(&[("WEBSOCKET_MAX_FRAMES_PER_SECOND", "5")]).await;
+    let (c, _) = app.owner().await;
+    let mut ws = Ws::connect(&c).await;
+    for i in 0..20 {
+        ws.send(json!({"type": "heartbeat", "t": i})).await;
+    }
+    let (mut answered, mut limited) = (0, 0);
+    for _ in 0..20 {
+        let f = ws.next().await;
+        match f["type"].as_str() {
+            Some("heartbeat") => answered += 1,
+            Some("error") if f["code"] == "rate_limited" => limited += 1,
+            _ => panic!("{f}"),
+        }
+    }
+    // A burst of twice the rate, then refused (a few may refill while they are read).
+    assert!((10..=12).contains(&answered), "{answered}");
+    assert_eq!(answered + limited, 20);
 }
