@@ -10,6 +10,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod components;
+pub mod live;
 pub mod model;
 pub mod money;
 mod pages;
