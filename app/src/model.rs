@@ -112,7 +112,7 @@ pub struct Member {
     pub user_id: Uuid,
     pub display_name: String,
     pub role: Role,
-    /// True while the member has used Hearth in the last minute.
+    /// True while the member has a live connection open (presence, on any server).
     pub online: bool,
 }
 
@@ -603,4 +603,26 @@ pub struct UnusualExpense {
     pub category_id: Uuid,
     pub amount_minor: i64,
     pub median_minor: i64,
+}
+
+/// One family chat message, as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ChatMessage {
+    /// The sender's id for the message (the `id` of its `chat` frame).
+    pub client_id: String,
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub text: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Its offset in the family channel, once published.
+    pub offset: Option<u64>,
+}
+
+/// `GET /api/chat`: the family's latest messages, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ChatHistory {
+    pub messages: Vec<ChatMessage>,
 }

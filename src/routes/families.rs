@@ -53,3 +53,26 @@ pub async fn show(
 ) -> ApiResult<Json<FamilyView>> {
     Ok(Json(families::view(&state, &member).await?))
 }
+
+#[utoipa::path(get, path = "/api/chat", tag = "families",
+    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)")),
+    responses(
+        (status = 200, description = "The family's latest chat messages, oldest first", body = app::model::ChatHistory),
+        (status = 422, description = "Bad limit", body = ErrorBody)))]
+pub async fn chat(
+    State(state): State<AppState>,
+    member: FamilyMember,
+    query: super::MonthQuery,
+) -> ApiResult<Json<app::model::ChatHistory>> {
+    let limit = match query.get("limit") {
+        None => 50,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=200).contains(l))
+            .ok_or_else(|| crate::error::ApiError::invalid("limit", "a number from 1 to 200"))?,
+    };
+    Ok(Json(app::model::ChatHistory {
+        messages: families::chat_history(&state, &member, limit).await?,
+    }))
+}

@@ -71,6 +71,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         families::create,
         families::join,
         families::show,
+        families::chat,
         categories::list,
         categories::create,
         categories::update,
@@ -133,6 +134,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/families", post(families::create))
         .route("/api/families/join", post(families::join))
         .route("/api/family", get(families::show))
+        .route("/api/chat", get(families::chat))
         .route("/api/categories", post(categories::create))
         .route(
             "/api/categories/{id}",

@@ -168,6 +168,38 @@ pub async fn view(state: &AppState, member: &FamilyMember) -> ApiResult<FamilyVi
     })
 }
 
+/// The family's latest chat messages, oldest first, with their senders' names.
+pub async fn chat_history(
+    state: &AppState,
+    member: &FamilyMember,
+    limit: i64,
+) -> ApiResult<Vec<app::model::ChatMessage>> {
+    let (messages, users) = tokio::try_join!(
+        state.store.chat_history(member.family.id, limit),
+        state.store.members(member.family.id)
+    )?;
+    let name_of = |id: Uuid| {
+        users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default()
+    };
+    Ok(messages
+        .into_iter()
+        .map(|m| app::model::ChatMessage {
+            display_name: name_of(m.user_id),
+            client_id: m.client_id,
+            user_id: m.user_id,
+            text: m.text,
+            created_at: chrono::DateTime::from_timestamp_millis(m.created_at_ms)
+                .unwrap_or_default()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            offset: m.position.map(|(_, o)| o),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,6 +52,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         "/api/families",
         "/api/families/join",
         "/api/family",
+        "/api/chat",
         "/api/categories",
         "/api/categories/{id}",
         "/api/budgets",

@@ -250,6 +250,23 @@ async fn chat_is_acked_once_per_id_and_typing_is_relayed_unstored() {
     a.send(json!({"type": "chat", "id": "m-2", "channel": channel, "text": "   "}))
         .await;
     assert_eq!(a.until("error").await["code"], "invalid");
+
+    // The history over HTTP: stored once, with its place in the channel; only this family's.
+    let history = member.json("/api/chat").await;
+    let messages = history["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["text"], "hello");
+    assert_eq!(messages[0]["client_id"], "m-1");
+    assert_eq!(messages[0]["offset"].as_u64(), Some(offset));
+    assert!(!messages[0]["display_name"].as_str().unwrap().is_empty());
+    let r = member.get("/api/chat?limit=0").await;
+    assert_eq!(
+        error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "invalid_field"
+    );
+    let (stranger, _) = app.owner().await;
+    let theirs = stranger.json("/api/chat").await;
+    assert_eq!(theirs["messages"].as_array().unwrap().len(), 0);
     let _ = owner;
 }
 
