@@ -61,10 +61,6 @@ impl Subscriber {
         self.live.load(Ordering::Acquire)
     }
 
-    pub fn subscribe(&self, channel: impl Into<String>) {
-        let _ = self.commands.send(Command::Subscribe(channel.into(), None));
-    }
-
     /// Subscribes and waits until Redis confirmed it (or, while disconnected, until the
     /// channel is in the set the next connection subscribes to), at most a second.
     pub async fn subscribe_confirmed(&self, channel: impl Into<String>) {

@@ -79,20 +79,6 @@ pub struct LocalRollups {
     prev: Mutex<HashMap<String, Counters>>,
 }
 
-fn own_counters(state: &AppState) -> Counters {
-    state
-        .cache
-        .stats
-        .snapshot()
-        .iter()
-        .fold((0, 0), |(h, r), e| {
-            (
-                h + e.hits + e.stale,
-                r + e.hits + e.stale + e.misses + e.bypass,
-            )
-        })
-}
-
 /// Runs the roll-ups for as long as the server runs.
 pub async fn run(state: AppState) {
     let period = Duration::from_millis(state.settings.rollup_interval_ms);
@@ -113,7 +99,7 @@ pub async fn once(
     period: Duration,
 ) -> Result<(), crate::redis_link::RedisLinkError> {
     let now = crate::service::now_ms();
-    let counters = own_counters(state);
+    let counters = state.cache.stats.totals();
     let Some(redis) = state.cache.redis() else {
         let mut current = HashMap::new();
         current.insert(state.node_id.clone(), counters);

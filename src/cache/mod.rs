@@ -434,10 +434,6 @@ impl Cache {
         }
     }
 
-    pub async fn bump_family(&self, family: Uuid) -> Option<u64> {
-        self.bump(&family_tag(family)).await
-    }
-
     /// Marks `key` as being refreshed; false when a refresh of it is already running.
     pub(crate) fn start_refresh(&self, key: &str) -> bool {
         self.refreshing
@@ -672,7 +668,7 @@ mod tests {
         let cache = Cache::new(None, Duration::from_secs(60), 1 << 20);
         let f = Uuid::new_v4();
         assert_eq!(cache.version(&family_tag(f)).await, Lookup::Current(0));
-        assert_eq!(cache.bump_family(f).await, Some(1));
+        assert_eq!(cache.bump(&family_tag(f)).await, Some(1));
         assert_eq!(cache.version(&family_tag(f)).await, Lookup::Current(1));
     }
 

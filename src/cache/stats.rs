@@ -74,6 +74,16 @@ impl CacheStats {
         e.latencies_us.push_back(elapsed.as_micros() as u64);
     }
 
+    /// Hits (stale serves included) and every cacheable request so far, over all endpoints;
+    /// the counters only, without sorting latency samples.
+    pub fn totals(&self) -> (u64, u64) {
+        let endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        endpoints.values().fold((0, 0), |(h, r), e| {
+            let served = e.hits + e.stale;
+            (h + served, r + served + e.misses + e.bypass)
+        })
+    }
+
     pub fn snapshot(&self) -> Vec<EndpointStats> {
         let endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<EndpointStats> = endpoints

@@ -1,5 +1,6 @@
-//! The hub's counters, for the admin statistics: connections, messages in and out (with
-//! per-second rates between two reads), publish→deliver latency, reconnects and recoveries.
+//! The hub's counters, for the admin statistics: messages in and out (with per-second rates
+//! between two reads), publish→deliver latency, reconnects and recoveries. (Connections are
+//! counted by the hub's own registry.)
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,12 +11,9 @@ const SAMPLES: usize = 4096;
 
 #[derive(Default)]
 pub struct Metrics {
-    pub connections: AtomicU64,
-    pub opened: AtomicU64,
     /// Connections that said they were reconnecting (`subscribe` with `since`).
     pub recoveries: AtomicU64,
     pub recovery_failures: AtomicU64,
-    pub gaps_filled: AtomicU64,
     pub messages_in: AtomicU64,
     pub messages_out: AtomicU64,
     pub slow_closed: AtomicU64,

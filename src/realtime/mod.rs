@@ -230,8 +230,6 @@ impl Hub {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(conn.id, (conn.clone(), Vec::new()));
-        self.metrics.connections.fetch_add(1, Ordering::Relaxed);
-        self.metrics.opened.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The connection is gone: drop its subscriptions (and the bus's, when it was the last).
@@ -243,7 +241,6 @@ impl Hub {
             .remove(&conn_id)
             .map(|(_, channels)| channels)
             .unwrap_or_default();
-        self.metrics.connections.fetch_sub(1, Ordering::Relaxed);
         for channel in subscribed {
             self.unsubscribe(conn_id, &channel).await;
         }
@@ -385,14 +382,6 @@ impl Hub {
         if emptied {
             self.bus.listen(channel, false).await;
         }
-    }
-
-    pub fn is_subscribed(&self, conn_id: u64, channel: &str) -> bool {
-        self.channels
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(channel)
-            .is_some_and(|c| c.subs.contains_key(&conn_id))
     }
 
     /// Channels with local subscribers.
@@ -547,7 +536,6 @@ async fn fill_gap(hub: &Hub, channel: &str, epoch: &str, last: u64, until: u64) 
     match hub.bus.snapshot(channel, Some(&since)).await {
         Ok(snapshot) => match snapshot.missed {
             Some(frames) => {
-                hub.metrics.gaps_filled.fetch_add(1, Ordering::Relaxed);
                 for frame in frames.into_iter().filter(|f| f.offset < Some(until)) {
                     hub.deliver(frame);
                 }

@@ -122,10 +122,8 @@ fn rss_bytes() -> Option<u64> {
 
 pub async fn collect(state: &AppState) -> Stats {
     let endpoints = state.cache.stats.snapshot();
-    let (hits, misses) = endpoints.iter().fold((0, 0), |(h, m), e| {
-        (h + e.hits + e.stale, m + e.misses + e.bypass)
-    });
-    let requests = hits + misses;
+    let (hits, requests) = state.cache.stats.totals();
+    let misses = requests - hits;
     let hit_rate = if requests == 0 {
         0.0
     } else {
@@ -191,7 +189,7 @@ pub async fn collect(state: &AppState) -> Stats {
             let m = &state.hub.metrics;
             let rates = m.current_rates();
             RealtimeSection {
-                connections: m.connections.load(Relaxed),
+                connections: state.hub.connection_count() as u64,
                 users_online: state.hub.presence.local_users() as u64,
                 messages_in_per_s: rates.in_per_s,
                 messages_out_per_s: rates.out_per_s,
