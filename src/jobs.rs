@@ -38,7 +38,7 @@ pub async fn warm(state: &AppState) -> usize {
     };
     let mut warmed = 0;
     for family in &families {
-        if warm_family(state, family).await {
+        if warm_family(state, family).await.is_some() {
             warmed += 1;
         }
     }
@@ -50,8 +50,15 @@ pub async fn warm(state: &AppState) -> usize {
 /// One cacheable answer, ready to store: route, query and response.
 pub type WarmEntry = (&'static str, Option<String>, Arc<CachedResponse>);
 
+/// The family's current month, computed once: the budget itself (for the change's events)
+/// and the answers to store.
+pub struct Warm {
+    pub budget: app::model::Budget,
+    pub entries: Vec<WarmEntry>,
+}
+
 /// Computes the family's current-month budget and expenses as the API would answer them.
-pub async fn family_entries(state: &AppState, family: &FamilyRecord) -> Option<Vec<WarmEntry>> {
+pub async fn family_entries(state: &AppState, family: &FamilyRecord) -> Option<Warm> {
     let (Ok(b), Ok(expenses)) = tokio::join!(
         budget::budget(state, family, None),
         budget::expenses(state, family, None, None)
@@ -60,23 +67,27 @@ pub async fn family_entries(state: &AppState, family: &FamilyRecord) -> Option<V
     };
     let month_query = format!("month={}", b.month);
     let expenses_body = app::model::Expenses { expenses };
-    let (Ok(b), Ok(e)) = (serde_json::to_vec(&b), serde_json::to_vec(&expenses_body)) else {
+    let (Ok(budget_body), Ok(e)) = (serde_json::to_vec(&b), serde_json::to_vec(&expenses_body))
+    else {
         return None;
     };
     let default = state.cache.default_ttl();
     let budget_entry = Arc::new(CachedResponse::json(
-        b,
+        budget_body,
         crate::cache::ttl_for("/api/budgets", default),
     ));
     let expenses_entry = Arc::new(CachedResponse::json(
         e,
         crate::cache::ttl_for("/api/expenses", default),
     ));
-    Some(vec![
-        ("/api/budgets", None, budget_entry.clone()),
-        ("/api/budgets", Some(month_query.clone()), budget_entry),
-        ("/api/expenses", Some(month_query), expenses_entry),
-    ])
+    Some(Warm {
+        budget: b,
+        entries: vec![
+            ("/api/budgets", None, budget_entry.clone()),
+            ("/api/budgets", Some(month_query.clone()), budget_entry),
+            ("/api/expenses", Some(month_query), expenses_entry),
+        ],
+    })
 }
 
 /// Stores computed entries under the family's tag version `version`.
@@ -93,18 +104,17 @@ pub async fn store_entries(
     }
 }
 
-/// Puts the family's current budget and expenses into the cache under its current version.
-pub async fn warm_family(state: &AppState, family: &FamilyRecord) -> bool {
+/// Puts the family's current budget and expenses into the cache under its current version;
+/// returns the budget when it did.
+pub async fn warm_family(state: &AppState, family: &FamilyRecord) -> Option<app::model::Budget> {
     let Lookup::Current(version) = state
         .cache
         .version(&crate::cache::family_tag(family.id))
         .await
     else {
-        return false;
+        return None;
     };
-    let Some(entries) = family_entries(state, family).await else {
-        return false;
-    };
-    store_entries(state, family, version, entries).await;
-    true
+    let warm = family_entries(state, family).await?;
+    store_entries(state, family, version, warm.entries).await;
+    Some(warm.budget)
 }

@@ -172,10 +172,14 @@ pub async fn set_limit(
             limit_minor,
         )
         .await?;
-    super::changed(state, &member.family).await;
-    super::events::budget(state, member, Some(month), Some(category_id)).await;
-    budget(state, &member.family, Some(month))
-        .await?
+    let current = super::changed(state, &member.family).await;
+    let month_budget =
+        super::events::budget(state, member, Some(month), Some(category_id), current).await;
+    let month_budget = match month_budget {
+        Some(b) => b,
+        None => budget(state, &member.family, Some(month)).await?,
+    };
+    month_budget
         .lines
         .into_iter()
         .find(|l| l.category_id == category_id)
@@ -233,8 +237,8 @@ pub async fn add_expense(
     };
     match state.store.insert_expense(&record).await? {
         Inserted::Created(e) => {
-            super::changed(state, &member.family).await;
-            super::events::expense(state, member, EventKind::ExpenseCreated, &e).await;
+            let current = super::changed(state, &member.family).await;
+            super::events::expense(state, member, EventKind::ExpenseCreated, &e, current).await;
             Ok((e, true))
         }
         Inserted::Existing(e) => Ok((e, false)),
@@ -263,8 +267,8 @@ pub async fn update_expense(
             super::now_ms(),
         )
         .await?;
-    super::changed(state, &member.family).await;
-    super::events::expense(state, member, EventKind::ExpenseUpdated, &expense).await;
+    let current = super::changed(state, &member.family).await;
+    super::events::expense(state, member, EventKind::ExpenseUpdated, &expense, current).await;
     Ok(expense)
 }
 
@@ -274,8 +278,8 @@ pub async fn delete_expense(
     id: Uuid,
 ) -> ApiResult<Expense> {
     let expense = state.store.delete_expense(member.family.id, id).await?;
-    super::changed(state, &member.family).await;
-    super::events::expense(state, member, EventKind::ExpenseDeleted, &expense).await;
+    let current = super::changed(state, &member.family).await;
+    super::events::expense(state, member, EventKind::ExpenseDeleted, &expense, current).await;
     Ok(expense)
 }
 

@@ -4,7 +4,7 @@
 
 use crate::auth::FamilyMember;
 use crate::state::AppState;
-use app::model::{BudgetLine, Expense, Month};
+use app::model::{Budget, BudgetLine, Expense, Month};
 use app::ws::{Actor, BudgetAlert, BudgetUpdate, EventKind, ExpenseEvent};
 use uuid::Uuid;
 
@@ -24,27 +24,40 @@ pub fn level(line: &BudgetLine) -> Option<u8> {
     }
 }
 
-/// An expense was created, changed or deleted.
-pub async fn expense(state: &AppState, member: &FamilyMember, kind: EventKind, expense: &Expense) {
+/// An expense was created, changed or deleted; `current` is the current month's budget when
+/// the change already computed it.
+pub async fn expense(
+    state: &AppState,
+    member: &FamilyMember,
+    kind: EventKind,
+    expense: &Expense,
+    current: Option<Budget>,
+) {
     let data = ExpenseEvent {
         expense: expense.clone(),
         by: actor(member),
     };
     state.hub.family_event(member.family.id, kind, &data).await;
     let month = app::model::parse_day(&expense.spent_on).map(Month::of);
-    budget(state, member, month, Some(expense.category_id)).await;
+    budget(state, member, month, Some(expense.category_id), current).await;
 }
 
 /// The month's budget changed (an expense or a limit): `budget_update`, then any new alert
-/// of the changed category.
+/// of the changed category. `current` (the current month's budget, when already computed) is
+/// used when it is the month asked for. Returns the month's budget.
 pub async fn budget(
     state: &AppState,
     member: &FamilyMember,
     month: Option<Month>,
     category: Option<Uuid>,
-) {
-    let Ok(b) = super::budget::budget(state, &member.family, month).await else {
-        return;
+    current: Option<Budget>,
+) -> Option<Budget> {
+    let known = current.filter(|c| month.is_none_or(|m| m.to_string() == c.month));
+    let b = match known {
+        Some(b) => b,
+        None => super::budget::budget(state, &member.family, month)
+            .await
+            .ok()?,
     };
     let line = category.and_then(|c| b.lines.iter().find(|l| l.category_id == c).cloned());
     let update = BudgetUpdate {
@@ -58,8 +71,15 @@ pub async fn budget(
         .hub
         .family_event(member.family.id, EventKind::BudgetUpdate, &update)
         .await;
-    let Some(line) = line else { return };
-    let Some(reached) = level(&line) else { return };
+    if let Some(line) = line {
+        raise_alerts(state, member, &b.month, &line).await;
+    }
+    Some(b)
+}
+
+/// Raises the alerts `line` has reached, each the first time for its month and level.
+async fn raise_alerts(state: &AppState, member: &FamilyMember, month: &str, line: &BudgetLine) {
+    let Some(reached) = level(line) else { return };
     // 100 % implies 80 %: raise the lower level too, so each fires once whatever the jumps.
     for level in [80u8, 100].into_iter().filter(|l| *l <= reached) {
         let first = state
@@ -67,7 +87,7 @@ pub async fn budget(
             .raise_alert(
                 member.family.id,
                 line.category_id,
-                &b.month,
+                month,
                 level,
                 super::now_ms(),
             )
@@ -75,7 +95,7 @@ pub async fn budget(
             .unwrap_or(false);
         if first {
             let alert = BudgetAlert {
-                month: b.month.clone(),
+                month: month.to_string(),
                 category_id: line.category_id,
                 category_name: line.category_name.clone(),
                 level,

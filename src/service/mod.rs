@@ -16,19 +16,24 @@ pub mod insights;
 /// exactly one: then no other change was announced between reading the version and bumping
 /// it, and every change announced before was committed before the answers were computed.
 /// Otherwise they are computed again under the new version.
-pub async fn changed(state: &crate::state::AppState, family: &crate::store::FamilyRecord) {
+///
+/// Returns the current month's budget as computed after the change (when it could be), so
+/// the change's events need not compute it again.
+pub async fn changed(
+    state: &crate::state::AppState,
+    family: &crate::store::FamilyRecord,
+) -> Option<app::model::Budget> {
     use crate::cache::{family_tag, Lookup};
     let tag = family_tag(family.id);
     let before = state.cache.version(&tag).await;
-    let entries = crate::jobs::family_entries(state, family).await;
+    let warm = crate::jobs::family_entries(state, family).await;
     let after = state.cache.bump(&tag).await;
-    match (before, after, entries) {
-        (Lookup::Current(b), Some(a), Some(entries)) if a == b + 1 => {
-            crate::jobs::store_entries(state, family, a, entries).await;
+    match (before, after, warm) {
+        (Lookup::Current(b), Some(a), Some(warm)) if a == b + 1 => {
+            crate::jobs::store_entries(state, family, a, warm.entries).await;
+            Some(warm.budget)
         }
-        _ => {
-            crate::jobs::warm_family(state, family).await;
-        }
+        _ => crate::jobs::warm_family(state, family).await,
     }
 }
 
