@@ -3,12 +3,11 @@
 use crate::helpers::*;
 use hearth::config::Settings;
 use hearth::startup::Application;
-use hearth::store::{PostgresStore, Store};
+use hearth::store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
 fn header(r: &reqwest::Response, name: &str) -> String {
     r.headers()
@@ -154,15 +153,9 @@ async fn server(store: Arc<dyn Store>, redis_url: &str) -> TestApp {
 
 #[tokio::test]
 async fn two_servers_sharing_redis_and_postgres_never_read_before_a_write() {
-    let url = std::env::var("HEARTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
-    let store_a: Arc<dyn Store> =
-        Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
-    let store_b: Arc<dyn Store> =
-        Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
-    let a = server(store_a, "redis://127.0.0.1:6379").await;
-    let b = server(store_b, "redis://127.0.0.1:6379").await;
+    let pg = PgSchema::fresh();
+    let a = server(pg.store().await, "redis://127.0.0.1:6379").await;
+    let b = server(pg.store().await, "redis://127.0.0.1:6379").await;
     let (on_a, _) = a.owner().await;
     wait_for_redis(&on_a, "up").await;
     // The same browser (cookie) talks to server B too: sessions must be shared.
@@ -180,13 +173,7 @@ async fn two_servers_sharing_redis_and_postgres_never_read_before_a_write() {
         "B finds A's entry in Redis"
     );
     assert!(header(&from_b, "cache-status").contains("l2"));
-    let r = on_b
-        .post(
-            "/api/expenses",
-            json!({"category_id": food, "amount_minor": 4321, "spent_on": "2026-03-09"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    on_b.spend(&food, 4321, Some("2026-03-09")).await;
     let r = on_a.get("/api/budgets?month=2026-03").await;
     assert_eq!(
         r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
@@ -219,17 +206,13 @@ async fn two_servers_sharing_redis_and_postgres_never_read_before_a_write() {
 
 #[tokio::test]
 async fn a_server_whose_subscription_dropped_forgets_what_it_learnt() {
-    let url = std::env::var("HEARTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
+    let pg = PgSchema::fresh();
     let port = free_port();
     let _redis = OwnRedis::start(port);
     let redis_url = format!("redis://127.0.0.1:{port}");
     let mut servers = Vec::new();
     for _ in 0..2 {
-        let store: Arc<dyn Store> =
-            Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
-        servers.push(server(store, &redis_url).await);
+        servers.push(server(pg.store().await, &redis_url).await);
     }
     let (on_a, _) = servers[0].owner().await;
     let on_b = on_a.on(&servers[1].base);
@@ -245,13 +228,7 @@ async fn a_server_whose_subscription_dropped_forgets_what_it_learnt() {
     // announcement may be lost, and B must still not serve what it held.
     let killed = redis_cli(port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
     assert!(killed.trim().parse::<u32>().unwrap() >= 2, "{killed}");
-    let r = on_a
-        .post(
-            "/api/expenses",
-            json!({"category_id": food, "amount_minor": 250, "spent_on": "2026-03-02"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    on_a.spend(&food, 250, Some("2026-03-02")).await;
     let r = on_b.get("/api/budgets?month=2026-03").await;
     assert_eq!(
         r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
@@ -263,13 +240,7 @@ async fn a_server_whose_subscription_dropped_forgets_what_it_learnt() {
     })
     .await;
     on_b.get("/api/budgets?month=2026-03").await;
-    let r = on_a
-        .post(
-            "/api/expenses",
-            json!({"category_id": food, "amount_minor": 50, "spent_on": "2026-03-03"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    on_a.spend(&food, 50, Some("2026-03-03")).await;
     let r = on_b.get("/api/budgets?month=2026-03").await;
     assert_eq!(
         r.json::<Value>().await.unwrap()["totals"]["spent_minor"],
@@ -495,11 +466,8 @@ async fn no_cache_from_the_client_computes_afresh() {
 
 #[tokio::test]
 async fn when_the_database_fails_the_last_good_answer_is_served_stale() {
-    let url = std::env::var("HEARTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
-    let store: Arc<dyn Store> =
-        Arc::new(PostgresStore::connect(&url, Some(&schema)).await.unwrap());
+    let pg = PgSchema::fresh();
+    let store = pg.store().await;
     let vars = [("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
     let settings = Settings::from_lookup(|k| {
         vars.iter()
@@ -525,8 +493,8 @@ async fn when_the_database_fails_the_last_good_answer_is_served_stale() {
         .unwrap();
 
     // The database loses its tables under the running server.
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+    let admin = sqlx::PgPool::connect(&pg.url).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA \"{}\" CASCADE", pg.schema))
         .execute(&admin)
         .await
         .unwrap();

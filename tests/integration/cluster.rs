@@ -155,13 +155,7 @@ async fn everything_redis_does_works_on_a_cluster() {
     let mut ws = crate::realtime::Ws::connect(&c).await;
     ws.subscribe(&channel, None).await;
     let food = c.category("Groceries").await;
-    let r = on_other
-        .post(
-            "/api/expenses",
-            json!({"category_id": food, "amount_minor": 5, "spent_on": "2026-03-05"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    on_other.spend(&food, 5, Some("2026-03-05")).await;
     let event = ws.until("expense_created").await;
     assert_eq!(event["data"]["expense"]["amount_minor"], 5);
     let since = json!({"epoch": event["epoch"], "offset": event["offset"]});

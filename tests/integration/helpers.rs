@@ -203,6 +203,17 @@ impl Client {
             .unwrap_or_else(|| panic!("no line {name}"))
     }
 
+    /// Logs an expense (on `day`, or today) and asserts it was created.
+    pub async fn spend(&self, category: &str, amount_minor: i64, day: Option<&str>) -> Value {
+        let mut body = json!({"category_id": category, "amount_minor": amount_minor});
+        if let Some(day) = day {
+            body["spent_on"] = json!(day);
+        }
+        let r = self.post("/api/expenses", body).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json().await.unwrap()
+    }
+
     pub async fn expense_count(&self, month: &str) -> usize {
         self.json(&format!("/api/expenses?month={month}")).await["expenses"]
             .as_array()
@@ -289,5 +300,41 @@ impl Drop for OwnRedis {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A fresh schema in the test PostgreSQL (`HEARTH_TEST_POSTGRES`, by default the local
+/// server's `test` database), shared by every store or server given it.
+pub struct PgSchema {
+    pub url: String,
+    pub schema: String,
+}
+
+impl PgSchema {
+    pub fn fresh() -> Self {
+        PgSchema {
+            url: std::env::var("HEARTH_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+            schema: format!("hearth_test_{}", Uuid::new_v4().simple()),
+        }
+    }
+
+    /// A store on the schema (created and migrated on first use).
+    pub async fn store(&self) -> std::sync::Arc<dyn hearth::store::Store> {
+        std::sync::Arc::new(
+            hearth::store::PostgresStore::connect(&self.url, Some(&self.schema))
+                .await
+                .expect("PostgreSQL answers at HEARTH_TEST_POSTGRES"),
+        )
+    }
+
+    /// The `DATABASE_URL` that selects the schema, for a server process (after `store()`
+    /// created it).
+    pub fn database_url(&self) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.url, self.schema
+        )
     }
 }

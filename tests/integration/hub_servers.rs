@@ -5,8 +5,6 @@
 
 use crate::helpers::*;
 use crate::realtime::Ws;
-use hearth::store::PostgresStore;
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -67,22 +65,9 @@ impl Drop for Server {
 
 /// A fresh PostgreSQL schema (migrated) and the `DATABASE_URL` that selects it.
 async fn database() -> String {
-    let url = std::env::var("HEARTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
-    PostgresStore::connect(&url, Some(&schema)).await.unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options=-c%20search_path%3D{schema}")
-}
-
-async fn spend(c: &Client, category: &str, amount: i64) {
-    let r = c
-        .post(
-            "/api/expenses",
-            json!({"category_id": category, "amount_minor": amount}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let pg = PgSchema::fresh();
+    pg.store().await;
+    pg.database_url()
 }
 
 /// Stored events until `n` of `kind` were seen; checks offsets rise by exactly one.
@@ -139,7 +124,7 @@ async fn two_servers_deliver_once_in_order_and_recover_when_one_is_killed() {
     let mut member_ws = Ws::connect(&member_on_a).await;
     member_ws.subscribe(&channel, None).await;
     for amount in 1..=20 {
-        spend(&member_on_b, &groceries, amount).await;
+        member_on_b.spend(&groceries, amount, None).await;
     }
     let (events, last) = stored_until(&mut on_a, "expense_created", 20, None).await;
     let amounts: Vec<i64> = events
@@ -159,7 +144,7 @@ async fn two_servers_deliver_once_in_order_and_recover_when_one_is_killed() {
     let member_id = member_on_b.json("/api/me").await["user"]["id"].clone();
     a.kill();
     for amount in 21..=25 {
-        spend(&member_on_b, &groceries, amount).await;
+        member_on_b.spend(&groceries, amount, None).await;
     }
     let owner_on_b = owner.on(&b.base);
     let mut moved = Ws::connect(&owner_on_b).await;
@@ -223,13 +208,13 @@ async fn a_redis_restart_during_traffic_heals_with_every_gap_recovered_or_flagge
     let on_b = owner.on(&b.base);
     let mut ws = Ws::connect(&owner).await;
     ws.subscribe(&channel, None).await;
-    spend(&on_b, &groceries, 1).await;
+    on_b.spend(&groceries, 1, None).await;
     ws.until("expense_created").await;
 
     redis.child.kill().unwrap();
     redis.child.wait().unwrap();
     // Writes keep landing in the database while Redis is away.
-    spend(&on_b, &groceries, 2).await;
+    on_b.spend(&groceries, 2, None).await;
     let _redis = OwnRedis::start(port);
     let ready = |c: &Client| {
         let c = c.on(&c.base);
@@ -243,7 +228,7 @@ async fn a_redis_restart_during_traffic_heals_with_every_gap_recovered_or_flagge
     }
     // Redis came back empty: the channel's history is void, so the client is told to reload
     // (a new epoch), and what follows arrives.
-    spend(&on_b, &groceries, 3).await;
+    on_b.spend(&groceries, 3, None).await;
     let mut told_to_reload = false;
     loop {
         let f = ws.next().await;

@@ -5,8 +5,8 @@
 use app::model::{Category, Role};
 use chrono::NaiveDate;
 use hearth::store::{
-    ExpenseChanges, FamilyRecord, Inserted, NewExpenseRecord, PostgresStore, SqliteStore, Store,
-    StoreError, UserRecord,
+    ExpenseChanges, FamilyRecord, Inserted, NewExpenseRecord, SqliteStore, Store, StoreError,
+    UserRecord,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -17,14 +17,7 @@ async fn sqlite() -> Arc<dyn Store> {
 }
 
 async fn postgres() -> Arc<dyn Store> {
-    let url = std::env::var("HEARTH_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let schema = format!("hearth_test_{}", Uuid::new_v4().simple());
-    Arc::new(
-        PostgresStore::connect(&url, Some(&schema))
-            .await
-            .expect("PostgreSQL answers at HEARTH_TEST_POSTGRES"),
-    )
+    crate::helpers::PgSchema::fresh().store().await
 }
 
 macro_rules! contract {
