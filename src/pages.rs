@@ -39,9 +39,15 @@ impl Backend for PageBackend {
         let member = auth::family_member(&self.state, &parts.headers)
             .await
             .map_err(failure)?;
-        budget::page(&self.state, &member, month)
+        let started = std::time::Instant::now();
+        let mut page = budget::page(&self.state, &member, month)
             .await
-            .map_err(failure)
+            .map_err(failure)?;
+        page.load = Some(app::model::LoadInfo {
+            cache: "SSR".into(),
+            server_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+        });
+        Ok(page)
     }
 
     async fn family(&self, parts: &Parts) -> ApiResult<FamilyView> {

@@ -74,12 +74,14 @@ pub async fn load_budget_page(month: Option<String>) -> ApiResult<BudgetPage> {
     #[cfg(not(feature = "ssr"))]
     {
         let query = month.map(|m| format!("?month={m}")).unwrap_or_default();
-        let budget: Budget = browser::get(&format!("/api/budgets{query}")).await?;
+        let (budget, load) =
+            browser::get_with_info::<Budget>(&format!("/api/budgets{query}")).await?;
         let expenses: Expenses =
             browser::get(&format!("/api/expenses?month={}", budget.month)).await?;
         Ok(BudgetPage {
             budget,
             expenses: expenses.expenses,
+            load: Some(load),
         })
     }
 }
@@ -94,6 +96,18 @@ pub async fn load_family() -> ApiResult<FamilyView> {
     #[cfg(not(feature = "ssr"))]
     {
         browser::get("/api/family").await
+    }
+}
+
+/// The family's latest chat messages (browser only; the chat loads after hydration).
+pub async fn load_chat() -> ApiResult<ChatHistory> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::get("/api/chat").await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        Err(server_side_mutation("GET /api/chat"))
     }
 }
 
@@ -225,6 +239,25 @@ mod browser {
             .await
             .map_err(offline)?;
         decode(resp).await
+    }
+
+    /// A GET that also reports where the answer came from (`X-Cache`, `Server-Timing`).
+    pub async fn get_with_info<T: for<'de> Deserialize<'de>>(
+        url: &str,
+    ) -> ApiResult<(T, crate::model::LoadInfo)> {
+        let resp = Request::get(url)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(offline)?;
+        let headers = resp.headers();
+        let info = crate::model::LoadInfo {
+            cache: headers.get("x-cache").unwrap_or_else(|| "—".into()),
+            server_ms: headers
+                .get("server-timing")
+                .and_then(|h| crate::model::LoadInfo::timing(&h, "total")),
+        };
+        Ok((decode(resp).await?, info))
     }
 
     async fn decode<T: for<'de> Deserialize<'de>>(resp: Response) -> ApiResult<T> {

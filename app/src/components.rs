@@ -47,6 +47,11 @@ pub fn Header(me: MeResource) -> impl IntoView {
             // the server, so the failure is shown instead.
             match api::logout().await {
                 Ok(()) => {
+                    // Nothing of this user stays in the browser after sign-out.
+                    #[cfg(not(feature = "ssr"))]
+                    if let Err(e) = crate::idb::clear().await {
+                        leptos::logging::warn!("hearth: outbox not cleared: {e:?}");
+                    }
                     me.refetch();
                     navigate("/login", Default::default());
                 }

@@ -9,11 +9,16 @@ compile_error!("build `app` with one of the features `ssr`, `hydrate` or `csr`")
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+mod budget;
 mod components;
+mod family_live;
+#[cfg(not(feature = "ssr"))]
+mod idb;
 pub mod live;
 pub mod model;
 pub mod money;
 mod pages;
+pub mod socket;
 pub mod ws;
 
 use leptos::prelude::*;
@@ -88,7 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/register") view=pages::RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("/family") view=pages::FamilyPage ssr=SsrMode::Async />
-                    <Route path=path!("/budget") view=pages::BudgetPage ssr=SsrMode::Async />
+                    <Route path=path!("/budget") view=budget::BudgetPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -3,7 +3,8 @@
 //! browser side (gloo-net, signals) drives these; they are plain data, so they are tested
 //! here without a socket.
 
-use crate::ws::{ClientFrame, Control, Event, Position};
+use crate::model::{Budget, BudgetLine, Category, Expense, NewExpense, Totals};
+use crate::ws::{BudgetUpdate, ClientFrame, Control, Event, EventKind, Position};
 use std::collections::{HashMap, VecDeque};
 
 /// Full-jitter exponential backoff: the n-th retry waits a random time in
@@ -154,6 +155,291 @@ impl Positions {
     }
 }
 
+/// An expense entered on this device that the server's budget does not show yet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingExpense {
+    /// Always with its client id (`id`), so a resend is idempotent.
+    pub expense: NewExpense,
+    /// The network failed: it waits in the outbox (IndexedDB) for the connection.
+    pub offline: bool,
+    /// The server saved it (HTTP answer).
+    pub saved: bool,
+    /// Its `expense_created` arrived, so the next `budget_update` counts it.
+    pub seen: bool,
+}
+
+impl PendingExpense {
+    pub fn new(expense: NewExpense) -> Self {
+        Self {
+            expense,
+            offline: false,
+            saved: false,
+            seen: false,
+        }
+    }
+
+    fn month(&self, today: &str) -> String {
+        let day = self.expense.spent_on.as_deref().unwrap_or(today);
+        day.get(..7).unwrap_or_default().to_string()
+    }
+}
+
+/// A row of the expense list: saved on the server, or still on its way.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Row {
+    Saved(Expense),
+    Pending(PendingExpense),
+}
+
+/// The month shown on `/budget`: the server's budget and expenses as last loaded or
+/// received live, and this device's own expenses on their way (optimistic), added to the
+/// figures until the server's numbers include them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ledger {
+    pub budget: Option<Budget>,
+    pub expenses: Vec<Expense>,
+    pub pending: Vec<PendingExpense>,
+}
+
+fn month_of(day: &str) -> &str {
+    day.get(..7).unwrap_or_default()
+}
+
+impl Ledger {
+    fn month(&self) -> Option<&str> {
+        self.budget.as_ref().map(|b| b.month.as_str())
+    }
+
+    /// A fresh load over HTTP: it holds every expense the server had saved.
+    pub fn load(&mut self, budget: Budget, expenses: Vec<Expense>) {
+        self.pending.retain(|p| {
+            !p.saved && !p.seen && !expenses.iter().any(|e| Some(e.id) == p.expense.id)
+        });
+        self.budget = Some(budget);
+        self.expenses = expenses;
+    }
+
+    /// This device entered an expense.
+    pub fn add(&mut self, expense: NewExpense) {
+        if !self.pending.iter().any(|p| p.expense.id == expense.id) {
+            self.pending.push(PendingExpense::new(expense));
+        }
+    }
+
+    fn pending_mut(&mut self, id: uuid::Uuid) -> Option<&mut PendingExpense> {
+        self.pending.iter_mut().find(|p| p.expense.id == Some(id))
+    }
+
+    /// The network failed: the expense waits for the connection.
+    pub fn waiting(&mut self, id: uuid::Uuid) {
+        if let Some(p) = self.pending_mut(id) {
+            p.offline = true;
+        }
+    }
+
+    /// The server refused the expense: it is rolled back.
+    pub fn refused(&mut self, id: uuid::Uuid) -> Option<PendingExpense> {
+        let at = self.pending.iter().position(|p| p.expense.id == Some(id))?;
+        Some(self.pending.remove(at))
+    }
+
+    /// The server saved the expense. True while the budget still waits for its
+    /// `budget_update` (the caller reloads if that never comes).
+    pub fn saved(&mut self, expense: Expense) -> bool {
+        let shown = self.month() == Some(month_of(&expense.spent_on));
+        let id = expense.id;
+        if shown {
+            self.upsert(expense);
+        }
+        match self.pending_mut(id) {
+            Some(p) if shown => {
+                p.saved = true;
+                p.offline = false;
+                true
+            }
+            Some(_) => {
+                self.refused(id);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn upsert(&mut self, expense: Expense) {
+        match self.expenses.iter_mut().find(|e| e.id == expense.id) {
+            Some(e) if e.version <= expense.version => *e = expense,
+            Some(_) => {}
+            None => self.expenses.push(expense),
+        }
+        // Newest day first, then newest entry, as the API lists them.
+        self.expenses.sort_by(|a, b| {
+            b.spent_on
+                .cmp(&a.spent_on)
+                .then_with(|| b.created_at.cmp(&a.created_at))
+        });
+    }
+
+    /// `expense_created`, `expense_updated` or `expense_deleted` from anyone.
+    pub fn expense_event(&mut self, kind: EventKind, expense: Expense) {
+        if let Some(p) = self.pending_mut(expense.id) {
+            p.seen = true;
+        }
+        if self.month() != Some(month_of(&expense.spent_on)) {
+            // Moved out of the month shown, or another month's.
+            self.expenses.retain(|e| e.id != expense.id);
+            return;
+        }
+        match kind {
+            EventKind::ExpenseDeleted => self.expenses.retain(|e| e.id != expense.id),
+            _ => self.upsert(expense),
+        }
+    }
+
+    /// `budget_update`: the month's figures as the server has them now.
+    pub fn budget_update(&mut self, update: &BudgetUpdate) {
+        let Some(budget) = self.budget.as_mut() else {
+            return;
+        };
+        if budget.month != update.month {
+            return;
+        }
+        budget.lines = update.lines.clone();
+        budget.totals = update.totals.clone();
+        self.pending.retain(|p| !p.seen);
+    }
+
+    /// A limit changed (this device's own answer).
+    pub fn line(&mut self, line: BudgetLine) {
+        if let Some(budget) = self.budget.as_mut() {
+            if let Some(l) = budget
+                .lines
+                .iter_mut()
+                .find(|l| l.category_id == line.category_id)
+            {
+                *l = line;
+            }
+            budget.totals = Totals::of(&budget.lines);
+        }
+    }
+
+    /// The budget as shown: the server's, plus what is still on its way.
+    pub fn shown(&self) -> Option<Budget> {
+        let mut budget = self.budget.clone()?;
+        let mut changed = false;
+        for p in &self.pending {
+            if p.month(&budget.today) != budget.month {
+                continue;
+            }
+            if let Some(line) = budget
+                .lines
+                .iter_mut()
+                .find(|l| l.category_id == p.expense.category_id)
+            {
+                let category = Category {
+                    id: line.category_id,
+                    name: line.category_name.clone(),
+                    color: line.color.clone(),
+                };
+                let spent = line.spent_minor.saturating_add(p.expense.amount_minor);
+                *line = BudgetLine::compute(&category, line.limit_minor, spent);
+                changed = true;
+            }
+        }
+        if changed {
+            budget.totals = Totals::of(&budget.lines);
+        }
+        Some(budget)
+    }
+
+    /// The expense list as shown: what is on its way first, then what the server saved.
+    pub fn rows(&self) -> Vec<Row> {
+        let today = self.budget.as_ref().map(|b| b.today.as_str()).unwrap_or("");
+        let month = self.month().unwrap_or("");
+        self.pending
+            .iter()
+            .filter(|p| p.month(today) == month)
+            .filter(|p| !self.expenses.iter().any(|e| Some(e.id) == p.expense.id))
+            .cloned()
+            .map(Row::Pending)
+            .chain(self.expenses.iter().cloned().map(Row::Saved))
+            .collect()
+    }
+}
+
+/// A chat message as the chat shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatLine {
+    pub client_id: String,
+    pub user_id: uuid::Uuid,
+    pub display_name: String,
+    pub text: String,
+    /// Its place in the family channel, once stored.
+    pub offset: Option<u64>,
+    /// Stored by the server (acked, or received from it).
+    pub delivered: bool,
+}
+
+impl From<crate::model::ChatMessage> for ChatLine {
+    fn from(m: crate::model::ChatMessage) -> Self {
+        ChatLine {
+            client_id: m.client_id,
+            user_id: m.user_id,
+            display_name: m.display_name,
+            text: m.text,
+            offset: m.offset,
+            delivered: true,
+        }
+    }
+}
+
+/// The family chat: history, live messages and own messages on their way, each once, in
+/// channel order (own unsent ones last).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChatLog {
+    pub lines: Vec<ChatLine>,
+}
+
+impl ChatLog {
+    /// How many messages the page keeps.
+    pub const KEEP: usize = 200;
+
+    /// A message from the server (history or a `chat` event).
+    pub fn received(&mut self, line: ChatLine) {
+        match self
+            .lines
+            .iter_mut()
+            .find(|l| l.client_id == line.client_id)
+        {
+            Some(l) => *l = line,
+            None => self.lines.push(line),
+        }
+        self.order();
+    }
+
+    /// An own message, sent (or waiting in the outbox).
+    pub fn sending(&mut self, line: ChatLine) {
+        if !self.lines.iter().any(|l| l.client_id == line.client_id) {
+            self.lines.push(line);
+        }
+        self.order();
+    }
+
+    /// The server stored an own message.
+    pub fn acked(&mut self, client_id: &str, offset: u64) {
+        if let Some(l) = self.lines.iter_mut().find(|l| l.client_id == client_id) {
+            l.delivered = true;
+            l.offset = Some(offset);
+        }
+        self.order();
+    }
+
+    fn order(&mut self) {
+        self.lines.sort_by_key(|l| l.offset.unwrap_or(u64::MAX));
+        let excess = self.lines.len().saturating_sub(Self::KEEP);
+        self.lines.drain(..excess);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +517,155 @@ mod tests {
             Step::Apply,
             "a first subscription"
         );
+    }
+
+    fn budget_with(spent: i64) -> Budget {
+        let food = Category {
+            id: uuid::Uuid::from_u128(1),
+            name: "Food".into(),
+            color: "#000000".into(),
+        };
+        let lines = vec![BudgetLine::compute(&food, Some(10_000), spent)];
+        Budget {
+            month: "2026-11".into(),
+            today: "2026-11-26".into(),
+            currency: "EUR".into(),
+            minor_units: 2,
+            totals: Totals::of(&lines),
+            lines,
+        }
+    }
+
+    fn new_expense(id: u128, amount: i64, day: &str) -> NewExpense {
+        NewExpense {
+            id: Some(uuid::Uuid::from_u128(id)),
+            category_id: uuid::Uuid::from_u128(1),
+            amount_minor: amount,
+            note: None,
+            spent_on: Some(day.into()),
+        }
+    }
+
+    fn saved(e: &NewExpense) -> Expense {
+        Expense {
+            id: e.id.unwrap(),
+            category_id: e.category_id,
+            amount_minor: e.amount_minor,
+            note: None,
+            spent_on: e.spent_on.clone().unwrap(),
+            created_by: uuid::Uuid::nil(),
+            created_at: "2026-11-26T10:00:00Z".into(),
+            updated_at: "2026-11-26T10:00:00Z".into(),
+            version: 1,
+        }
+    }
+
+    fn update(b: &Budget) -> BudgetUpdate {
+        BudgetUpdate {
+            month: b.month.clone(),
+            line: None,
+            lines: b.lines.clone(),
+            totals: b.totals.clone(),
+            by: crate::ws::Actor {
+                user_id: uuid::Uuid::nil(),
+                display_name: "Ann".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn an_own_expense_shows_at_once_and_is_counted_once_when_the_server_confirms_it() {
+        let mut l = Ledger::default();
+        l.load(budget_with(7_000), vec![]);
+        let e = new_expense(9, 1_500, "2026-11-20");
+        l.add(e.clone());
+        let shown = l.shown().unwrap();
+        assert_eq!(shown.totals.spent_minor, 8_500);
+        assert_eq!(shown.lines[0].alert, crate::model::Alert::Warning);
+        assert!(matches!(l.rows()[..], [Row::Pending(_)]));
+
+        // The events (created, then the budget) may come before the HTTP answer.
+        l.expense_event(EventKind::ExpenseCreated, saved(&e));
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 8_500);
+        assert!(matches!(l.rows()[..], [Row::Saved(_)]), "one row, not two");
+        l.budget_update(&update(&budget_with(8_500)));
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 8_500, "not twice");
+        assert!(!l.saved(saved(&e)), "nothing left to wait for");
+        assert_eq!(l.rows().len(), 1);
+
+        // Without the socket, the answer comes first and a reload settles it.
+        let e2 = new_expense(10, 100, "2026-11-21");
+        l.add(e2.clone());
+        assert!(l.saved(saved(&e2)));
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 8_600);
+        l.load(budget_with(8_600), l.expenses.clone());
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 8_600);
+        assert!(l.pending.is_empty());
+    }
+
+    #[test]
+    fn a_refused_expense_rolls_back_and_an_offline_one_stays_until_sent() {
+        let mut l = Ledger::default();
+        l.load(budget_with(0), vec![]);
+        let bad = new_expense(1, 500, "2026-11-02");
+        let offline = new_expense(2, 300, "2026-11-03");
+        let other_month = new_expense(3, 999, "2026-10-30");
+        l.add(bad.clone());
+        l.add(offline.clone());
+        l.add(offline.clone());
+        l.add(other_month.clone());
+        assert_eq!(l.pending.len(), 3, "the same client id is added once");
+        assert_eq!(
+            l.shown().unwrap().totals.spent_minor,
+            800,
+            "October's not here"
+        );
+        assert!(l.refused(bad.id.unwrap()).is_some());
+        l.waiting(offline.id.unwrap());
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 300);
+        // A reload while offline keeps what is waiting.
+        l.load(budget_with(0), vec![]);
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 300);
+        assert!(matches!(&l.rows()[..], [Row::Pending(p)] if p.offline));
+        assert!(
+            !l.saved(saved(&other_month)),
+            "another month's: nothing to wait for"
+        );
+        assert_eq!(l.pending.len(), 1);
+    }
+
+    #[test]
+    fn the_chat_shows_each_message_once_in_order_with_its_delivery() {
+        let line = |id: &str, offset: Option<u64>, delivered| ChatLine {
+            client_id: id.into(),
+            user_id: uuid::Uuid::nil(),
+            display_name: "Ann".into(),
+            text: id.into(),
+            offset,
+            delivered,
+        };
+        let mut chat = ChatLog::default();
+        chat.received(line("b", Some(2), true));
+        chat.received(line("a", Some(1), true));
+        chat.sending(line("mine", None, false));
+        chat.received(line("c", Some(3), true));
+        let ids = |c: &ChatLog| {
+            c.lines
+                .iter()
+                .map(|l| l.client_id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&chat), ["a", "b", "c", "mine"]);
+        assert!(!chat.lines[3].delivered);
+        chat.acked("mine", 4);
+        chat.received(line("mine", Some(4), true));
+        chat.received(line("a", Some(1), true));
+        assert_eq!(ids(&chat), ["a", "b", "c", "mine"]);
+        assert!(chat.lines[3].delivered);
+        for i in 0..ChatLog::KEEP {
+            chat.received(line(&format!("n{i}"), Some(10 + i as u64), true));
+        }
+        assert_eq!(chat.lines.len(), ChatLog::KEEP);
+        assert_eq!(chat.lines[0].client_id, "n0", "the oldest go first");
     }
 }

@@ -300,6 +300,20 @@ impl Budget {
         minor_units: u8,
         lines: Vec<BudgetLine>,
     ) -> Self {
+        Budget {
+            month: month.to_string(),
+            today: today.to_string(),
+            currency,
+            minor_units,
+            totals: Totals::of(&lines),
+            lines,
+        }
+    }
+}
+
+impl Totals {
+    /// The totals of a month's lines.
+    pub fn of(lines: &[BudgetLine]) -> Self {
         let limit_minor = lines
             .iter()
             .filter_map(|l| l.limit_minor)
@@ -308,17 +322,10 @@ impl Budget {
             .iter()
             .map(|l| l.spent_minor)
             .fold(0i64, i64::saturating_add);
-        Budget {
-            month: month.to_string(),
-            today: today.to_string(),
-            currency,
-            minor_units,
-            lines,
-            totals: Totals {
-                limit_minor,
-                spent_minor,
-                remaining_minor: limit_minor.saturating_sub(spent_minor),
-            },
+        Totals {
+            limit_minor,
+            spent_minor,
+            remaining_minor: limit_minor.saturating_sub(spent_minor),
         }
     }
 }
@@ -390,6 +397,31 @@ pub struct ExpensePatch {
 pub struct BudgetPage {
     pub budget: Budget,
     pub expenses: Vec<Expense>,
+    /// Where this load came from.
+    #[serde(default)]
+    pub load: Option<LoadInfo>,
+}
+
+/// Where a page's data came from: the budget answer's `X-Cache` (`HIT`, `MISS`, `STALE`,
+/// `BYPASS`), or `SSR` when the server rendered the page; and the server's time for it (the
+/// `total` of `Server-Timing`, or the rendering's own measure).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadInfo {
+    pub cache: String,
+    pub server_ms: Option<f64>,
+}
+
+impl LoadInfo {
+    /// Reads a metric's `dur` from a `Server-Timing` header value.
+    pub fn timing(header: &str, metric: &str) -> Option<f64> {
+        header.split(',').find_map(|entry| {
+            let mut parts = entry.trim().split(';');
+            if parts.next()?.trim() != metric {
+                return None;
+            }
+            parts.find_map(|p| p.trim().strip_prefix("dur=")?.parse().ok())
+        })
+    }
 }
 
 /// A calendar month, `YYYY-MM`.
@@ -493,6 +525,48 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_challenge_is_lost_once_over_and_won_after_its_last_day() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let cap = |spent, today| {
+            ChallengeStatus::of(
+                ChallengeKind::CategoryCap,
+                Some(15_000),
+                spent,
+                day(29),
+                day(today),
+            )
+        };
+        assert_eq!(
+            cap(15_000, 20),
+            ChallengeStatus::Active,
+            "at the limit is fine"
+        );
+        assert_eq!(cap(15_001, 20), ChallengeStatus::Lost);
+        assert_eq!(cap(15_001, 30), ChallengeStatus::Lost);
+        assert_eq!(
+            cap(0, 29),
+            ChallengeStatus::Active,
+            "the last day still counts"
+        );
+        assert_eq!(cap(14_000, 30), ChallengeStatus::Won);
+        let none = |spent| ChallengeStatus::of(ChallengeKind::NoSpend, None, spent, day(2), day(3));
+        assert_eq!(none(0), ChallengeStatus::Won);
+        assert_eq!(none(1), ChallengeStatus::Lost);
+        for k in [ChallengeKind::CategoryCap, ChallengeKind::NoSpend] {
+            assert_eq!(ChallengeKind::parse(k.as_str()), Some(k));
+        }
+    }
+
+    #[test]
+    fn server_timing_durations_are_read_by_metric() {
+        let h = "cache;desc=\"l1\";dur=0.012, total;dur=0.350";
+        assert_eq!(LoadInfo::timing(h, "total"), Some(0.35));
+        assert_eq!(LoadInfo::timing(h, "cache"), Some(0.012));
+        assert_eq!(LoadInfo::timing(h, "db"), None);
+        assert_eq!(LoadInfo::timing("total", "total"), None);
+    }
 
     fn cat() -> Category {
         Category {
@@ -625,4 +699,138 @@ pub struct ChatMessage {
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 pub struct ChatHistory {
     pub messages: Vec<ChatMessage>,
+}
+
+/// What a savings challenge asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeKind {
+    /// Keep one category's spending within a limit over the days.
+    CategoryCap,
+    /// Spend nothing at all over the days.
+    NoSpend,
+}
+
+impl ChallengeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChallengeKind::CategoryCap => "category_cap",
+            ChallengeKind::NoSpend => "no_spend",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [ChallengeKind::CategoryCap, ChallengeKind::NoSpend]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeStatus {
+    Active,
+    Won,
+    Lost,
+}
+
+impl ChallengeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChallengeStatus::Active => "active",
+            ChallengeStatus::Won => "won",
+            ChallengeStatus::Lost => "lost",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ChallengeStatus::Active,
+            ChallengeStatus::Won,
+            ChallengeStatus::Lost,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// Where a challenge stands: lost as soon as the spending passes what it allows (any
+    /// spending for no-spend), won once its last day is over without that.
+    pub fn of(
+        kind: ChallengeKind,
+        limit_minor: Option<i64>,
+        spent_minor: i64,
+        ends_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Self {
+        let allowed = match kind {
+            ChallengeKind::CategoryCap => limit_minor.unwrap_or(0),
+            ChallengeKind::NoSpend => 0,
+        };
+        if spent_minor > allowed {
+            ChallengeStatus::Lost
+        } else if today > ends_on {
+            ChallengeStatus::Won
+        } else {
+            ChallengeStatus::Active
+        }
+    }
+}
+
+/// `POST /api/challenges`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewChallenge {
+    pub kind: ChallengeKind,
+    /// The category (category_cap only).
+    #[serde(default)]
+    pub category_id: Option<Uuid>,
+    /// The most the category may spend over the days (category_cap only), minor units.
+    #[serde(default)]
+    pub limit_minor: Option<i64>,
+    /// How many days, 1 to 31, from `starts_on`.
+    pub days: u32,
+    /// `YYYY-MM-DD`, at most 31 days back; today in the family's time zone when absent.
+    #[serde(default)]
+    pub starts_on: Option<String>,
+}
+
+/// A savings challenge with its progress, measured from the family's expenses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Challenge {
+    pub id: Uuid,
+    pub kind: ChallengeKind,
+    /// "Keep Dining out under 150.00 EUR", "No spending".
+    pub title: String,
+    pub category_id: Option<Uuid>,
+    pub limit_minor: Option<i64>,
+    pub starts_on: String,
+    /// The last day, included.
+    pub ends_on: String,
+    pub created_by: Uuid,
+    pub participants: Vec<Uuid>,
+    /// Spent in the challenge's category (all categories for no-spend) over its days so far.
+    pub spent_minor: i64,
+    pub status: ChallengeStatus,
+}
+
+/// Something the family achieved, awarded once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Achievement {
+    pub key: String,
+    pub title: String,
+    /// RFC 3339.
+    pub awarded_at: String,
+}
+
+/// `GET /api/challenges`: newest first, with the family's achievements.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Challenges {
+    pub challenges: Vec<Challenge>,
+    pub achievements: Vec<Achievement>,
 }

@@ -32,3 +32,41 @@ export async function addExpense(page, category, amount, note = '') {
   await form.getByRole('button', { name: 'Add expense' }).click();
   await expect(form.getByLabel(/Amount/)).toHaveValue('');
 }
+
+/** Registers `name` and creates a family; the page ends on /budget. */
+export async function createFamily(page, name, familyName) {
+  await register(page, name, uniqueEmail(name.toLowerCase()));
+  const create = page.getByTestId('create-family-form');
+  await create.getByLabel('Family name').fill(familyName);
+  await create.getByLabel(/Currency/).fill('EUR');
+  await create.getByRole('button', { name: 'Create family' }).click();
+  await page.waitForURL('**/budget');
+}
+
+/** The owner's invite code, read from /family (the owner's page ends there). */
+export async function inviteCode(page) {
+  await open(page, '/family');
+  return (await page.getByTestId('invite-code').textContent()).trim();
+}
+
+/** Registers `name` and joins with `code`; the page ends on /budget. */
+export async function joinFamily(page, name, code) {
+  await register(page, name, uniqueEmail(name.toLowerCase()));
+  const join = page.getByTestId('join-family-form');
+  await join.getByLabel('Invite code').fill(code);
+  await join.getByRole('button', { name: 'Join' }).click();
+  await page.waitForURL('**/budget');
+}
+
+/** Opens /budget and waits until its WebSocket is connected. */
+export async function openLive(page) {
+  await open(page, '/budget');
+  await expect(page.getByTestId('connection-status')).toHaveText('connected');
+}
+
+export async function setLimit(page, category, amount) {
+  const row = line(page, category);
+  await row.getByRole('button', { name: /Set limit|Change limit/ }).click();
+  await row.getByLabel('Monthly limit').fill(amount);
+  await row.getByRole('button', { name: 'Save' }).click();
+}

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod budgets;
 pub mod categories;
+pub mod challenges;
 pub mod expenses;
 pub mod families;
 pub mod health;
@@ -83,6 +84,9 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         expenses::update,
         expenses::delete,
         insights::show,
+        challenges::list,
+        challenges::create,
+        challenges::accept,
         admin::stats,
         admin::clear_cache,
         health::healthz,
@@ -135,6 +139,11 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/families/join", post(families::join))
         .route("/api/family", get(families::show))
         .route("/api/chat", get(families::chat))
+        .route(
+            "/api/challenges",
+            get(challenges::list).post(challenges::create),
+        )
+        .route("/api/challenges/{id}/accept", post(challenges::accept))
         .route("/api/categories", post(categories::create))
         .route(
             "/api/categories/{id}",

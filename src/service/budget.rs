@@ -294,5 +294,9 @@ pub async fn page(
         budget(state, &member.family, Some(month)),
         expenses(state, &member.family, Some(month), None)
     )?;
-    Ok(BudgetPage { budget, expenses })
+    Ok(BudgetPage {
+        budget,
+        expenses,
+        load: None,
+    })
 }

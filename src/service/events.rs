@@ -40,6 +40,7 @@ pub async fn expense(
     state.hub.family_event(member.family.id, kind, &data).await;
     let month = app::model::parse_day(&expense.spent_on).map(Month::of);
     budget(state, member, month, Some(expense.category_id), current).await;
+    super::challenges::after_expense(state, &member.family).await;
 }
 
 /// The month's budget changed (an expense or a limit): `budget_update`, then any new alert

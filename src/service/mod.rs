@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod budget;
+pub mod challenges;
 pub mod events;
 pub mod families;
 pub mod insights;

@@ -9,7 +9,7 @@ mod sqlite;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-use app::model::{Category, Expense, Role};
+use app::model::{Category, ChallengeKind, ChallengeStatus, Expense, Role};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -203,6 +203,45 @@ pub trait Store: Send + Sync + 'static {
         level: u8,
         at_ms: i64,
     ) -> StoreResult<bool>;
+
+    /// Stores a challenge with its creator as the first participant.
+    async fn create_challenge(&self, challenge: &ChallengeRecord) -> StoreResult<()>;
+    /// The family's latest challenges, newest first, with their participants.
+    async fn challenges(&self, family: Uuid, limit: i64) -> StoreResult<Vec<ChallengeRecord>>;
+    /// Adds a participant (again is harmless); `NotFound` for a challenge not the family's.
+    async fn join_challenge(
+        &self,
+        family: Uuid,
+        challenge: Uuid,
+        user: Uuid,
+        at_ms: i64,
+    ) -> StoreResult<()>;
+    /// Settles an active challenge as won or lost: true for the one call that settled it.
+    async fn settle_challenge(
+        &self,
+        family: Uuid,
+        challenge: Uuid,
+        status: ChallengeStatus,
+    ) -> StoreResult<bool>;
+    /// True the first time the family earns the achievement `key`.
+    async fn award(&self, family: Uuid, key: &str, title: &str, at_ms: i64) -> StoreResult<bool>;
+    /// The family's achievements, newest first: (key, title, awarded at).
+    async fn achievements(&self, family: Uuid) -> StoreResult<Vec<(String, String, i64)>>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChallengeRecord {
+    pub id: Uuid,
+    pub family_id: Uuid,
+    pub created_by: Uuid,
+    pub kind: ChallengeKind,
+    pub category_id: Option<Uuid>,
+    pub limit_minor: Option<i64>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub status: ChallengeStatus,
+    pub created_at_ms: i64,
+    pub participants: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -34,6 +34,65 @@ pub(super) const FAMILY_COLUMNS: &str = "id, name, currency, timezone, invite_co
 pub(super) const EXPENSE_COLUMNS: &str =
     "id, category_id, amount_minor, note, spent_on, created_by, created_at, updated_at, version";
 
+pub(super) type ChallengeRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    String,
+    String,
+    String,
+    i64,
+);
+
+pub(super) const CHALLENGE_COLUMNS: &str =
+    "id, family_id, created_by, kind, category_id, limit_minor, starts_on, ends_on, status, created_at";
+
+fn day(s: &str) -> StoreResult<chrono::NaiveDate> {
+    app::model::parse_day(s).ok_or_else(|| StoreError::Corrupt(format!("bad day {s:?}")))
+}
+
+/// A challenge row with its participants (from `(challenge id, user id)` pairs).
+pub(super) fn challenge(
+    row: ChallengeRow,
+    members: &[(String, String)],
+) -> StoreResult<super::ChallengeRecord> {
+    let (
+        id,
+        family_id,
+        created_by,
+        kind,
+        category_id,
+        limit_minor,
+        starts_on,
+        ends_on,
+        status,
+        created_at_ms,
+    ) = row;
+    let participants = members
+        .iter()
+        .filter(|(c, _)| *c == id)
+        .map(|(_, u)| parse_uuid(u))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(super::ChallengeRecord {
+        id: parse_uuid(&id)?,
+        family_id: parse_uuid(&family_id)?,
+        created_by: parse_uuid(&created_by)?,
+        kind: app::model::ChallengeKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad challenge kind {kind:?}")))?,
+        category_id: category_id.as_deref().map(parse_uuid).transpose()?,
+        limit_minor,
+        starts_on: day(&starts_on)?,
+        ends_on: day(&ends_on)?,
+        status: app::model::ChallengeStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad challenge status {status:?}")))?,
+        created_at_ms,
+        participants,
+    })
+}
+
 pub(super) fn user(row: UserRow) -> StoreResult<UserRecord> {
     let (id, email, password_hash, display_name, family_id, role, created_at_ms) = row;
     Ok(UserRecord {
@@ -636,6 +695,118 @@ macro_rules! store_impl {
                 .execute(&self.pool)
                 .await?;
                 Ok(inserted.rows_affected() == 1)
+            }
+
+            async fn create_challenge(&self, c: &$crate::store::ChallengeRecord) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query(
+                    "INSERT INTO challenges (id, family_id, created_by, kind, category_id, limit_minor, starts_on, ends_on, status, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(c.id.to_string())
+                .bind(c.family_id.to_string())
+                .bind(c.created_by.to_string())
+                .bind(c.kind.as_str())
+                .bind(c.category_id.map(|id| id.to_string()))
+                .bind(c.limit_minor)
+                .bind(c.starts_on.to_string())
+                .bind(c.ends_on.to_string())
+                .bind(c.status.as_str())
+                .bind(c.created_at_ms)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO challenge_members (challenge_id, user_id, joined_at) VALUES ($1, $2, $3)")
+                    .bind(c.id.to_string())
+                    .bind(c.created_by.to_string())
+                    .bind(c.created_at_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn challenges(&self, family: uuid::Uuid, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::ChallengeRecord>> {
+                let rows: Vec<sql::ChallengeRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM challenges WHERE family_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+                    sql::CHALLENGE_COLUMNS
+                ))
+                .bind(family.to_string())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let members: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT m.challenge_id, m.user_id FROM challenge_members m \
+                     JOIN challenges c ON c.id = m.challenge_id WHERE c.family_id = $1 ORDER BY m.joined_at, m.user_id",
+                )
+                .bind(family.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(|row| sql::challenge(row, &members)).collect()
+            }
+
+            async fn join_challenge(
+                &self,
+                family: uuid::Uuid,
+                challenge: uuid::Uuid,
+                user: uuid::Uuid,
+                at_ms: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let found: Option<(String,)> = sqlx::query_as("SELECT id FROM challenges WHERE id = $1 AND family_id = $2")
+                    .bind(challenge.to_string())
+                    .bind(family.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if found.is_none() {
+                    return Err($crate::store::StoreError::NotFound);
+                }
+                sqlx::query(
+                    "INSERT INTO challenge_members (challenge_id, user_id, joined_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (challenge_id, user_id) DO NOTHING",
+                )
+                .bind(challenge.to_string())
+                .bind(user.to_string())
+                .bind(at_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn settle_challenge(
+                &self,
+                family: uuid::Uuid,
+                challenge: uuid::Uuid,
+                status: app::model::ChallengeStatus,
+            ) -> $crate::store::StoreResult<bool> {
+                let settled = sqlx::query("UPDATE challenges SET status = $1 WHERE id = $2 AND family_id = $3 AND status = 'active'")
+                    .bind(status.as_str())
+                    .bind(challenge.to_string())
+                    .bind(family.to_string())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(settled.rows_affected() == 1)
+            }
+
+            async fn award(&self, family: uuid::Uuid, key: &str, title: &str, at_ms: i64) -> $crate::store::StoreResult<bool> {
+                let inserted = sqlx::query(
+                    "INSERT INTO achievements (family_id, key, title, awarded_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (family_id, key) DO NOTHING",
+                )
+                .bind(family.to_string())
+                .bind(key)
+                .bind(title)
+                .bind(at_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(inserted.rows_affected() == 1)
+            }
+
+            async fn achievements(&self, family: uuid::Uuid) -> $crate::store::StoreResult<Vec<(String, String, i64)>> {
+                Ok(sqlx::query_as("SELECT key, title, awarded_at FROM achievements WHERE family_id = $1 ORDER BY awarded_at DESC, key")
+                    .bind(family.to_string())
+                    .fetch_all(&self.pool)
+                    .await?)
             }
         }
     };

@@ -6,6 +6,7 @@ mod admin;
 mod bad_input;
 mod budget;
 mod caching;
+mod challenges;
 mod cluster;
 mod families;
 mod helpers;

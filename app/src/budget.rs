@@ -1,0 +1,922 @@
+//! `/budget`: the live budget tracker. The page renders on the server with the month's data,
+//! hydrates, opens the family's WebSocket and from then on changes in place: anyone's expense
+//! or limit, on any server, updates the lines, bars and totals; own expenses show at once and
+//! are reconciled with the server's answer (or rolled back); expenses entered without a
+//! network wait in IndexedDB and go out once it is back.
+
+use crate::api;
+use crate::components::{sendable, use_me, ErrorNote};
+use crate::family_live::{Family, FamilyPanel};
+use crate::live::{Ledger, Row};
+use crate::model::*;
+use crate::money::{format_minor, format_money, parse_minor};
+use crate::pages::{failure_view, signed_out_redirect};
+use crate::socket::{Incoming, LiveSocket};
+use crate::ws::{BudgetAlert, BudgetUpdate, Event, EventKind, ExpenseEvent};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_query_map;
+use std::time::Duration;
+use uuid::Uuid;
+
+#[component]
+pub fn BudgetPage() -> impl IntoView {
+    let me = use_me();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(Me { family: Some(family), user })) => {
+                        view! { <Tracker family user /> }.into_any()
+                    }
+                    Ok(Some(_)) => view! { <Redirect path="/family" /> }.into_any(),
+                    Ok(None) => signed_out_redirect(),
+                    Err(e) => failure_view(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// What the page shows, shared by its parts.
+#[derive(Clone, Copy)]
+pub(crate) struct Board {
+    pub me: Uuid,
+    pub ledger: RwSignal<Ledger>,
+    pub load: RwSignal<Option<LoadInfo>>,
+    pub toast: RwSignal<Option<(u32, String)>>,
+    /// A change of this device that did not go through.
+    pub notice: RwSignal<Option<String>>,
+    pub reload: RwSignal<u32>,
+    pub live: LiveSocket,
+    draining: StoredValue<(bool, bool)>,
+}
+
+impl Board {
+    fn show_toast(&self, text: String) {
+        let id = self
+            .toast
+            .with_untracked(|t| t.as_ref().map_or(0, |t| t.0 + 1));
+        self.toast.set(Some((id, text)));
+        let toast = self.toast;
+        set_timeout(
+            move || {
+                if toast.with_untracked(|t| t.as_ref().map(|t| t.0)) == Some(id) {
+                    let _ = toast.try_set(None);
+                }
+            },
+            Duration::from_secs(5),
+        );
+    }
+
+    /// Reload over HTTP (a missed event, or a change whose event cannot come).
+    fn refresh(&self) {
+        self.reload.update(|n| *n += 1);
+    }
+
+    /// After an own change: the live event updates everyone, this device included; without
+    /// a connection the data is loaded again.
+    fn after_change(&self) {
+        if !self.live.is_connected() {
+            self.refresh();
+        }
+    }
+
+    fn category_name(&self, id: Uuid) -> String {
+        self.ledger.with_untracked(|l| {
+            l.budget
+                .as_ref()
+                .and_then(|b| b.lines.iter().find(|x| x.category_id == id))
+                .map(|x| x.category_name.clone())
+                .unwrap_or_else(|| "a category".into())
+        })
+    }
+
+    fn money(&self, amount: i64) -> String {
+        self.ledger.with_untracked(|l| match &l.budget {
+            Some(b) => format_money(amount, b.minor_units, &b.currency),
+            None => amount.to_string(),
+        })
+    }
+
+    /// A budget event of the family channel.
+    fn apply(&self, event: &Event) {
+        match event.kind {
+            EventKind::ExpenseCreated | EventKind::ExpenseUpdated | EventKind::ExpenseDeleted => {
+                let Ok(e) = serde_json::from_value::<ExpenseEvent>(event.data.clone()) else {
+                    return;
+                };
+                if e.by.user_id != self.me {
+                    let verb = match event.kind {
+                        EventKind::ExpenseCreated => "added",
+                        EventKind::ExpenseUpdated => "changed",
+                        _ => "removed",
+                    };
+                    self.show_toast(format!(
+                        "{} {verb} {} in {}",
+                        e.by.display_name,
+                        self.money(e.expense.amount_minor),
+                        self.category_name(e.expense.category_id)
+                    ));
+                }
+                self.ledger
+                    .update(|l| l.expense_event(event.kind, e.expense));
+            }
+            EventKind::BudgetUpdate => {
+                if let Ok(u) = serde_json::from_value::<BudgetUpdate>(event.data.clone()) {
+                    if u.by.user_id != self.me && u.line.is_some() {
+                        // Limits: an expense has its own toast already.
+                        let own_toast = self.toast.with_untracked(|t| t.is_some());
+                        if !own_toast {
+                            self.show_toast(format!("{} updated the budget", u.by.display_name));
+                        }
+                    }
+                    self.ledger.update(|l| l.budget_update(&u));
+                }
+            }
+            EventKind::BudgetAlert => {
+                if let Ok(a) = serde_json::from_value::<BudgetAlert>(event.data.clone()) {
+                    notify(&a);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends what waits in the outbox, oldest first; one drain at a time (a second request
+    /// while draining runs it again afterwards).
+    fn drain(&self) {
+        let (busy, _) = self.draining.get_value();
+        if busy {
+            self.draining.set_value((true, true));
+            return;
+        }
+        self.draining.set_value((true, false));
+        let board = *self;
+        spawn_local(async move {
+            loop {
+                board.drain_once().await;
+                let (_, again) = board.draining.try_get_value().unwrap_or((false, false));
+                if !again {
+                    break;
+                }
+                board.draining.set_value((true, false));
+            }
+            let _ = board.draining.try_set_value((false, false));
+        });
+    }
+
+    async fn drain_once(&self) {
+        for expense in outbox::all().await {
+            let Some(id) = expense.id else { continue };
+            self.ledger.update(|l| l.add(expense.clone()));
+            match api::add_expense(expense.clone()).await {
+                Ok(saved) => {
+                    outbox::remove(id).await;
+                    let awaits = self.ledger.try_update(|l| l.saved(saved)).unwrap_or(false);
+                    if awaits {
+                        self.settle_later(id);
+                    }
+                }
+                Err(e) if e.status == 0 => {
+                    self.ledger.update(|l| l.waiting(id));
+                    return; // no network: the rest waits too
+                }
+                Err(e) => {
+                    outbox::remove(id).await;
+                    self.ledger.update(|l| {
+                        l.refused(id);
+                    });
+                    self.notice.set(Some(format!(
+                        "An expense of {} was not saved: {}",
+                        self.money(expense.amount_minor),
+                        e.message()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The server saved an own expense but its live update has not come: if it still has not
+    /// in a moment (no connection), the budget is loaded again.
+    fn settle_later(&self, id: Uuid) {
+        let board = *self;
+        set_timeout(
+            move || {
+                let waiting = board
+                    .ledger
+                    .try_with_untracked(|l| {
+                        l.pending
+                            .iter()
+                            .any(|p| p.expense.id == Some(id) && p.saved)
+                    })
+                    .unwrap_or(false);
+                if waiting {
+                    board.refresh();
+                }
+            },
+            Duration::from_millis(1500),
+        );
+    }
+}
+
+/// The outbox of expenses; in the browser IndexedDB, on the server nothing.
+mod outbox {
+    use crate::model::NewExpense;
+
+    pub async fn all() -> Vec<NewExpense> {
+        #[cfg(not(feature = "ssr"))]
+        {
+            crate::idb::all().await.unwrap_or_else(|e| {
+                leptos::logging::warn!("hearth: outbox unreadable: {e:?}");
+                Vec::new()
+            })
+        }
+        #[cfg(feature = "ssr")]
+        Vec::new()
+    }
+
+    /// Keeps an expense; false when the browser cannot store it.
+    pub async fn put(expense: &NewExpense) -> bool {
+        #[cfg(not(feature = "ssr"))]
+        {
+            crate::idb::put(expense).await.is_ok()
+        }
+        #[cfg(feature = "ssr")]
+        {
+            let _ = expense;
+            false
+        }
+    }
+
+    pub async fn remove(id: uuid::Uuid) {
+        #[cfg(not(feature = "ssr"))]
+        if let Err(e) = crate::idb::remove(id).await {
+            leptos::logging::warn!("hearth: outbox entry not removed: {e:?}");
+        }
+        #[cfg(feature = "ssr")]
+        let _ = id;
+    }
+}
+
+/// Whether the browser may show notifications: `None` where it has none.
+fn notification_permission() -> Option<String> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let window = web_sys::window()?;
+        if !js_sys::Reflect::has(&window, &"Notification".into()).unwrap_or(false) {
+            return None;
+        }
+        Some(
+            match web_sys::Notification::permission() {
+                web_sys::NotificationPermission::Granted => "granted",
+                web_sys::NotificationPermission::Denied => "denied",
+                _ => "default",
+            }
+            .to_string(),
+        )
+    }
+    #[cfg(feature = "ssr")]
+    None
+}
+
+/// Shows a budget alert as a browser notification, when the user allowed them.
+fn notify(alert: &BudgetAlert) {
+    #[cfg(not(feature = "ssr"))]
+    if notification_permission().as_deref() == Some("granted") {
+        let options = web_sys::NotificationOptions::new();
+        let body = if alert.level >= 100 {
+            format!(
+                "{} is over its limit ({}%).",
+                alert.category_name, alert.percent_used
+            )
+        } else {
+            format!(
+                "{} has used {}% of its limit.",
+                alert.category_name, alert.percent_used
+            )
+        };
+        options.set_body(&body);
+        options.set_tag(&format!(
+            "{}-{}-{}",
+            alert.category_id, alert.month, alert.level
+        ));
+        let _ = web_sys::Notification::new_with_options("Hearth budget alert", &options);
+    }
+    #[cfg(feature = "ssr")]
+    let _ = alert;
+}
+
+#[component]
+fn Tracker(family: MyFamily, user: User) -> impl IntoView {
+    let query = use_query_map();
+    let board = Board {
+        me: user.id,
+        ledger: RwSignal::new(Ledger::default()),
+        load: RwSignal::new(None),
+        toast: RwSignal::new(None),
+        notice: RwSignal::new(None),
+        reload: RwSignal::new(0),
+        live: LiveSocket::new(),
+        draining: StoredValue::new((false, false)),
+    };
+    let data = Resource::new(
+        move || (query.read().get("month"), board.reload.get()),
+        |(month, _)| sendable(api::load_budget_page(month)),
+    );
+    let people = Family::new(user.clone(), family.id);
+    provide_context(board);
+
+    let channels = vec![format!("family:{}", family.id), format!("user:{}", user.id)];
+    board.live.start(channels, move |incoming| match incoming {
+        Incoming::Event(event) => match event.kind {
+            EventKind::Presence | EventKind::Chat | EventKind::Typing | EventKind::MemberUpdate => {
+                people.apply(&event)
+            }
+            _ => board.apply(&event),
+        },
+        Incoming::Ack { id, offset } => people.acked(&id, offset),
+        Incoming::Connected => {
+            people.refresh();
+            board.drain();
+        }
+        Incoming::Reload => {
+            board.refresh();
+            people.refresh();
+        }
+    });
+    // Expenses left in the outbox by an earlier visit go out now (or once online).
+    Effect::new(move |_| board.drain());
+    let online = window_online_listener(board);
+
+    view! {
+        <div class="tracker">
+            <Transition fallback=|| view! { <p class="muted">"Loading the budget…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(page) => {
+                            let BudgetPage { budget, expenses, load } = page;
+                            board.ledger.update(|l| l.load(budget, expenses));
+                            board.load.set(load);
+                            view! { <BudgetBody /> }.into_any()
+                        }
+                        Err(e) => failure_view(&e),
+                    }
+                })}
+            </Transition>
+            <FamilyPanel people live=board.live />
+            {online}
+        </div>
+    }
+}
+
+/// Drains the outbox when the browser comes back online.
+fn window_online_listener(board: Board) -> impl IntoView {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let handle = window_event_listener_untyped("online", move |_| board.drain());
+        on_cleanup(move || handle.remove());
+    }
+    #[cfg(feature = "ssr")]
+    let _ = board;
+}
+
+#[component]
+fn LiveBar() -> impl IntoView {
+    let board = expect_context::<Board>();
+    let live = board.live;
+    let permission = RwSignal::new(None::<String>);
+    Effect::new(move |_| permission.set(notification_permission()));
+    let ask = move |_| {
+        #[cfg(not(feature = "ssr"))]
+        if let Ok(promise) = web_sys::Notification::request_permission() {
+            spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+                permission.set(notification_permission());
+            });
+        }
+    };
+    view! {
+        <div class="livebar" aria-label="Connection">
+            <span class=move || format!("status {}", live.status().as_str())>
+                <span class="dot" aria-hidden="true"></span>
+                <span data-testid="connection-status">{move || live.status().as_str()}</span>
+            </span>
+            <span class="metric" title="Round trip of the last heartbeat">
+                "latency "
+                <span data-testid="latency-ms">
+                    {move || live.latency_ms.get().map(|ms| ms.to_string()).unwrap_or_else(|| "–".into())}
+                </span>
+                " ms"
+            </span>
+            <span class="metric" title="Where the last budget load came from, and the server's time for it">
+                "data "
+                <span data-testid="cache-indicator">
+                    {move || board.load.get().map(|l| l.cache).unwrap_or_else(|| "–".into())}
+                </span>
+                {move || {
+                    board
+                        .load
+                        .get()
+                        .and_then(|l| l.server_ms)
+                        .map(|ms| format!(" · {ms:.1} ms"))
+                }}
+            </span>
+            <Show when=move || permission.get().as_deref() == Some("default")>
+                <button type="button" class="link" on:click=ask>"Turn on alert notifications"</button>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn BudgetBody() -> impl IntoView {
+    let board = expect_context::<Board>();
+    let shown = Memo::new(move |_| board.ledger.with(|l| l.shown()));
+    let month = move || shown.with(|b| b.as_ref().and_then(|b| Month::parse(&b.month).ok()));
+    let digits = move || shown.with(|b| b.as_ref().map_or(2, |b| b.minor_units));
+    let currency =
+        move || shown.with(|b| b.as_ref().map(|b| b.currency.clone()).unwrap_or_default());
+    let money = move |amount: i64| format_money(amount, digits(), &currency());
+    let totals = move || {
+        shown
+            .with(|b| b.as_ref().map(|b| b.totals.clone()))
+            .unwrap_or(Totals {
+                limit_minor: 0,
+                spent_minor: 0,
+                remaining_minor: 0,
+            })
+    };
+    let alerts = move || {
+        shown.with(|b| {
+            b.as_ref()
+                .map(|b| {
+                    b.lines
+                        .iter()
+                        .filter(|l| l.alert != Alert::Ok)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let categories = Signal::derive(move || {
+        shown.with(|b| {
+            b.as_ref()
+                .map(|b| {
+                    b.lines
+                        .iter()
+                        .map(|l| (l.category_id, l.category_name.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
+    let today = shown.with_untracked(|b| b.as_ref().map(|b| b.today.clone()).unwrap_or_default());
+    view! {
+        <section class="budget">
+            <header class="budget-head">
+                <h1>"Budget"</h1>
+                {move || month()
+                    .map(|m| {
+                        view! {
+                            <nav class="months" aria-label="Month">
+                                <A href=format!("/budget?month={}", m.prev()) attr:aria-label="Previous month">"‹"</A>
+                                <span class="month" data-testid="month">{m.label()}</span>
+                                <A href=format!("/budget?month={}", m.next()) attr:aria-label="Next month">"›"</A>
+                            </nav>
+                        }
+                    })}
+            </header>
+            <LiveBar />
+            <div class="toast-area" aria-live="polite">
+                {move || board.toast.get().map(|(_, text)| view! { <p class="update-toast" data-testid="update-toast">{text}</p> })}
+            </div>
+            <Show when=move || !alerts().is_empty()>
+                <div class="alert-banner" data-testid="alert-banner" role="status">
+                    {move || alerts()
+                        .into_iter()
+                        .map(|l| {
+                            let text = match l.alert {
+                                Alert::Exceeded => format!("⛔ {} is over its limit", l.category_name),
+                                _ => format!("⚠️ {} has used {}% of its limit", l.category_name, l.percent_used.unwrap_or(0)),
+                            };
+                            view! { <p>{text}</p> }
+                        })
+                        .collect_view()}
+                </div>
+            </Show>
+            <ErrorNote error=board.notice />
+            <div class="totals card" data-testid="budget-total" data-spent-minor=move || totals().spent_minor>
+                <div>
+                    <span class="label">"Spent"</span>
+                    <strong class="spent">{move || money(totals().spent_minor)}</strong>
+                </div>
+                <div>
+                    <span class="label">"Limits"</span>
+                    <strong>{move || money(totals().limit_minor)}</strong>
+                </div>
+                <div>
+                    <span class="label">"Left"</span>
+                    <strong class=move || if totals().remaining_minor < 0 { "neg" } else { "" }>
+                        {move || money(totals().remaining_minor)}
+                    </strong>
+                </div>
+            </div>
+            <ExpenseForm categories digits=digits() today currency=currency() />
+            <section class="card">
+                <h2>"Categories"</h2>
+                <Show
+                    when=move || !categories.with(|c| c.is_empty())
+                    fallback=|| view! { <p class="empty">"No categories yet. Add one below."</p> }
+                >
+                    <ul class="lines">
+                        <For
+                            each=move || shown.with(|b| b.as_ref().map(|b| b.lines.clone()).unwrap_or_default())
+                            key=|l| (l.category_id, l.spent_minor, l.limit_minor, l.category_name.clone())
+                            let(line)
+                        >
+                            <LineRow line month=shown.with_untracked(|b| b.as_ref().map(|b| b.month.clone()).unwrap_or_default()) digits=digits() currency=currency() />
+                        </For>
+                    </ul>
+                </Show>
+                <NewCategoryForm />
+            </section>
+            <section class="card">
+                <h2>"Expenses"</h2>
+                <Show
+                    when=move || board.ledger.with(|l| !l.rows().is_empty())
+                    fallback=|| view! { <p class="empty">"No expenses this month yet."</p> }
+                >
+                    <ul class="expenses" data-testid="expense-list">
+                        <For
+                            each=move || board.ledger.with(|l| l.rows())
+                            key=|row| match row {
+                                Row::Saved(e) => (e.id, e.version, 0u8),
+                                Row::Pending(p) => (p.expense.id.unwrap_or_default(), 0, 1 + u8::from(p.offline)),
+                            }
+                            let(row)
+                        >
+                            {match row {
+                                Row::Saved(expense) => view! { <ExpenseRow expense categories digits=digits() /> }.into_any(),
+                                Row::Pending(p) => {
+                                    let name = categories.with_untracked(|c| {
+                                        c.iter().find(|c| c.0 == p.expense.category_id).map(|c| c.1.clone()).unwrap_or_default()
+                                    });
+                                    let state = if p.offline { "waiting for the network" } else { "saving…" };
+                                    view! {
+                                        <li class="expense pending" data-testid="expense" data-pending="true">
+                                            <span class="what">
+                                                {format!(
+                                                    "{} · {}{}",
+                                                    p.expense.spent_on.clone().unwrap_or_default(),
+                                                    name,
+                                                    p.expense.note.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()
+                                                )}
+                                            </span>
+                                            <span class="amount">{format_minor(p.expense.amount_minor, digits())}</span>
+                                            <span class="state">{state}</span>
+                                        </li>
+                                    }
+                                        .into_any()
+                                }
+                            }}
+                        </For>
+                    </ul>
+                </Show>
+            </section>
+        </section>
+    }
+}
+
+#[component]
+fn LineRow(line: BudgetLine, month: String, digits: u8, currency: String) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let editing = RwSignal::new(false);
+    let limit_text = RwSignal::new(
+        line.limit_minor
+            .map(|l| format_minor(l, digits))
+            .unwrap_or_default(),
+    );
+    let error = RwSignal::new(None::<String>);
+    let category_id = line.category_id;
+    let on_save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let limit_minor = match parse_minor(&limit_text.get_untracked(), digits) {
+            Ok(v) => v,
+            Err(e) => {
+                error.set(Some(format!("limit: {e}")));
+                return;
+            }
+        };
+        let month = month.clone();
+        spawn_local(async move {
+            match api::set_limit(month, category_id, SetLimit { limit_minor }).await {
+                Ok(line) => {
+                    error.set(None);
+                    editing.set(false);
+                    board.ledger.update(|l| l.line(line));
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let pct = line.percent_used.unwrap_or(0).clamp(0, 100);
+    let status = match line.alert {
+        Alert::Ok => "",
+        Alert::Warning => " · nearly there",
+        Alert::Exceeded => " · over the limit",
+    };
+    let summary = match line.limit_minor {
+        Some(limit) => format!(
+            "{} of {} {}{}",
+            format_minor(line.spent_minor, digits),
+            format_minor(limit, digits),
+            currency,
+            status
+        ),
+        None => format!(
+            "{} {} · no limit",
+            format_minor(line.spent_minor, digits),
+            currency
+        ),
+    };
+    view! {
+        <li class=format!("line {}", line.alert.as_str()) data-testid="budget-line" data-category=line.category_name.clone() data-alert=line.alert.as_str()>
+            <div class="line-head">
+                <svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="5" fill=line.color.clone() /></svg>
+                <span class="name">{line.category_name.clone()}</span>
+                <span class="amount">{summary}</span>
+            </div>
+            <progress max="100" value=pct aria-label=format!("{} used", line.category_name)>{format!("{pct}%")}</progress>
+            <Show
+                when=move || editing.get()
+                fallback=move || view! {
+                    <button type="button" class="link" on:click=move |_| editing.set(true)>
+                        {if line.limit_minor.is_some() { "Change limit" } else { "Set limit" }}
+                    </button>
+                }
+            >
+                <form class="inline" on:submit=on_save.clone()>
+                    <label>
+                        "Monthly limit"
+                        <input type="text" inputmode="decimal" name="limit" required bind:value=limit_text />
+                    </label>
+                    <button type="submit">"Save"</button>
+                    <button type="button" class="link" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </form>
+            </Show>
+            <ErrorNote error />
+        </li>
+    }
+}
+
+#[component]
+fn NewCategoryForm() -> impl IntoView {
+    let board = expect_context::<Board>();
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let body = NewCategory {
+            name: name.get_untracked().trim().to_string(),
+            color: None,
+        };
+        spawn_local(async move {
+            match api::create_category(body).await {
+                Ok(_) => {
+                    name.set(String::new());
+                    error.set(None);
+                    board.refresh();
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    view! {
+        <form class="inline" on:submit=on_submit data-testid="category-form">
+            <label>"New category" <input type="text" name="category" required maxlength="40" bind:value=name /></label>
+            <button type="submit">"Add"</button>
+            <ErrorNote error />
+        </form>
+    }
+}
+
+#[component]
+fn ExpenseForm(
+    categories: Signal<Vec<(Uuid, String)>>,
+    digits: u8,
+    today: String,
+    currency: String,
+) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let category = RwSignal::new(
+        categories
+            .with_untracked(|c| c.first().map(|c| c.0.to_string()))
+            .unwrap_or_default(),
+    );
+    let amount = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let day = RwSignal::new(today);
+    let error = RwSignal::new(None::<String>);
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let amount_minor = match parse_minor(&amount.get_untracked(), digits) {
+            Ok(v) if v > 0 => v,
+            Ok(_) => {
+                error.set(Some("amount: enter more than zero".into()));
+                return;
+            }
+            Err(e) => {
+                error.set(Some(format!("amount: {e}")));
+                return;
+            }
+        };
+        let Ok(category_id) = Uuid::parse_str(&category.get_untracked()) else {
+            error.set(Some("category: choose one".into()));
+            return;
+        };
+        let note_text = note.get_untracked().trim().to_string();
+        let body = NewExpense {
+            id: Some(Uuid::new_v4()),
+            category_id,
+            amount_minor,
+            note: (!note_text.is_empty()).then_some(note_text),
+            spent_on: Some(day.get_untracked()),
+        };
+        // Shown at once; kept in the outbox first, so nothing is lost if the tab closes.
+        error.set(None);
+        board.notice.set(None);
+        board.ledger.update(|l| l.add(body.clone()));
+        amount.set(String::new());
+        note.set(String::new());
+        spawn_local(async move {
+            if outbox::put(&body).await {
+                board.drain();
+            } else {
+                // No IndexedDB (private mode, old browser): send it directly.
+                let id = body.id.unwrap_or_default();
+                match api::add_expense(body).await {
+                    Ok(saved) => {
+                        board.ledger.update(|l| {
+                            l.saved(saved);
+                        });
+                        board.after_change();
+                    }
+                    Err(e) => {
+                        board.ledger.update(|l| {
+                            l.refused(id);
+                        });
+                        error.set(Some(e.message()));
+                    }
+                }
+            }
+        });
+    };
+    let no_categories = move || categories.with(|c| c.is_empty());
+    view! {
+        <section class="card">
+            <h2>"Add an expense"</h2>
+            <form class="expense-form" on:submit=on_submit data-testid="expense-form">
+                <label>
+                    "Category"
+                    <select name="category_id" required bind:value=category>
+                        <For each=move || categories.get() key=|c| c.clone() let((id, name))>
+                            <option value=id.to_string()>{name}</option>
+                        </For>
+                    </select>
+                </label>
+                <label>
+                    {format!("Amount ({currency})")}
+                    <input type="text" inputmode="decimal" name="amount" required placeholder=format_minor(0, digits) autocomplete="off" bind:value=amount />
+                </label>
+                <label>"Note" <input type="text" name="note" maxlength="500" bind:value=note /></label>
+                <label>"Date" <input type="date" name="spent_on" required bind:value=day /></label>
+                <button type="submit" disabled=no_categories>"Add expense"</button>
+                <ErrorNote error />
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn ExpenseRow(
+    expense: Expense,
+    categories: Signal<Vec<(Uuid, String)>>,
+    digits: u8,
+) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let editing = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let amount = RwSignal::new(format_minor(expense.amount_minor, digits));
+    let note = RwSignal::new(expense.note.clone().unwrap_or_default());
+    let day = RwSignal::new(expense.spent_on.clone());
+    let category = RwSignal::new(expense.category_id.to_string());
+    let category_name = categories.with_untracked(|c| {
+        c.iter()
+            .find(|c| c.0 == expense.category_id)
+            .map(|c| c.1.clone())
+            .unwrap_or_default()
+    });
+    let id = expense.id;
+    let version = expense.version;
+    let on_save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let amount_minor = match parse_minor(&amount.get_untracked(), digits) {
+            Ok(v) => v,
+            Err(e) => {
+                error.set(Some(format!("amount: {e}")));
+                return;
+            }
+        };
+        let body = ExpensePatch {
+            version,
+            category_id: Uuid::parse_str(&category.get_untracked()).ok(),
+            amount_minor: Some(amount_minor),
+            note: Some(note.get_untracked().trim().to_string()),
+            spent_on: Some(day.get_untracked()),
+        };
+        spawn_local(async move {
+            match api::update_expense(id, body).await {
+                Ok(saved) => {
+                    board
+                        .ledger
+                        .update(|l| l.expense_event(EventKind::ExpenseUpdated, saved));
+                    board.after_change();
+                }
+                Err(e) if e.status == 409 => {
+                    error.set(Some(
+                        "Someone changed this expense meanwhile; here is their version.".into(),
+                    ));
+                    board.refresh();
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let deleted = expense.clone();
+    let on_delete = move |_| {
+        let deleted = deleted.clone();
+        spawn_local(async move {
+            match api::delete_expense(id).await {
+                Ok(()) => {
+                    board
+                        .ledger
+                        .update(|l| l.expense_event(EventKind::ExpenseDeleted, deleted));
+                    board.after_change();
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    let label = format!(
+        "{} · {}{}",
+        expense.spent_on,
+        category_name,
+        expense
+            .note
+            .as_ref()
+            .map(|n| format!(" · {n}"))
+            .unwrap_or_default()
+    );
+    view! {
+        <li class="expense" data-testid="expense">
+            <Show
+                when=move || editing.get()
+                fallback={
+                    let label = label.clone();
+                    let on_delete = on_delete.clone();
+                    move || view! {
+                        <span class="what">{label.clone()}</span>
+                        <span class="amount">{format_minor(expense.amount_minor, digits)}</span>
+                        <span class="actions">
+                            <button type="button" class="link" on:click=move |_| editing.set(true)>"Edit"</button>
+                            <button type="button" class="link danger" on:click=on_delete.clone()>"Delete"</button>
+                        </span>
+                    }
+                }
+            >
+                <form class="inline edit" on:submit=on_save>
+                    <label>
+                        "Category"
+                        <select bind:value=category>
+                            {categories
+                                .get_untracked()
+                                .into_iter()
+                                .map(|(cid, name)| view! { <option value=cid.to_string()>{name}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label>"Amount" <input type="text" inputmode="decimal" required bind:value=amount /></label>
+                    <label>"Note" <input type="text" maxlength="500" bind:value=note /></label>
+                    <label>"Date" <input type="date" required bind:value=day /></label>
+                    <button type="submit">"Save"</button>
+                    <button type="button" class="link" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </form>
+            </Show>
+            <ErrorNote error />
+        </li>
+    }
+}

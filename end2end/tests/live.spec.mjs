@@ -1,0 +1,106 @@
+// The live tracker with two members in two browser contexts: budget updates, alerts,
+// presence, chat and the offline outbox.
+import { test, expect } from '@playwright/test';
+import { open, line, addExpense, createFamily, inviteCode, joinFamily, openLive, setLimit } from './helpers.mjs';
+
+async function family(browser) {
+  const ownerContext = await browser.newContext();
+  const owner = await ownerContext.newPage();
+  await createFamily(owner, 'Olga', 'Live ones');
+  const code = await inviteCode(owner);
+  const memberContext = await browser.newContext();
+  const member = await memberContext.newPage();
+  await joinFamily(member, 'Max', code);
+  await openLive(owner);
+  await openLive(member);
+  return { ownerContext, owner, memberContext, member };
+}
+
+test('an expense appears in the other member\'s budget without a reload, with the 80 % banner in both', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  await setLimit(owner, 'Dining out', '100');
+  await expect(line(member, 'Dining out')).toContainText('0.00 of 100.00 EUR', { timeout: 1_000 });
+
+  await addExpense(owner, 'Dining out', '85', 'pizza');
+  // Own change at once; the other device within a second, with who did it.
+  await expect(line(owner, 'Dining out')).toContainText('85.00 of 100.00 EUR');
+  await expect(line(member, 'Dining out')).toContainText('85.00 of 100.00 EUR', { timeout: 1_000 });
+  await expect(member.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '8500');
+  await expect(member.getByTestId('update-toast')).toContainText('Olga added 85.00 EUR in Dining out');
+  await expect(member.getByTestId('expense-list')).toContainText('pizza');
+  for (const page of [owner, member]) {
+    await expect(page.getByTestId('alert-banner')).toContainText('Dining out has used 85%');
+    await expect(line(page, 'Dining out')).toHaveAttribute('data-alert', 'warning');
+  }
+  // Counted once on the owner's side too (optimistic, then reconciled).
+  await expect(owner.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '8500');
+  await expect(owner.getByTestId('expense')).toHaveCount(1);
+
+  await addExpense(member, 'Dining out', '20');
+  await expect(line(owner, 'Dining out')).toHaveAttribute('data-alert', 'exceeded', { timeout: 1_000 });
+  await expect(owner.getByTestId('alert-banner')).toContainText('Dining out is over its limit');
+  await expect(owner.getByTestId('cache-indicator')).not.toHaveText('–');
+  await expect(owner.getByTestId('latency-ms')).toHaveText(/^\d+$/);
+  await ownerContext.close();
+  await memberContext.close();
+});
+
+test('presence shows both members online and one offline after its page closes; chat has typing and ack ticks', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  const presence = owner.getByTestId('presence-list');
+  await expect(presence.locator('li[data-online="true"]')).toHaveCount(2);
+
+  await member.getByTestId('chat-input').pressSequentially('Hello', { delay: 20 });
+  await expect(owner.getByTestId('typing-indicator')).toHaveText('Max is typing…');
+  await member.getByTestId('chat-input').press('Enter');
+  await expect(owner.getByTestId('chat-log')).toContainText('Hello');
+  await expect(member.getByTestId('chat-log').locator('li[data-delivered="true"]')).toContainText('Hello');
+  await expect(member.getByTestId('chat-tick')).toHaveAttribute('aria-label', 'delivered');
+  await expect(owner.getByTestId('typing-indicator')).toHaveText('');
+
+  await owner.getByTestId('chat-input').fill('Hi Max');
+  await owner.getByTestId('chat-input').press('Enter');
+  await expect(member.getByTestId('chat-log')).toContainText('Hi Max');
+  // History survives a reload, in order.
+  await member.reload();
+  await expect(member.getByTestId('chat-log').locator('li')).toHaveText([/Hello/, /Hi Max/]);
+
+  await member.close();
+  await expect(presence.locator('li[data-online="true"]')).toHaveCount(1, { timeout: 15_000 });
+  await expect(presence.locator('li[data-online="false"]')).toContainText('Max');
+  await ownerContext.close();
+  await memberContext.close();
+});
+
+test('an expense entered offline survives a reload and is saved exactly once when back online', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  await memberContext.setOffline(true);
+  await expect(member.getByTestId('connection-status')).toHaveText('offline');
+  await addExpense(member, 'Groceries', '7', 'offline snack');
+  const pending = member.locator('[data-testid="expense"][data-pending="true"]');
+  await expect(pending).toContainText('waiting for the network');
+  await expect(member.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '700');
+
+  // Back on the network but with the expense API failing, the page is reloaded: the
+  // expense is still there, from IndexedDB.
+  await member.route('**/api/expenses', (route) =>
+    route.request().method() === 'POST' ? route.abort() : route.continue());
+  await memberContext.setOffline(false);
+  await member.reload();
+  await member.waitForSelector('body[data-hydrated="true"]');
+  await expect(pending).toContainText('offline snack');
+  await member.unroute('**/api/expenses');
+
+  // The network returns: it goes out, once, and the other member sees it.
+  await memberContext.setOffline(true);
+  await memberContext.setOffline(false);
+  await expect(member.locator('[data-testid="expense"][data-pending="true"]')).toHaveCount(0);
+  await expect(owner.getByTestId('expense-list')).toContainText('offline snack');
+  await expect(owner.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '700');
+  await owner.reload();
+  await expect(owner.getByTestId('expense').filter({ hasText: 'offline snack' })).toHaveCount(1);
+  await member.reload();
+  await expect(member.getByTestId('expense').filter({ hasText: 'offline snack' })).toHaveCount(1);
+  await ownerContext.close();
+  await memberContext.close();
+});
