@@ -111,6 +111,26 @@ pub async fn load_chat() -> ApiResult<ChatHistory> {
     }
 }
 
+/// The family's challenges and achievements (browser only; loaded after hydration).
+pub async fn load_challenges() -> ApiResult<Challenges> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::get("/api/challenges").await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        Err(server_side_mutation("GET /api/challenges"))
+    }
+}
+
+pub async fn create_challenge(body: NewChallenge) -> ApiResult<Challenge> {
+    send("POST", "/api/challenges", Some(&body)).await
+}
+
+pub async fn accept_challenge(id: uuid::Uuid) -> ApiResult<Challenge> {
+    send::<(), _>("POST", &format!("/api/challenges/{id}/accept"), None).await
+}
+
 pub async fn register(body: RegisterRequest) -> ApiResult<UserEnvelope> {
     send("POST", "/api/auth/register", Some(&body)).await
 }

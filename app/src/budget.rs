@@ -5,6 +5,7 @@
 //! network wait in IndexedDB and go out once it is back.
 
 use crate::api;
+use crate::challenges::{ChallengesCard, Games};
 use crate::components::{sendable, use_me, ErrorNote};
 use crate::family_live::{Family, FamilyPanel};
 use crate::live::{Ledger, Row};
@@ -55,7 +56,34 @@ pub(crate) struct Board {
 }
 
 impl Board {
-    fn show_toast(&self, text: String) {
+    /// The currency's minor-unit digits of the month shown.
+    pub fn digits(&self) -> u8 {
+        self.ledger
+            .with(|l| l.budget.as_ref().map_or(2, |b| b.minor_units))
+    }
+
+    pub fn currency(&self) -> String {
+        self.ledger
+            .with(|l| l.budget.as_ref().map(|b| b.currency.clone()))
+            .unwrap_or_default()
+    }
+
+    /// The family's categories (id, name), in the budget's order.
+    pub fn categories(&self) -> Vec<(Uuid, String)> {
+        self.ledger.with(|l| {
+            l.budget
+                .as_ref()
+                .map(|b| {
+                    b.lines
+                        .iter()
+                        .map(|x| (x.category_id, x.category_name.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    pub fn show_toast(&self, text: String) {
         let id = self
             .toast
             .with_untracked(|t| t.as_ref().map_or(0, |t| t.0 + 1));
@@ -327,6 +355,7 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         |(month, _)| sendable(api::load_budget_page(month)),
     );
     let people = Family::new(user.clone(), family.id);
+    let games = Games::new();
     provide_context(board);
 
     let channels = vec![format!("family:{}", family.id), format!("user:{}", user.id)];
@@ -335,16 +364,21 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
             EventKind::Presence | EventKind::Chat | EventKind::Typing | EventKind::MemberUpdate => {
                 people.apply(&event)
             }
+            EventKind::GameInvite | EventKind::GameUpdate | EventKind::Achievement => {
+                games.apply(&event, &board)
+            }
             _ => board.apply(&event),
         },
         Incoming::Ack { id, offset } => people.acked(&id, offset),
         Incoming::Connected => {
             people.refresh();
+            games.refresh();
             board.drain();
         }
         Incoming::Reload => {
             board.refresh();
             people.refresh();
+            games.refresh();
         }
     });
     // Expenses left in the outbox by an earlier visit go out now (or once online).
@@ -366,7 +400,10 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
                     }
                 })}
             </Transition>
-            <FamilyPanel people live=board.live />
+            <div class="side">
+                <FamilyPanel people live=board.live />
+                <ChallengesCard games />
+            </div>
             {online}
         </div>
     }

@@ -10,6 +10,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod budget;
+mod challenges;
 mod components;
 mod family_live;
 #[cfg(not(feature = "ssr"))]

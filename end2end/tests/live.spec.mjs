@@ -104,3 +104,30 @@ test('an expense entered offline survives a reload and is saved exactly once whe
   await ownerContext.close();
   await memberContext.close();
 });
+
+test('a challenge invite is accepted and its progress moves with real expenses', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  const form = owner.getByTestId('challenge-form');
+  await form.getByLabel('Challenge').selectOption('category_cap');
+  await form.getByLabel('Category').selectOption({ label: 'Dining out' });
+  await form.getByLabel(/At most/).fill('150');
+  await form.getByLabel('Days').fill('7');
+  await form.getByRole('button', { name: 'Invite the family' }).click();
+
+  await expect(member.getByTestId('update-toast')).toContainText('Olga invites you: Keep Dining out under 150.00 EUR');
+  const mine = owner.getByTestId('challenge').first();
+  const theirs = member.getByTestId('challenge').first();
+  await expect(mine.getByTestId('challenge-people')).toHaveText('1 taking part');
+  await expect(mine.getByTestId('challenge-accept')).toHaveCount(0);
+  await theirs.getByTestId('challenge-accept').click();
+  await expect(mine.getByTestId('challenge-people')).toHaveText('2 taking part');
+
+  await addExpense(member, 'Dining out', '40');
+  await expect(mine).toHaveAttribute('data-spent-minor', '4000');
+  await expect(mine.getByTestId('challenge-progress')).toHaveText('40.00 of 150.00 spent');
+  await addExpense(owner, 'Dining out', '111');
+  await expect(theirs).toHaveAttribute('data-status', 'lost');
+  await expect(theirs).toContainText('lost');
+  await ownerContext.close();
+  await memberContext.close();
+});
