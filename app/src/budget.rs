@@ -407,6 +407,7 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
             {online}
         </div>
     }
+    .into_any()
 }
 
 /// Drains the outbox when the browser comes back online.
@@ -466,6 +467,7 @@ fn LiveBar() -> impl IntoView {
             </Show>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -626,6 +628,7 @@ fn BudgetBody() -> impl IntoView {
             </section>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -708,6 +711,7 @@ fn LineRow(line: BudgetLine, month: String, digits: u8, currency: String) -> imp
             <ErrorNote error />
         </li>
     }
+    .into_any()
 }
 
 #[component]
@@ -836,6 +840,7 @@ fn ExpenseForm(
             </form>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -956,4 +961,5 @@ fn ExpenseRow(
             <ErrorNote error />
         </li>
     }
+    .into_any()
 }

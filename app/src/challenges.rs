@@ -147,11 +147,13 @@ pub(crate) fn ChallengesCard(games: Games) -> impl IntoView {
                         </For>
                     </ul>
                 </Show>
+                // After the first load (in the browser), when the categories are known.
+                <NewChallengeForm games />
             </Show>
             <p class="error" role="alert">{move || games.error.get()}</p>
-            <NewChallengeForm games />
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -225,6 +227,7 @@ fn ChallengeRow(challenge: Challenge, digits: u8, games: Games) -> impl IntoView
             <ErrorNote error />
         </li>
     }
+    .into_any()
 }
 
 #[component]
@@ -328,4 +331,5 @@ fn NewChallengeForm(games: Games) -> impl IntoView {
             <ErrorNote error />
         </form>
     }
+    .into_any()
 }

@@ -314,4 +314,5 @@ pub(crate) fn FamilyPanel(people: Family, live: LiveSocket) -> impl IntoView {
             <p class="error" role="alert">{move || people.error.get()}</p>
         </aside>
     }
+    .into_any()
 }

@@ -109,7 +109,7 @@ test('a challenge invite is accepted and its progress moves with real expenses',
   const { ownerContext, owner, memberContext, member } = await family(browser);
   const form = owner.getByTestId('challenge-form');
   await form.getByLabel('Challenge').selectOption('category_cap');
-  await form.getByLabel('Category').selectOption({ label: 'Dining out' });
+  await form.locator('select[name="challenge_category"]').selectOption({ label: 'Dining out' });
   await form.getByLabel(/At most/).fill('150');
   await form.getByLabel('Days').fill('7');
   await form.getByRole('button', { name: 'Invite the family' }).click();
