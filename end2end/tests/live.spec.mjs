@@ -131,3 +131,16 @@ test('a challenge invite is accepted and its progress moves with real expenses',
   await ownerContext.close();
   await memberContext.close();
 });
+
+test('the live budget fits a 360 px wide phone without sideways scrolling', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  const page = await context.newPage();
+  await createFamily(page, 'Pia', 'Phones');
+  await openLive(page);
+  await addExpense(page, 'Groceries', '12.50', 'a rather long note about the weekly market run');
+  await expect(page.getByTestId('presence-list').locator('li[data-online="true"]')).toHaveCount(1);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(360);
+  await page.screenshot({ path: test.info().outputPath('budget-360.png'), fullPage: true });
+  await context.close();
+});
