@@ -421,6 +421,23 @@ fn window_online_listener(board: Board) -> impl IntoView {
     let _ = board;
 }
 
+/// "Last message at 14:03:07", in the browser's time zone.
+fn last_message(ms: f64) -> String {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let at = js_sys::Date::new(&ms.into());
+        format!(
+            "Last message at {}",
+            String::from(at.to_locale_time_string("default"))
+        )
+    }
+    #[cfg(feature = "ssr")]
+    {
+        let _ = ms;
+        String::new()
+    }
+}
+
 #[component]
 fn LiveBar() -> impl IntoView {
     let board = expect_context::<Board>();
@@ -438,7 +455,10 @@ fn LiveBar() -> impl IntoView {
     };
     view! {
         <div class="livebar" aria-label="Connection">
-            <span class=move || format!("status {}", live.status().as_str())>
+            <span
+                class=move || format!("status {}", live.status().as_str())
+                title=move || live.last_message_ms.get().map(last_message).unwrap_or_default()
+            >
                 <span class="dot" aria-hidden="true"></span>
                 <span data-testid="connection-status">{move || live.status().as_str()}</span>
             </span>
@@ -533,7 +553,12 @@ fn BudgetBody() -> impl IntoView {
             <div class="toast-area" aria-live="polite">
                 {move || board.toast.get().map(|(_, text)| view! { <p class="update-toast" data-testid="update-toast">{text}</p> })}
             </div>
-            <Show when=move || !alerts().is_empty()>
+            // One line is always there, so the first alert replaces it instead of pushing
+            // the page down.
+            <Show
+                when=move || !alerts().is_empty()
+                fallback=|| view! { <p class="alerts-clear">"✓ Every category is within its limit"</p> }
+            >
                 <div class="alert-banner" data-testid="alert-banner" role="status">
                     {move || alerts()
                         .into_iter()

@@ -21,6 +21,7 @@ test('an expense appears in the other member\'s budget without a reload, with th
   await setLimit(owner, 'Dining out', '100');
   await expect(line(member, 'Dining out')).toContainText('0.00 of 100.00 EUR', { timeout: 1_000 });
 
+  const before = (await member.getByTestId('budget-total').boundingBox()).y;
   await addExpense(owner, 'Dining out', '85', 'pizza');
   // Own change at once; the other device within a second, with who did it.
   await expect(line(owner, 'Dining out')).toContainText('85.00 of 100.00 EUR');
@@ -32,6 +33,9 @@ test('an expense appears in the other member\'s budget without a reload, with th
     await expect(page.getByTestId('alert-banner')).toContainText('Dining out has used 85%');
     await expect(line(page, 'Dining out')).toHaveAttribute('data-alert', 'warning');
   }
+  // The alert took the place of the "all within limits" line: nothing below it moved.
+  const after = (await member.getByTestId('budget-total').boundingBox()).y;
+  expect(Math.abs(after - before)).toBeLessThanOrEqual(2);
   // Counted once on the owner's side too (optimistic, then reconciled).
   await expect(owner.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '8500');
   await expect(owner.getByTestId('expense')).toHaveCount(1);
