@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod json;
 pub mod lock;
 pub mod pages;
+pub mod prometheus;
 pub mod pubsub;
 pub mod rate_limit;
 pub mod realtime;

@@ -2,17 +2,21 @@
 //! security headers every response carries.
 
 use crate::error::ApiError;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// One layer for the protections and the request log (a layer per request costs a service
 /// clone): the Origin check, the request's span, then the security headers on the answer.
-pub async fn guard(request: Request, next: Next) -> Response {
+pub async fn guard(
+    State(state): State<crate::state::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = match origin_refusal(&request) {
         Some(refused) => refused,
-        None => crate::telemetry::traced(request, next).await,
+        None => crate::telemetry::traced(&state.node_id, request, next).await,
     };
     security_headers(response.headers_mut());
     response

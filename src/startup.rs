@@ -87,6 +87,7 @@ impl Application {
         settings: Settings,
         store: Arc<dyn Store>,
     ) -> Result<Self, StartupError> {
+        crate::prometheus::install();
         let listener =
             TcpListener::bind(settings.addr)
                 .await
@@ -202,7 +203,10 @@ fn router(state: AppState) -> Router {
         .merge(api)
         .merge(pages)
         .merge(files)
-        .layer(middleware::from_fn(security::guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
         .layer(
             CompressionLayer::new()
                 .br(true)

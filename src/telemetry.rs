@@ -20,21 +20,29 @@ pub fn init() {
 /// Runs the request inside a `request` span keyed on the route template (so logs group by
 /// route, not by id) and logs its status and latency, when INFO is enabled for this module.
 /// When it is not, the request runs with no span at all: nothing is paid for logs nobody reads.
-pub async fn traced(request: Request, next: Next) -> Response {
-    if !tracing::enabled!(Level::INFO) {
-        return next.run(request).await;
-    }
+///
+/// Either way the request is counted and timed for `/metrics` under `node` (this server).
+pub async fn traced(node: &str, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(MatchedPath::as_str)
         .unwrap_or("fallback")
         .to_string();
-    let span = tracing::info_span!("request", method = %request.method(), route = %route);
+    let method = request.method().clone();
     let started = std::time::Instant::now();
+    if !tracing::enabled!(Level::INFO) {
+        let response = next.run(request).await;
+        let seconds = started.elapsed().as_secs_f64();
+        crate::prometheus::record(node, &method, &route, response.status().as_u16(), seconds);
+        return response;
+    }
+    let span = tracing::info_span!("request", method = %method, route = %route);
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let seconds = started.elapsed().as_secs_f64();
+    crate::prometheus::record(node, &method, &route, status, seconds);
+    let latency_ms = seconds * 1000.0;
     span.in_scope(|| {
         if response.status().is_server_error() {
             tracing::error!(status, latency_ms, "failed");

@@ -171,5 +171,6 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .merge(with_bodies)
         .route("/ws", get(crate::realtime::socket::upgrade))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(crate::prometheus::scrape))
         .route("/readyz", get(health::readyz))
 }

@@ -11,6 +11,7 @@ mod cluster;
 mod families;
 mod helpers;
 mod hub_servers;
+mod metrics;
 mod operations;
 mod realtime;
 mod sentinel;

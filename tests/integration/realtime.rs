@@ -15,6 +15,8 @@ type Stream =
 
 pub struct Ws {
     stream: Stream,
+    /// The server's `connected` frame.
+    pub hello: Value,
 }
 
 impl Ws {
@@ -33,9 +35,13 @@ impl Ws {
                 .insert("cookie", HeaderValue::from_str(&cookie).unwrap());
         }
         let (stream, _) = tokio_tungstenite::connect_async(request).await?;
-        let mut ws = Ws { stream };
+        let mut ws = Ws {
+            stream,
+            hello: Value::Null,
+        };
         let hello = ws.next().await;
         assert_eq!(hello["type"], "connected", "{hello}");
+        ws.hello = hello;
         Ok(ws)
     }
 
