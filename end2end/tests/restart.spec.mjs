@@ -85,7 +85,7 @@ test('restarting the server: reconnecting, then connected, and nothing is missed
     await expect(page.getByTestId('expense-list')).toContainText('while away');
     await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '4200');
   } finally {
-    await context.close();
+    await context.close().catch(() => {});
     await server.stop().catch(() => {});
   }
 });
