@@ -7,8 +7,10 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
 
 const REQUESTS: &str = "hearth_http_requests_total";
 const DURATION: &str = "hearth_http_request_duration_seconds";
@@ -42,16 +44,61 @@ pub fn install() {
     let _ = handle();
 }
 
-/// Counts and times one answered request.
-pub fn record(node: &str, method: &Method, route: &str, status: u16, seconds: f64) {
-    let labels = [
-        ("node", node.to_string()),
-        ("method", method.as_str().to_string()),
-        ("route", route.to_string()),
-        ("status", status.to_string()),
-    ];
-    metrics::counter!(REQUESTS, &labels).increment(1);
-    metrics::histogram!(DURATION, &labels[..3]).record(seconds);
+/// One server's request counters: the handles of each (route, method, status) are
+/// registered once and kept, so counting a request allocates nothing and takes a read lock.
+pub struct RequestMetrics {
+    node: String,
+    by_route: RwLock<HashMap<Box<str>, RouteHandles>>,
+}
+
+/// A route's handles by (method, status).
+type RouteHandles = HashMap<(Method, u16), (Counter, Histogram)>;
+
+impl RequestMetrics {
+    pub fn new(node: &str) -> Self {
+        Self {
+            node: node.to_string(),
+            by_route: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Counts and times one answered request.
+    pub fn record(&self, method: &Method, route: &str, status: u16, seconds: f64) {
+        let key = (method.clone(), status);
+        if let Ok(map) = self.by_route.read() {
+            if let Some((counter, histogram)) = map.get(route).and_then(|m| m.get(&key)) {
+                counter.increment(1);
+                histogram.record(seconds);
+                return;
+            }
+        }
+        let labels = [
+            ("node", self.node.clone()),
+            ("method", method.as_str().to_string()),
+            ("route", route.to_string()),
+            ("status", status.to_string()),
+        ];
+        let counter = metrics::counter!(REQUESTS, &labels);
+        let histogram = metrics::histogram!(DURATION, &labels[..3]);
+        counter.increment(1);
+        histogram.record(seconds);
+        if let Ok(mut map) = self.by_route.write() {
+            map.entry(route.into())
+                .or_default()
+                .insert(key, (counter, histogram));
+        }
+    }
+}
+
+/// Folds the recorded latencies into their histograms now and then, so samples do not pile
+/// up between scrapes (or when nobody scrapes).
+pub async fn upkeep() {
+    let Some(handle) = handle() else { return };
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        handle.run_upkeep();
+    }
 }
 
 fn authorized(state: &AppState, headers: &HeaderMap) -> bool {

@@ -16,7 +16,7 @@ pub async fn guard(
 ) -> Response {
     let mut response = match origin_refusal(&request) {
         Some(refused) => refused,
-        None => crate::telemetry::traced(&state.node_id, request, next).await,
+        None => crate::telemetry::traced(&state.requests, request, next).await,
     };
     security_headers(response.headers_mut());
     response

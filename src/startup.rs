@@ -129,6 +129,7 @@ impl Application {
             settings,
             leptos: leptos_options(local),
             started: Instant::now(),
+            requests: crate::prometheus::RequestMetrics::new(&node_id),
             node_id: node_id.clone(),
             rollups: Default::default(),
             hub: crate::realtime::Hub::new(
@@ -138,6 +139,7 @@ impl Application {
             ),
         });
         tokio::spawn(crate::rollup::run(state.clone()));
+        tokio::spawn(crate::prometheus::upkeep());
         tokio::spawn(crate::realtime::metrics::run(state.clone()));
         let warmed = crate::jobs::warm(&state).await;
         tracing::debug!(warmed, "ready");

@@ -28,6 +28,8 @@ pub struct Shared {
     pub node_id: String,
     pub rollups: crate::rollup::LocalRollups,
     pub hub: Arc<crate::realtime::Hub>,
+    /// This server's request counters for `/metrics`.
+    pub requests: crate::prometheus::RequestMetrics,
 }
 
 impl AppState {

@@ -21,8 +21,12 @@ pub fn init() {
 /// route, not by id) and logs its status and latency, when INFO is enabled for this module.
 /// When it is not, the request runs with no span at all: nothing is paid for logs nobody reads.
 ///
-/// Either way the request is counted and timed for `/metrics` under `node` (this server).
-pub async fn traced(node: &str, request: Request, next: Next) -> Response {
+/// Either way the request is counted and timed for `/metrics`.
+pub async fn traced(
+    metrics: &crate::prometheus::RequestMetrics,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -34,14 +38,14 @@ pub async fn traced(node: &str, request: Request, next: Next) -> Response {
     if !tracing::enabled!(Level::INFO) {
         let response = next.run(request).await;
         let seconds = started.elapsed().as_secs_f64();
-        crate::prometheus::record(node, &method, &route, response.status().as_u16(), seconds);
+        metrics.record(&method, &route, response.status().as_u16(), seconds);
         return response;
     }
     let span = tracing::info_span!("request", method = %method, route = %route);
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     let seconds = started.elapsed().as_secs_f64();
-    crate::prometheus::record(node, &method, &route, status, seconds);
+    metrics.record(&method, &route, status, seconds);
     let latency_ms = seconds * 1000.0;
     span.in_scope(|| {
         if response.status().is_server_error() {
