@@ -349,6 +349,16 @@ async fn under_budget_milestone(state: &AppState, family: &FamilyRecord, today: 
 }
 
 async fn award(state: &AppState, family: &FamilyRecord, key: &str, title: &str) {
+    // Most calls find it awarded already: a read then, not a write on the database.
+    let known = state
+        .store
+        .achievements(family.id)
+        .await
+        .map(|list| list.iter().any(|(k, _, _)| k == key))
+        .unwrap_or(false);
+    if known {
+        return;
+    }
     let at = now_ms();
     if state
         .store
