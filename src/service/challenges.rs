@@ -12,7 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{ChallengeRecord, FamilyRecord};
 use app::model::{
-    Achievement, Challenge, ChallengeKind, ChallengeStatus, Challenges, Month, NewChallenge,
+    Achievement, Category, Challenge, ChallengeKind, ChallengeStatus, Challenges, Month,
+    NewChallenge,
 };
 use app::money::format_money;
 use app::ws::{Actor, EventKind};
@@ -60,6 +61,7 @@ fn rfc3339(ms: i64) -> String {
 async fn view(
     state: &AppState,
     family: &FamilyRecord,
+    categories: &[Category],
     c: &ChallengeRecord,
     today: NaiveDate,
 ) -> ApiResult<Challenge> {
@@ -79,13 +81,10 @@ async fn view(
         .sum();
     let digits = super::families::family_view(family).minor_units;
     let name = match c.category_id {
-        Some(id) => state
-            .store
-            .categories(family.id)
-            .await?
-            .into_iter()
+        Some(id) => categories
+            .iter()
             .find(|x| x.id == id)
-            .map(|x| x.name)
+            .map(|x| x.name.clone())
             .unwrap_or_else(|| "a category".into()),
         None => String::new(),
     };
@@ -118,6 +117,29 @@ async fn view(
     })
 }
 
+/// The family's latest challenges as stored, each with how it stands today.
+async fn measured(
+    state: &AppState,
+    family: &FamilyRecord,
+    today: NaiveDate,
+) -> ApiResult<Vec<(ChallengeRecord, Challenge)>> {
+    let records = state.store.challenges(family.id, LISTED).await?;
+    let categories = state.store.categories(family.id).await?;
+    let mut measured = Vec::with_capacity(records.len());
+    for record in records {
+        let challenge = view(state, family, &categories, &record, today).await?;
+        measured.push((record, challenge));
+    }
+    Ok(measured)
+}
+
+async fn announce(state: &AppState, family: &FamilyRecord, challenge: &Challenge) {
+    state
+        .hub
+        .family_event(family.id, EventKind::GameUpdate, &Update { challenge })
+        .await;
+}
+
 pub async fn create(
     state: &AppState,
     member: &FamilyMember,
@@ -137,18 +159,13 @@ pub async fn create(
     if starts_on < earliest || starts_on > today.checked_add_days(Days::new(31)).unwrap_or(today) {
         return Err(ApiError::invalid("starts_on", "within 31 days of today"));
     }
+    let categories = state.store.categories(family.id).await?;
     let (category_id, limit_minor) = match req.kind {
         ChallengeKind::CategoryCap => {
             let category = req
                 .category_id
                 .ok_or_else(|| ApiError::invalid("category_id", "choose the category"))?;
-            let known = state
-                .store
-                .categories(family.id)
-                .await?
-                .iter()
-                .any(|c| c.id == category);
-            if !known {
+            if !categories.iter().any(|c| c.id == category) {
                 return Err(ApiError::NotFound);
             }
             let limit = req
@@ -183,7 +200,7 @@ pub async fn create(
         participants: vec![member.user.id],
     };
     state.store.create_challenge(&record).await?;
-    let challenge = view(state, family, &record, today).await?;
+    let challenge = view(state, family, &categories, &record, today).await?;
     let invite = Invite {
         challenge: &challenge,
         by: actor(member),
@@ -193,7 +210,7 @@ pub async fn create(
         .family_event(family.id, EventKind::GameInvite, &invite)
         .await;
     // It may be settled at once (a past week without spending).
-    settle(state, family).await;
+    settle(state, family, &[(record, challenge.clone())], today).await;
     Ok(challenge)
 }
 
@@ -203,35 +220,21 @@ pub async fn accept(state: &AppState, member: &FamilyMember, id: Uuid) -> ApiRes
         .store
         .join_challenge(family.id, id, member.user.id, now_ms())
         .await?;
-    let record = state
-        .store
-        .challenges(family.id, LISTED)
+    let (_, challenge) = measured(state, family, today(family))
         .await?
         .into_iter()
-        .find(|c| c.id == id)
+        .find(|(c, _)| c.id == id)
         .ok_or(ApiError::NotFound)?;
-    let challenge = view(state, family, &record, today(family)).await?;
-    state
-        .hub
-        .family_event(
-            family.id,
-            EventKind::GameUpdate,
-            &Update {
-                challenge: &challenge,
-            },
-        )
-        .await;
+    announce(state, family, &challenge).await;
     Ok(challenge)
 }
 
 pub async fn list(state: &AppState, member: &FamilyMember) -> ApiResult<Challenges> {
     let family = &member.family;
-    settle(state, family).await;
     let today = today(family);
-    let mut challenges = Vec::new();
-    for record in state.store.challenges(family.id, LISTED).await? {
-        challenges.push(view(state, family, &record, today).await?);
-    }
+    let measured = measured(state, family, today).await?;
+    settle(state, family, &measured, today).await;
+    let challenges = measured.into_iter().map(|(_, c)| c).collect();
     let achievements = state
         .store
         .achievements(family.id)
@@ -252,45 +255,28 @@ pub async fn list(state: &AppState, member: &FamilyMember) -> ApiResult<Challeng
 /// After an expense changed: the active challenges' progress goes to the family, and what
 /// is decided now is settled.
 pub async fn after_expense(state: &AppState, family: &FamilyRecord) {
-    let Ok(records) = state.store.challenges(family.id, LISTED).await else {
+    let today = today(family);
+    let Ok(measured) = measured(state, family, today).await else {
         return;
     };
-    let today = today(family);
-    for record in records
-        .iter()
-        .filter(|c| c.status == ChallengeStatus::Active)
-    {
-        if let Ok(challenge) = view(state, family, record, today).await {
-            state
-                .hub
-                .family_event(
-                    family.id,
-                    EventKind::GameUpdate,
-                    &Update {
-                        challenge: &challenge,
-                    },
-                )
-                .await;
+    for (record, challenge) in &measured {
+        if record.status == ChallengeStatus::Active {
+            announce(state, family, challenge).await;
         }
     }
-    settle(state, family).await;
+    settle(state, family, &measured, today).await;
 }
 
 /// Settles the challenges decided by now (once, on whichever server gets there first),
 /// announces them, and awards what the family earned.
-pub async fn settle(state: &AppState, family: &FamilyRecord) {
-    let Ok(records) = state.store.challenges(family.id, LISTED).await else {
-        return;
-    };
-    let today = today(family);
-    for record in records
-        .iter()
-        .filter(|c| c.status == ChallengeStatus::Active)
-    {
-        let Ok(challenge) = view(state, family, record, today).await else {
-            continue;
-        };
-        if challenge.status == ChallengeStatus::Active {
+async fn settle(
+    state: &AppState,
+    family: &FamilyRecord,
+    measured: &[(ChallengeRecord, Challenge)],
+    today: NaiveDate,
+) {
+    for (record, challenge) in measured {
+        if record.status != ChallengeStatus::Active || challenge.status == ChallengeStatus::Active {
             continue;
         }
         let first = state
@@ -301,16 +287,7 @@ pub async fn settle(state: &AppState, family: &FamilyRecord) {
         if !first {
             continue;
         }
-        state
-            .hub
-            .family_event(
-                family.id,
-                EventKind::GameUpdate,
-                &Update {
-                    challenge: &challenge,
-                },
-            )
-            .await;
+        announce(state, family, challenge).await;
         if challenge.status == ChallengeStatus::Won {
             award(
                 state,
