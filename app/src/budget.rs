@@ -10,7 +10,7 @@ use crate::components::{sendable, use_me, ErrorNote};
 use crate::family_live::{Family, FamilyPanel};
 use crate::live::{Ledger, Row};
 use crate::model::*;
-use crate::money::{format_minor, format_money, parse_minor};
+use crate::money::{field_amount, format_minor, format_money};
 use crate::pages::{failure_view, signed_out_redirect};
 use crate::socket::{Incoming, LiveSocket};
 use crate::ws::{BudgetAlert, BudgetUpdate, Event, EventKind, ExpenseEvent};
@@ -669,12 +669,10 @@ fn LineRow(line: BudgetLine, month: String, digits: u8, currency: String) -> imp
     let category_id = line.category_id;
     let on_save = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let limit_minor = match parse_minor(&limit_text.get_untracked(), digits) {
-            Ok(v) => v,
-            Err(e) => {
-                error.set(Some(format!("limit: {e}")));
-                return;
-            }
+        let Ok(limit_minor) = field_amount(&limit_text.get_untracked(), digits, "limit", false)
+            .map_err(|m| error.set(Some(m)))
+        else {
+            return;
         };
         let month = month.clone();
         spawn_local(async move {
@@ -789,16 +787,10 @@ fn ExpenseForm(
     let error = RwSignal::new(None::<String>);
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let amount_minor = match parse_minor(&amount.get_untracked(), digits) {
-            Ok(v) if v > 0 => v,
-            Ok(_) => {
-                error.set(Some("amount: enter more than zero".into()));
-                return;
-            }
-            Err(e) => {
-                error.set(Some(format!("amount: {e}")));
-                return;
-            }
+        let Ok(amount_minor) = field_amount(&amount.get_untracked(), digits, "amount", true)
+            .map_err(|m| error.set(Some(m)))
+        else {
+            return;
         };
         let Ok(category_id) = Uuid::parse_str(&category.get_untracked()) else {
             error.set(Some("category: choose one".into()));
@@ -891,12 +883,10 @@ fn ExpenseRow(
     let version = expense.version;
     let on_save = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let amount_minor = match parse_minor(&amount.get_untracked(), digits) {
-            Ok(v) => v,
-            Err(e) => {
-                error.set(Some(format!("amount: {e}")));
-                return;
-            }
+        let Ok(amount_minor) = field_amount(&amount.get_untracked(), digits, "amount", false)
+            .map_err(|m| error.set(Some(m)))
+        else {
+            return;
         };
         let body = ExpensePatch {
             version,

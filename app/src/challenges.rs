@@ -9,7 +9,7 @@ use crate::components::ErrorNote;
 use crate::model::{
     Achievement, Challenge, ChallengeKind, ChallengeStatus, Challenges, NewChallenge,
 };
-use crate::money::{format_minor, parse_minor};
+use crate::money::{field_amount, format_minor};
 use crate::ws::{Actor, Event, EventKind};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -259,16 +259,11 @@ fn NewChallengeForm(games: Games) -> impl IntoView {
                 error.set(Some("category: choose one".into()));
                 return;
             };
-            let limit_minor = match parse_minor(&limit.get_untracked(), board.digits()) {
-                Ok(v) if v > 0 => v,
-                Ok(_) => {
-                    error.set(Some("limit: enter more than zero".into()));
-                    return;
-                }
-                Err(e) => {
-                    error.set(Some(format!("limit: {e}")));
-                    return;
-                }
+            let Ok(limit_minor) =
+                field_amount(&limit.get_untracked(), board.digits(), "limit", true)
+                    .map_err(|m| error.set(Some(m)))
+            else {
+                return;
             };
             NewChallenge {
                 kind: ChallengeKind::CategoryCap,

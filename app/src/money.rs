@@ -69,6 +69,16 @@ pub fn parse_minor(input: &str, digits: u8) -> Result<i64, AmountError> {
         .ok_or(AmountError::TooLarge)
 }
 
+/// A form field's amount, or the message to show under the form (`field: reason`);
+/// `positive` refuses zero.
+pub fn field_amount(input: &str, digits: u8, field: &str, positive: bool) -> Result<i64, String> {
+    match parse_minor(input, digits) {
+        Ok(v) if positive && v <= 0 => Err(format!("{field}: enter more than zero")),
+        Ok(v) => Ok(v),
+        Err(e) => Err(format!("{field}: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +109,18 @@ mod tests {
             parse_minor("99999999999999999999", 2),
             Err(AmountError::TooLarge)
         );
+    }
+
+    #[test]
+    fn form_amounts_name_their_field_when_refused() {
+        assert_eq!(field_amount("12.5", 2, "amount", true), Ok(1250));
+        assert_eq!(field_amount("0", 2, "limit", false), Ok(0));
+        assert_eq!(
+            field_amount("0", 2, "amount", true),
+            Err("amount: enter more than zero".into())
+        );
+        assert!(field_amount("abc", 2, "limit", false)
+            .unwrap_err()
+            .starts_with("limit: "));
     }
 }
