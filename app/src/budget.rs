@@ -495,9 +495,8 @@ fn BudgetBody() -> impl IntoView {
     let board = expect_context::<Board>();
     let shown = Memo::new(move |_| board.ledger.with(|l| l.shown()));
     let month = move || shown.with(|b| b.as_ref().and_then(|b| Month::parse(&b.month).ok()));
-    let digits = move || shown.with(|b| b.as_ref().map_or(2, |b| b.minor_units));
-    let currency =
-        move || shown.with(|b| b.as_ref().map(|b| b.currency.clone()).unwrap_or_default());
+    let digits = move || board.digits();
+    let currency = move || board.currency();
     let money = move |amount: i64| format_money(amount, digits(), &currency());
     let totals = move || {
         shown
@@ -521,18 +520,7 @@ fn BudgetBody() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let categories = Signal::derive(move || {
-        shown.with(|b| {
-            b.as_ref()
-                .map(|b| {
-                    b.lines
-                        .iter()
-                        .map(|l| (l.category_id, l.category_name.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-    });
+    let categories = Signal::derive(move || board.categories());
     let today = shown.with_untracked(|b| b.as_ref().map(|b| b.today.clone()).unwrap_or_default());
     view! {
         <section class="budget">
