@@ -8,9 +8,30 @@ use hearth::startup::Application;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    hearth::telemetry::init();
+fn main() -> std::process::ExitCode {
+    // Outside the runtime: the trace exporter's HTTP client blocks, and dropping the guard
+    // after the runtime sends the last spans.
+    let telemetry = hearth::telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("hearth: no async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if telemetry.exporting() {
+        tracing::info!("exporting traces over OTLP");
+    }
+    let code = runtime.block_on(serve());
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    drop(telemetry);
+    code
+}
+
+async fn serve() -> std::process::ExitCode {
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {

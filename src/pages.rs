@@ -56,4 +56,14 @@ impl Backend for PageBackend {
             .map_err(failure)?;
         families::view(&self.state, &member).await.map_err(failure)
     }
+
+    async fn admin_stats(&self, parts: &Parts) -> ApiResult<app::stats::AdminStats> {
+        let current = auth::current_user(&self.state, &parts.headers)
+            .await
+            .map_err(failure)?;
+        if !self.state.settings.is_admin(&current.user.email) {
+            return Err(failure(crate::routes::admin::not_admin()));
+        }
+        Ok(crate::routes::admin::collect(&self.state).await)
+    }
 }

@@ -48,6 +48,8 @@ pub fn install() {
 /// registered once and kept, so counting a request allocates nothing and takes a read lock.
 pub struct RequestMetrics {
     node: String,
+    /// The same requests, for the monitor's per-second series and alerts.
+    pub window: crate::monitor::Window,
     by_route: RwLock<HashMap<Box<str>, RouteHandles>>,
 }
 
@@ -58,12 +60,14 @@ impl RequestMetrics {
     pub fn new(node: &str) -> Self {
         Self {
             node: node.to_string(),
+            window: crate::monitor::Window::default(),
             by_route: RwLock::new(HashMap::new()),
         }
     }
 
     /// Counts and times one answered request.
     pub fn record(&self, method: &Method, route: &str, status: u16, seconds: f64) {
+        self.window.record(status, seconds);
         let key = (method.clone(), status);
         if let Ok(map) = self.by_route.read() {
             if let Some((counter, histogram)) = map.get(route).and_then(|m| m.get(&key)) {
@@ -141,6 +145,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !state.settings.performance_monitoring {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     if !authorized(&state, &headers) {
         return crate::error::ApiError::Unauthenticated.into_response();
     }

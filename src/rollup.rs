@@ -9,11 +9,9 @@
 //! (the points, newest first). Embedded: the same, in process.
 
 use crate::state::AppState;
-use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
-use utoipa::ToSchema;
 
 /// Points kept: 15 minutes at the default interval.
 pub const KEEP: usize = 90;
@@ -22,21 +20,8 @@ const NODES: &str = "hearth:analytics:{rollup}:nodes";
 const PREV: &str = "hearth:analytics:{rollup}:prev";
 const POINTS: &str = "hearth:analytics:{rollup}:points";
 
-/// One roll-up: what every server together did in one period.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ToSchema)]
-pub struct Point {
-    /// End of the period, milliseconds since the Unix epoch.
-    pub ts_ms: i64,
-    pub period_ms: u64,
-    /// Cacheable requests answered in the period, and how many of them from the cache.
-    pub requests: u64,
-    pub hits: u64,
-    pub requests_per_s: f64,
-    /// `None` when there were no cacheable requests.
-    pub hit_rate: Option<f64>,
-    /// Servers that reported.
-    pub servers: u32,
-}
+/// One roll-up (shared with the admin page).
+pub use app::stats::RollupPoint as Point;
 
 /// A server's cumulative counters: (hits, requests).
 pub type Counters = (u64, u64);
@@ -87,7 +72,8 @@ pub async fn run(state: AppState) {
     tick.tick().await;
     loop {
         tick.tick().await;
-        if let Err(e) = once(&state, period).await {
+        let job = tracing::info_span!("job", otel.name = "analytics roll-up");
+        if let Err(e) = tracing::Instrument::instrument(once(&state, period), job).await {
             tracing::debug!(error = %e, "analytics roll-up skipped");
         }
     }

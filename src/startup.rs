@@ -127,9 +127,11 @@ impl Application {
             limiter,
             locks,
             settings,
+            worker_script: crate::pwa::script(&leptos_options(local)),
             leptos: leptos_options(local),
             started: Instant::now(),
             requests: crate::prometheus::RequestMetrics::new(&node_id),
+            monitor: crate::monitor::Monitor::default(),
             node_id: node_id.clone(),
             rollups: Default::default(),
             hub: crate::realtime::Hub::new(
@@ -140,8 +142,9 @@ impl Application {
         });
         tokio::spawn(crate::rollup::run(state.clone()));
         tokio::spawn(crate::prometheus::upkeep());
-        tokio::spawn(crate::realtime::metrics::run(state.clone()));
-        let warmed = crate::jobs::warm(&state).await;
+        tokio::spawn(crate::monitor::run(state.clone()));
+        let job = tracing::info_span!("job", otel.name = "warm the cache");
+        let warmed = tracing::Instrument::instrument(crate::jobs::warm(&state), job).await;
         tracing::debug!(warmed, "ready");
         Ok(Application {
             listener,
@@ -203,6 +206,7 @@ fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(api)
+        .route("/sw.js", axum::routing::get(crate::pwa::worker))
         .merge(pages)
         .merge(files)
         .layer(middleware::from_fn_with_state(

@@ -30,6 +30,10 @@ pub struct Shared {
     pub hub: Arc<crate::realtime::Hub>,
     /// This server's request counters for `/metrics`.
     pub requests: crate::prometheus::RequestMetrics,
+    /// The performance monitor's series, alerts and browser reports.
+    pub monitor: crate::monitor::Monitor,
+    /// `/sw.js` for the build this server serves.
+    pub worker_script: String,
 }
 
 impl AppState {

@@ -99,6 +99,23 @@ pub async fn load_family() -> ApiResult<FamilyView> {
     }
 }
 
+/// The performance monitor's figures (admins only: 403 for others).
+pub async fn load_admin_stats() -> ApiResult<crate::stats::AdminStats> {
+    #[cfg(feature = "ssr")]
+    {
+        let (backend, parts) = crate::backend::from_context()?;
+        backend.admin_stats(&parts).await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::get("/api/admin/stats").await
+    }
+}
+
+pub async fn clear_cache(body: crate::stats::CacheClear) -> ApiResult<crate::stats::Cleared> {
+    send("POST", "/api/admin/cache/clear", Some(&body)).await
+}
+
 /// The family's latest chat messages (browser only; the chat loads after hydration).
 pub async fn load_chat() -> ApiResult<ChatHistory> {
     #[cfg(not(feature = "ssr"))]

@@ -12,6 +12,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn me(&self, parts: &Parts) -> ApiResult<Option<Me>>;
     async fn budget_page(&self, parts: &Parts, month: Option<Month>) -> ApiResult<BudgetPage>;
     async fn family(&self, parts: &Parts) -> ApiResult<FamilyView>;
+    /// 401 signed out, 403 for members who are not admins.
+    async fn admin_stats(&self, parts: &Parts) -> ApiResult<crate::stats::AdminStats>;
 }
 
 /// What the server puts into the rendering context.

@@ -210,7 +210,10 @@ impl Board {
                 }
                 Err(e) if e.status == 0 => {
                     self.ledger.update(|l| l.waiting(id));
-                    return; // no network: the rest waits too
+                    // No network: the rest waits too, and the service worker sends it all
+                    // when the network is back, even if this page is closed by then.
+                    crate::pwa::request_sync();
+                    return;
                 }
                 Err(e) => {
                     outbox::remove(id).await;
@@ -366,6 +369,12 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
             }
             EventKind::GameInvite | EventKind::GameUpdate | EventKind::Achievement => {
                 games.apply(&event, &board)
+            }
+            EventKind::Notification => {
+                // Alerts for admins (the performance monitor's rules), wherever they are.
+                if let Ok(n) = serde_json::from_value::<crate::stats::AlertNotice>(event.data) {
+                    board.show_toast(format!("Hearth alert: {}", n.message));
+                }
             }
             _ => board.apply(&event),
         },

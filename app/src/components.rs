@@ -52,6 +52,7 @@ pub fn Header(me: MeResource) -> impl IntoView {
                     if let Err(e) = crate::idb::clear().await {
                         leptos::logging::warn!("hearth: outbox not cleared: {e:?}");
                     }
+                    crate::pwa::forget_user().await;
                     me.refetch();
                     navigate("/login", Default::default());
                 }
@@ -82,6 +83,7 @@ pub fn Header(me: MeResource) -> impl IntoView {
                                 <nav aria-label="Main">
                                     <A href="/budget">"Budget"</A>
                                     <A href="/family">{family_label}</A>
+                                    {me.user.is_admin.then(|| view! { <A href="/admin/performance">"Performance"</A> })}
                                     <span class="who">{me.user.display_name.clone()}</span>
                                     <button
                                         class="link"

@@ -19,7 +19,12 @@ pub mod live;
 pub mod model;
 pub mod money;
 mod pages;
+mod performance;
+pub mod pwa;
 pub mod socket;
+pub mod stats;
+#[cfg(not(feature = "ssr"))]
+pub mod vitals;
 pub mod ws;
 
 use leptos::prelude::*;
@@ -52,6 +57,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <HashedStylesheet options=options.clone() id="leptos" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="apple-touch-icon" href="/apple-touch-icon.png" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -88,6 +95,7 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Router>
             <components::Header me />
+            <pwa::PwaBar />
             <main id="main" class="container">
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
@@ -95,6 +103,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=pages::RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("/family") view=pages::FamilyPage ssr=SsrMode::Async />
                     <Route path=path!("/budget") view=budget::BudgetPage ssr=SsrMode::Async />
+                    <Route path=path!("/offline") view=pages::OfflinePage />
+                    <Route
+                        path=path!("/admin/performance")
+                        view=performance::PerformancePage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -149,6 +149,22 @@ pub fn RegisterPage() -> impl IntoView {
 }
 
 /// Sends a signed-out visitor to sign-in.
+/// What the service worker shows for a page it has no copy of while the network is gone.
+#[component]
+pub fn OfflinePage() -> impl IntoView {
+    view! {
+        <section class="card" data-testid="offline-page">
+            <h1>"You are offline"</h1>
+            <p>
+                "Hearth cannot reach its server right now. Pages you opened before, like "
+                <a href="/budget">"your budget"</a>
+                ", still open as you last saw them, and expenses you add wait on this device "
+                "until the network is back."
+            </p>
+        </section>
+    }
+}
+
 pub(crate) fn signed_out_redirect() -> AnyView {
     view! { <Redirect path="/login" /> }.into_any()
 }

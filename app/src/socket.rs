@@ -359,6 +359,7 @@ mod browser {
                 ServerFrame::Control(Control::Heartbeat { t, .. }) => {
                     let rtt = (now_ms() - t).max(0.0).round() as u32;
                     let _ = self.socket.latency_ms.try_set(Some(rtt));
+                    crate::vitals::note_ws_latency(f64::from(rtt));
                 }
                 ServerFrame::Control(Control::Error { code, message, .. }) => {
                     leptos::logging::warn!("hearth: server said {code}: {message}");

@@ -70,3 +70,13 @@ export async function setLimit(page, category, amount) {
   await row.getByLabel('Monthly limit').fill(amount);
   await row.getByRole('button', { name: 'Save' }).click();
 }
+
+/** Waits until the service worker is active and controls the page (one reload at most). */
+export async function controlled(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated="true"]');
+  }
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+}

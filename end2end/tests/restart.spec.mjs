@@ -2,67 +2,13 @@
 // and a change made meanwhile is on the page. The test runs its own Hearth (the release
 // binary, HEARTH_BIN) with the machine's Redis, so sessions and history outlive the restart.
 import { test, expect } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { createFamily, openLive } from './helpers.mjs';
-
-const root = resolve(process.cwd(), '..');
-
-function freePort() {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => done(port));
-    });
-  });
-}
-
-async function healthy(url) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Hearth at ${url} did not start`);
-}
-
-async function hearth() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    DATABASE_URL: `sqlite://${dir}/hearth.db`,
-    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    REDIS_URL: process.env.HEARTH_TEST_REDIS ?? 'redis://127.0.0.1:6379',
-  };
-  let child;
-  const server = {
-    url,
-    async start() {
-      child = spawn(process.env.HEARTH_BIN ?? join(root, 'target/release/hearth'), [], {
-        cwd: root, env, stdio: 'ignore',
-      });
-      await healthy(url);
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-  await server.start();
-  return server;
-}
+import { hearth } from './servers.mjs';
 
 test('restarting the server: reconnecting, then connected, and nothing is missed', async ({ browser }) => {
-  const server = await hearth();
+  const server = await hearth({
+    REDIS_URL: process.env.HEARTH_TEST_REDIS ?? 'redis://127.0.0.1:6379',
+  });
   const context = await browser.newContext({ baseURL: server.url });
   const page = await context.newPage();
   try {

@@ -5,24 +5,35 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-fn mark_ready() {
+/// Milliseconds since the navigation started.
+fn now() -> f64 {
+    leptos::prelude::window()
+        .performance()
+        .map_or(0.0, |p| p.now())
+}
+
+/// Marks the page ready and starts measuring the page load (`app::vitals`).
+fn mark_ready(started: f64) {
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }
+    app::vitals::start(started, now() - started);
 }
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    let started = now();
     leptos::mount::hydrate_body(app::App);
-    mark_ready();
+    mark_ready(started);
 }
 
 #[cfg(all(feature = "csr", not(feature = "hydrate")))]
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    let started = now();
     leptos::mount::mount_to_body(app::App);
-    mark_ready();
+    mark_ready(started);
 }

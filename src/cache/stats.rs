@@ -84,6 +84,12 @@ impl CacheStats {
         })
     }
 
+    /// Stale serves so far, over all endpoints.
+    pub fn stale_total(&self) -> u64 {
+        let endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        endpoints.values().map(|e| e.stale).sum()
+    }
+
     pub fn snapshot(&self) -> Vec<EndpointStats> {
         let endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<EndpointStats> = endpoints

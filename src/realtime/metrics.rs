@@ -89,34 +89,6 @@ impl Metrics {
     }
 }
 
-/// Every second: measures the rates, and sends the admin statistics to this server's
-/// subscribers of `admin:metrics` (each server reports its own figures).
-pub async fn run(state: crate::state::AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        state.hub.metrics.tick();
-        if !state.hub.has_local_subscribers(ADMIN_CHANNEL) {
-            continue;
-        }
-        let stats = crate::routes::admin::collect(&state).await;
-        let Ok(data) = serde_json::to_string(&stats) else {
-            continue;
-        };
-        let ts = crate::service::now_ms();
-        let text =
-            super::bus::frame_text(app::ws::EventKind::Metrics, ADMIN_CHANNEL, None, ts, &data);
-        state.hub.deliver_local(super::Frame {
-            channel: ADMIN_CHANNEL.into(),
-            epoch: None,
-            offset: None,
-            ts,
-            text: text.into(),
-        });
-    }
-}
-
 pub const ADMIN_CHANNEL: &str = "admin:metrics";
 
 #[cfg(test)]

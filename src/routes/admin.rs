@@ -4,14 +4,17 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::health_score::{self, Inputs};
 use crate::json::ApiJson;
+use crate::monitor;
 use crate::state::AppState;
 use app::model::ErrorBody;
+use app::stats::{
+    AdminStats, CacheClear, CacheStats, Cleared, EndpointStats, RealtimeStats, RedisStats,
+    SystemStats, Vitals,
+};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::Json;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use utoipa::ToSchema;
 
 /// A signed-in admin.
 pub struct Admin(pub CurrentUser);
@@ -27,77 +30,13 @@ impl FromRequestParts<AppState> for Admin {
         if state.settings.is_admin(&current.user.email) {
             Ok(Admin(current))
         } else {
-            Err(ApiError::Forbidden(
-                "forbidden",
-                "Only admins may do this.".into(),
-            ))
+            Err(not_admin())
         }
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Stats {
-    pub cache: CacheSection,
-    pub realtime: RealtimeSection,
-    pub redis: RedisSection,
-    pub system: SystemSection,
-    /// The analytics roll-ups of every server together, oldest first (an extension of the
-    /// contract's shape).
-    pub history: Vec<crate::rollup::Point>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CacheSection {
-    pub hits: u64,
-    pub misses: u64,
-    pub hit_rate: f64,
-    pub l1_entries: u64,
-    pub per_endpoint: Vec<EndpointSection>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct EndpointSection {
-    pub route: String,
-    pub hits: u64,
-    pub misses: u64,
-    pub hit_rate: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-}
-
-/// This server's WebSocket figures. `deliver_p99_ms` is `null` until a frame was delivered.
-#[derive(Serialize, ToSchema)]
-pub struct RealtimeSection {
-    pub connections: u64,
-    /// Distinct users with a connection open on this server.
-    pub users_online: u64,
-    pub messages_in_per_s: f64,
-    pub messages_out_per_s: f64,
-    /// Publish→deliver, from the publishing server's clock to this server's (ms).
-    pub deliver_p99_ms: Option<f64>,
-    /// Subscriptions that asked to recover (`since`): reconnecting clients.
-    pub reconnects: u64,
-    /// Of those, how many could not be recovered (told to reload).
-    pub recovery_failures: u64,
-    /// Clients closed with 4008 for not keeping up.
-    pub slow_clients_closed: u64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RedisSection {
-    pub mode: &'static str,
-    pub status: &'static str,
-    pub used_memory_bytes: Option<u64>,
-    pub ops_per_s: Option<u64>,
-    pub keyspace_hit_rate: Option<f64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SystemSection {
-    pub uptime_s: u64,
-    pub rss_bytes: Option<u64>,
-    pub health_score: u8,
-    pub status: &'static str,
+pub fn not_admin() -> ApiError {
+    ApiError::Forbidden("forbidden", "Only admins may do this.".into())
 }
 
 fn info_field(info: &str, name: &str) -> Option<u64> {
@@ -120,75 +59,104 @@ fn rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-pub async fn collect(state: &AppState) -> Stats {
-    let endpoints = state.cache.stats.snapshot();
+/// Whether the database answers within a second.
+pub async fn db_up(state: &AppState) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), state.store.ping()).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Each cacheable endpoint's figures since start (stale serves count as hits, bypasses as
+/// misses).
+pub fn endpoints(state: &AppState) -> Vec<EndpointStats> {
+    state
+        .cache
+        .stats
+        .snapshot()
+        .into_iter()
+        .map(|e| EndpointStats {
+            route: e.route,
+            hits: e.hits + e.stale,
+            misses: e.misses + e.bypass,
+            hit_rate: e.hit_rate,
+            p50_ms: e.p50_ms,
+            p99_ms: e.p99_ms,
+        })
+        .collect()
+}
+
+async fn redis_stats(state: &AppState) -> RedisStats {
+    let Some(link) = state.cache.redis() else {
+        return RedisStats {
+            mode: "embedded".into(),
+            status: "disabled".into(),
+            ..RedisStats::default()
+        };
+    };
+    let info = if link.is_up() {
+        link.info().await.ok()
+    } else {
+        None
+    };
+    let field = |name| info.as_deref().and_then(|i| info_field(i, name));
+    let keyspace_hit_rate = match (field("keyspace_hits"), field("keyspace_misses")) {
+        (Some(h), Some(m)) if h + m > 0 => Some(h as f64 / (h + m) as f64),
+        _ => None,
+    };
+    RedisStats {
+        mode: link.mode().into(),
+        status: if link.is_up() { "up" } else { "down" }.into(),
+        used_memory_bytes: field("used_memory"),
+        ops_per_s: field("instantaneous_ops_per_sec"),
+        keyspace_hit_rate,
+        keys: state.monitor.keys(),
+    }
+}
+
+pub async fn collect(state: &AppState) -> AdminStats {
+    let per_endpoint = endpoints(state);
     let (hits, requests) = state.cache.stats.totals();
-    let misses = requests - hits;
+    let stale = state.cache.stats.stale_total();
     let hit_rate = if requests == 0 {
         0.0
     } else {
         hits as f64 / requests as f64
     };
-    let worst_p99_ms = endpoints.iter().map(|e| e.p99_ms).fold(0.0, f64::max);
-
-    let redis = match state.cache.redis() {
-        None => RedisSection {
-            mode: "embedded",
-            status: "disabled",
-            used_memory_bytes: None,
-            ops_per_s: None,
-            keyspace_hit_rate: None,
-        },
-        Some(link) => {
-            let info = link.info().await.ok();
-            let field = |name| info.as_deref().and_then(|i| info_field(i, name));
-            let keyspace_hit_rate = match (field("keyspace_hits"), field("keyspace_misses")) {
-                (Some(h), Some(m)) if h + m > 0 => Some(h as f64 / (h + m) as f64),
-                _ => None,
-            };
-            RedisSection {
-                mode: link.mode(),
-                status: if link.is_up() { "up" } else { "down" },
-                used_memory_bytes: field("used_memory"),
-                ops_per_s: field("instantaneous_ops_per_sec"),
-                keyspace_hit_rate,
-            }
-        }
-    };
-    let db_up = matches!(
-        tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
-        Ok(Ok(()))
-    );
+    let worst_p99_ms = per_endpoint.iter().map(|e| e.p99_ms).fold(0.0, f64::max);
+    let redis = redis_stats(state).await;
+    let db_up = db_up(state).await;
+    let redis_up = state.cache.redis().map(|l| l.is_up());
     let (health_score, status) = health_score::score(Inputs {
         db_up,
-        redis_up: state.cache.redis().map(|l| l.is_up()),
+        redis_up,
         cache_requests: requests,
         hit_rate,
         worst_p99_ms,
     });
-    Stats {
-        cache: CacheSection {
+    let minute = state.monitor.minute();
+    let hints = monitor::findings(&monitor::RuleInputs {
+        db_up,
+        redis_up,
+        minute: &minute,
+        endpoints: &per_endpoint,
+    });
+    let (latest, error_rate, cpu_percent) = state.monitor.latest();
+    let (pool_size, pool_idle) = state.store.pool_use();
+    AdminStats {
+        cache: CacheStats {
             hits,
-            misses,
+            misses: requests - hits,
             hit_rate,
             l1_entries: state.cache.l1_entries().await,
-            per_endpoint: endpoints
-                .into_iter()
-                .map(|e| EndpointSection {
-                    route: e.route,
-                    hits: e.hits + e.stale,
-                    misses: e.misses + e.bypass,
-                    hit_rate: e.hit_rate,
-                    p50_ms: e.p50_ms,
-                    p99_ms: e.p99_ms,
-                })
-                .collect(),
+            stale,
+            per_endpoint,
         },
         realtime: {
             use std::sync::atomic::Ordering::Relaxed;
             let m = &state.hub.metrics;
             let rates = m.current_rates();
-            RealtimeSection {
+            RealtimeStats {
                 connections: state.hub.connection_count() as u64,
                 users_online: state.hub.presence.local_users() as u64,
                 messages_in_per_s: rates.in_per_s,
@@ -200,39 +168,33 @@ pub async fn collect(state: &AppState) -> Stats {
             }
         },
         redis,
-        system: SystemSection {
+        system: SystemStats {
             uptime_s: state.started.elapsed().as_secs(),
             rss_bytes: rss_bytes(),
             health_score,
-            status: status.as_str(),
+            status: status.as_str().into(),
+            cpu_percent,
+            db_pool_size: pool_size,
+            db_pool_in_use: pool_size.saturating_sub(pool_idle),
+            requests_per_s: latest.map_or(0.0, |s| s.requests_per_s),
+            error_rate,
         },
+        frontend: state.monitor.pages(),
+        hints,
+        series: state.monitor.series(),
         history: crate::rollup::history(state).await,
     }
 }
 
 #[utoipa::path(get, path = "/api/admin/stats", tag = "admin",
     responses(
-        (status = 200, description = "Measured figures and the health score", body = Stats),
+        (status = 200, description = "Measured figures and the health score", body = AdminStats),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
-pub async fn stats(State(state): State<AppState>, _admin: Admin) -> Json<Stats> {
+pub async fn stats(State(state): State<AppState>, _admin: Admin) -> Json<AdminStats> {
     Json(collect(&state).await)
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ClearRequest {
-    /// `family:<id>`; everything when absent.
-    #[serde(default)]
-    pub tag: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Cleared {
-    /// Entries dropped from this server's in-process cache; Redis entries of the tag become
-    /// unreachable at once on every server.
-    pub cleared: u64,
-}
-
-#[utoipa::path(post, path = "/api/admin/cache/clear", tag = "admin", request_body = ClearRequest,
+#[utoipa::path(post, path = "/api/admin/cache/clear", tag = "admin", request_body = CacheClear,
     responses(
         (status = 200, description = "Cleared", body = Cleared),
         (status = 403, description = "Not an admin", body = ErrorBody),
@@ -240,7 +202,7 @@ pub struct Cleared {
 pub async fn clear_cache(
     State(state): State<AppState>,
     _admin: Admin,
-    ApiJson(req): ApiJson<ClearRequest>,
+    ApiJson(req): ApiJson<CacheClear>,
 ) -> ApiResult<Json<Cleared>> {
     let tag = match req.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
@@ -260,6 +222,24 @@ pub async fn clear_cache(
     Ok(Json(Cleared {
         cleared: state.cache.clear(tag.as_deref()).await,
     }))
+}
+
+/// A browser's page-load figures (`navigator.sendBeacon`). Anyone may report, signed in or
+/// not (the sign-in page is measured too); a report only moves the percentiles of its page's
+/// last 200, and figures no browser could measure are refused.
+#[utoipa::path(post, path = "/api/vitals", tag = "admin", request_body = Vitals,
+    responses(
+        (status = 204, description = "Filed"),
+        (status = 422, description = "A figure out of range", body = ErrorBody)))]
+pub async fn vitals(
+    State(state): State<AppState>,
+    ApiJson(report): ApiJson<Vitals>,
+) -> ApiResult<axum::http::StatusCode> {
+    report
+        .check()
+        .map_err(|field| ApiError::invalid(field, "not a figure a browser measures"))?;
+    state.monitor.report(&report);
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -89,6 +89,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         challenges::accept,
         admin::stats,
         admin::clear_cache,
+        admin::vitals,
         health::healthz,
         health::readyz,
         openapi,
@@ -161,6 +162,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/openapi.json", get(openapi))
         .route("/api/admin/stats", get(admin::stats))
         .route("/api/admin/cache/clear", post(admin::clear_cache))
+        .route("/api/vitals", post(admin::vitals))
         .route("/api/{*rest}", axum::routing::any(auth::unknown_api_route))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::json::MAX_BODY_BYTES,

@@ -109,6 +109,9 @@ pub trait Store: Send + Sync + 'static {
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Connections open in the pool, and how many of them are idle.
+    fn pool_use(&self) -> (u32, u32);
+
     /// Fails with `Conflict("email_taken")` for an address already registered.
     async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;

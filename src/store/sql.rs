@@ -196,6 +196,10 @@ macro_rules! store_impl {
                 Ok(())
             }
 
+            fn pool_use(&self) -> (u32, u32) {
+                (self.pool.size(), self.pool.num_idle() as u32)
+            }
+
             async fn create_user(&self, u: &$crate::store::UserRecord) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO users (id, email, password_hash, display_name, family_id, role, created_at) \

@@ -20,9 +20,9 @@ impl Server {
     pub async fn start(vars: &[(&str, &str)]) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .env("RUST_LOG", "warn")
             .envs(vars.iter().copied())
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
             .expect("the hearth binary runs");

@@ -12,6 +12,7 @@ mod families;
 mod helpers;
 mod hub_servers;
 mod metrics;
+mod monitor;
 mod operations;
 mod realtime;
 mod sentinel;

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Lighthouse (mobile preset: an emulated mid-range phone on a throttled 4G link) on the
+# release build, for the performance and accessibility categories, on /login (signed out)
+# and /budget (signed in, a family with expenses). Scores go to BENCHMARKS.md.
+# Needs the release build (cargo leptos build --release --precompress) and Chromium at
+# /usr/bin/chromium (or CHROME_PATH); fetches Lighthouse with npx the first time.
+# Usage: bench/lighthouse.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}"
+LIGHTHOUSE_VERSION="13.5.0"
+work="$(mktemp -d)"
+port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+base="http://127.0.0.1:$port"
+DATABASE_URL="sqlite://$work/hearth.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn \
+  ./target/release/hearth >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+
+jar="$work/jar"
+json() { curl -sf -b "$jar" -c "$jar" -H 'content-type: application/json' "$@"; }
+json -d '{"email":"lighthouse@example.org","password":"correct horse battery","display_name":"Lia"}' \
+  "$base/api/auth/register" >/dev/null
+json -d '{"name":"Lighthouse family","currency":"EUR","timezone":"Europe/Berlin"}' "$base/api/families" >/dev/null
+category="$(json "$base/api/categories" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).categories[0].id))')"
+for amount in 1250 3999 820 4500 1999; do
+  json -d "{\"category_id\":\"$category\",\"amount_minor\":$amount,\"note\":\"groceries\"}" "$base/api/expenses" >/dev/null
+done
+cookie="$(awk '$6 ~ /^hearth/ {print $6"="$7}' "$jar" | head -n 1)"
+
+run() { # name url [extra headers json]
+  local name=$1 url=$2 headers=${3:-'{}'}
+  npx --yes "lighthouse@$LIGHTHOUSE_VERSION" "$url" --quiet \
+    --only-categories=performance,accessibility \
+    --chrome-flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync" \
+    --extra-headers="$headers" --output=json --output-path="$work/$name.json" >/dev/null 2>&1 || {
+      echo "lighthouse failed on $url"; return 1; }
+  node -e '
+    const r = require(process.argv[1]);
+    const c = r.categories, a = r.audits;
+    const ms = (k) => a[k] && a[k].numericValue != null ? Math.round(a[k].numericValue) + " ms" : "n/a";
+    console.log(`${process.argv[2].padEnd(8)} performance ${Math.round(c.performance.score * 100)}  accessibility ${Math.round(c.accessibility.score * 100)}  FCP ${ms("first-contentful-paint")}  LCP ${ms("largest-contentful-paint")}  TBT ${ms("total-blocking-time")}  CLS ${a["cumulative-layout-shift"].numericValue.toFixed(3)}  (${r.configSettings.formFactor}, Lighthouse ${r.lighthouseVersion})`);
+  ' "$work/$name.json" "$name"
+}
+run login "$base/login"
+run budget "$base/budget" "{\"Cookie\":\"$cookie\"}"
