@@ -15,7 +15,7 @@ base="http://127.0.0.1:$port"
 DATABASE_URL="sqlite://$work/hearth.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" RUST_LOG=warn \
   ./target/release/hearth >"$work/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null || true; if [ -n "${KEEP:-}" ]; then echo "reports in $work"; else rm -rf "$work"; fi' EXIT
 for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
 
 jar="$work/jar"
@@ -34,7 +34,8 @@ run() { # name url [extra headers json]
   npx --yes "lighthouse@$LIGHTHOUSE_VERSION" "$url" --quiet \
     --only-categories=performance,accessibility \
     --chrome-flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync" \
-    --extra-headers="$headers" --output=json --output-path="$work/$name.json" >/dev/null 2>&1 || {
+    --extra-headers="$headers" --output=json --output-path="$work/$name.json" >"$work/$name.log" 2>&1 || {
+      tail -n 20 "$work/$name.log"
       echo "lighthouse failed on $url"; return 1; }
   node -e '
     const r = require(process.argv[1]);

@@ -59,7 +59,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <link rel="apple-touch-icon" href="/apple-touch-icon.png" />
-                <HydrationScripts options />
+                <Hydration options=options.clone() />
                 <MetaTags />
             </head>
             <body>
@@ -67,6 +67,63 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The hashed names (`js`, `wasm`) of the build, from the `hash.txt` cargo-leptos writes beside
+/// the binary; unhashed names without one.
+#[cfg(feature = "ssr")]
+fn asset_names(options: &LeptosOptions) -> (String, String) {
+    let name = options.output_name.to_string();
+    let hashes = options
+        .hash_files
+        .then(|| std::env::current_exe().ok())
+        .flatten()
+        .and_then(|exe| {
+            std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()
+        });
+    let Some(hashes) = hashes else {
+        let wasm = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+            name.clone()
+        } else {
+            format!("{name}_bg")
+        };
+        return (name, wasm);
+    };
+    let hash = |kind: &str| {
+        hashes.lines().find_map(|l| {
+            let (file, hash) = l.trim().split_once(':')?;
+            (file == kind).then(|| format!("{name}.{}", hash.trim()))
+        })
+    };
+    (
+        hash("js").unwrap_or_else(|| name.clone()),
+        hash("wasm").unwrap_or_else(|| name.clone()),
+    )
+}
+
+/// Starts the WebAssembly once the page has loaded and the browser is idle: the server
+/// rendered page is readable at once, and the 0.5 MB module does not compete with it for
+/// the network on a slow link (Leptos' own script preloads it at once). Repeat visits take it
+/// from the service worker's cache.
+#[cfg(feature = "ssr")]
+#[component]
+fn Hydration(options: LeptosOptions) -> impl IntoView {
+    use std::sync::OnceLock;
+    static SCRIPT: OnceLock<String> = OnceLock::new();
+    let script = SCRIPT.get_or_init(|| {
+        let (js, wasm) = asset_names(&options);
+        let pkg = &options.site_pkg_dir;
+        format!(
+            "const start = () => import('/{pkg}/{js}.js').then((m) => \
+             m.default({{ module_or_path: '/{pkg}/{wasm}.wasm' }}).then(() => m.hydrate()));\n\
+             const idle = () => ('requestIdleCallback' in window) \
+             ? requestIdleCallback(start, {{ timeout: 1000 }}) : setTimeout(start, 0);\n\
+             if (document.readyState === 'complete') idle(); \
+             else addEventListener('load', idle, {{ once: true }});"
+        )
+    });
+    let nonce = leptos::nonce::use_nonce();
+    view! { <script type="module" nonce=nonce>{script.clone()}</script> }
 }
 
 /// The Content-Security-Policy of every response; pages add the nonce Leptos puts on its

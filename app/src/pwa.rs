@@ -33,8 +33,12 @@ pub fn PwaBar() -> impl IntoView {
         </Show>
         <Show when=move || installable.get()>
             <div class="pwa-bar install">
-                <span>"Use Hearth like an app, from your home screen."</span>
-                <button type="button" data-testid="install-button" on:click=install>
+                <button
+                    type="button"
+                    data-testid="install-button"
+                    title="Use Hearth like an app, from your home screen"
+                    on:click=install
+                >
                     "Install Hearth"
                 </button>
             </div>
