@@ -30,13 +30,17 @@ done
 cookie="$(awk '$6 ~ /^hearth/ {print $6"="$7}' "$jar" | head -n 1)"
 
 run() { # name url [extra headers json]
-  local name=$1 url=$2 headers=${3:-'{}'}
-  npx --yes "lighthouse@$LIGHTHOUSE_VERSION" "$url" --quiet \
-    --only-categories=performance,accessibility \
-    --chrome-flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync" \
-    --extra-headers="$headers" --output=json --output-path="$work/$name.json" >"$work/$name.log" 2>&1 || {
-      tail -n 20 "$work/$name.log"
-      echo "lighthouse failed on $url"; return 1; }
+  local name=$1 url=$2 headers=${3:-'{}'} attempt
+  # Lighthouse now and then fails to record the trace (NO_NAVSTART): one more try then.
+  for attempt in 1 2; do
+    npx --yes "lighthouse@$LIGHTHOUSE_VERSION" "$url" --quiet \
+      --only-categories=performance,accessibility \
+      --chrome-flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync" \
+      --extra-headers="$headers" --output=json --output-path="$work/$name.json" >"$work/$name.log" 2>&1 && break
+    if [ "$attempt" = 2 ]; then
+      tail -n 20 "$work/$name.log"; echo "lighthouse failed on $url"; return 1
+    fi
+  done
   node -e '
     const r = require(process.argv[1]);
     const c = r.categories, a = r.audits;

@@ -393,6 +393,19 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     // Expenses left in the outbox by an earlier visit go out now (or once online).
     Effect::new(move |_| board.drain());
     let online = window_online_listener(board);
+    // The family panel and the challenges load their data after hydration anyway: mounting
+    // each one task later splits the page's hydration into shorter tasks (the browser can
+    // paint and answer input between them).
+    let side_ready = RwSignal::new(0u8);
+    Effect::new(move |_| {
+        set_timeout(
+            move || {
+                side_ready.set(1);
+                set_timeout(move || side_ready.set(2), Duration::ZERO);
+            },
+            Duration::ZERO,
+        )
+    });
 
     view! {
         <div class="tracker">
@@ -410,8 +423,22 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
                 })}
             </Transition>
             <div class="side">
-                <FamilyPanel people live=board.live />
-                <ChallengesCard games />
+                <Show
+                    when=move || { side_ready.get() >= 1 }
+                    fallback=|| {
+                        view! {
+                            <section class="card family-panel" aria-busy="true">
+                                <h2>"Family"</h2>
+                                <p class="muted">"Loading…"</p>
+                            </section>
+                        }
+                    }
+                >
+                    <FamilyPanel people live=board.live />
+                </Show>
+                <Show when=move || { side_ready.get() >= 2 }>
+                    <ChallengesCard games />
+                </Show>
             </div>
             {online}
         </div>
