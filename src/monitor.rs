@@ -441,9 +441,9 @@ impl Monitor {
             .map(|(page, r)| PageVitals {
                 page: page.to_string(),
                 reports: r.reports,
-                figures: r
-                    .figures
+                figures: Vitals::NAMES
                     .iter()
+                    .filter_map(|name| Some((*name, r.figures.get(name)?)))
                     .map(|(name, values)| {
                         let mut sorted: Vec<f64> = values.iter().copied().collect();
                         sorted.sort_by(f64::total_cmp);
@@ -754,6 +754,8 @@ mod tests {
         assert_eq!(pages[0].reports, 100);
         let lcp = &pages[0].figures[0];
         assert_eq!((lcp.name.as_str(), lcp.samples), ("lcp_ms", 100));
+        let names: Vec<&str> = pages[1].figures.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["cls"]);
         assert_eq!((lcp.p50, lcp.p75), (50.0, 75.0));
         assert_eq!(pages[1].page, "other");
     }

@@ -311,9 +311,11 @@ pub fn sparkline(points: &[(i64, Option<f64>)], max: f64) -> String {
     d.trim_end().to_string()
 }
 
-/// A figure with the precision it deserves: 0.42, 3.1, 27, 1 204.
+/// A figure with the precision it deserves: 0.42, 3.1, 27, 1204; whole numbers as such.
 pub fn figure(v: f64) -> String {
-    if v == 0.0 {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v == 0.0 {
         "0".into()
     } else if v.abs() < 1.0 {
         format!("{v:.2}")
@@ -656,6 +658,8 @@ mod tests {
         assert_eq!(figure(0.4213), "0.42");
         assert_eq!(figure(3.14), "3.1");
         assert_eq!(figure(1204.4), "1204");
+        assert_eq!(figure(1.0), "1");
+        assert_eq!(figure(0.0), "0");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1_536_000), "1.5 MB");
         assert_eq!(duration(45), "45 s");

@@ -241,21 +241,35 @@ pub struct VitalFigure {
 pub const VITALS_WINDOW: usize = 200;
 
 impl Vitals {
+    /// Every figure's name, in the order of a page load.
+    pub const NAMES: [&'static str; 8] = [
+        "ttfb_ms",
+        "dom_content_loaded_ms",
+        "load_ms",
+        "lcp_ms",
+        "cls",
+        "wasm_ms",
+        "hydrate_ms",
+        "ws_latency_ms",
+    ];
+
     /// The figures by name, those measured only.
     pub fn figures(&self) -> Vec<(&'static str, f64)> {
-        [
-            ("ttfb_ms", self.ttfb_ms),
-            ("dom_content_loaded_ms", self.dom_content_loaded_ms),
-            ("load_ms", self.load_ms),
-            ("lcp_ms", self.lcp_ms),
-            ("cls", self.cls),
-            ("wasm_ms", self.wasm_ms),
-            ("hydrate_ms", self.hydrate_ms),
-            ("ws_latency_ms", self.ws_latency_ms),
-        ]
-        .into_iter()
-        .filter_map(|(name, v)| v.map(|v| (name, v)))
-        .collect()
+        let values = [
+            self.ttfb_ms,
+            self.dom_content_loaded_ms,
+            self.load_ms,
+            self.lcp_ms,
+            self.cls,
+            self.wasm_ms,
+            self.hydrate_ms,
+            self.ws_latency_ms,
+        ];
+        Self::NAMES
+            .into_iter()
+            .zip(values)
+            .filter_map(|(name, v)| v.map(|v| (name, v)))
+            .collect()
     }
 
     /// `Err(field)` for a figure that no browser could have measured (negative, not finite,
