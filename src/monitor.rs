@@ -23,7 +23,7 @@ use app::stats::{
     AlertNotice, EndpointStats, Hint, NamespaceKeys, PageVitals, Sample, VitalFigure, Vitals,
     SERIES_LEN, VITALS_WINDOW,
 };
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -323,12 +323,7 @@ fn page_route(path: &str) -> &'static str {
 
 impl Monitor {
     /// One second passed: measures it, keeps it, and returns the alert notices to send.
-    pub fn tick(
-        &self,
-        state: &AppState,
-        db_up: bool,
-        endpoints: &[EndpointStats],
-    ) -> Vec<AlertNotice> {
+    pub fn tick(&self, state: &AppState, db_up: bool) -> Vec<AlertNotice> {
         let now = Instant::now();
         let taken = state.requests.window.take();
         let cache = state.cache.stats.totals();
@@ -377,11 +372,13 @@ impl Monitor {
             inner.recent.pop_front();
         }
         let minute = minute_of(&inner.recent);
+        // The per-endpoint hint is not an alert: its figures (sorted latency samples) are only
+        // gathered when the statistics are asked for.
         let found = findings(&RuleInputs {
             db_up,
             redis_up: state.cache.redis().map(|l| l.is_up()),
             minute: &minute,
-            endpoints,
+            endpoints: &[],
         });
         inner
             .incidents
@@ -548,21 +545,24 @@ pub async fn run(state: AppState) {
         }
         seconds += 1;
         state.hub.metrics.tick();
+        let watched = state.hub.has_local_subscribers(ADMIN_CHANNEL);
+        if !state.settings.performance_monitoring && !watched {
+            continue;
+        }
+        let db_up = crate::routes::admin::db_up(&state).await;
         if state.settings.performance_monitoring {
-            let db_up = crate::routes::admin::db_up(&state).await;
-            let endpoints = crate::routes::admin::endpoints(&state);
-            let notices = state.monitor.tick(&state, db_up, &endpoints);
+            let notices = state.monitor.tick(&state, db_up);
             for notice in notices {
                 tracing::warn!(rule = %notice.rule, state = %notice.state, "{}", notice.message);
                 notify_admins(&state, &notice).await;
             }
         }
-        if !state.hub.has_local_subscribers(ADMIN_CHANNEL) {
+        if !watched {
             continue;
         }
-        let mut stats = crate::routes::admin::collect(&state).await;
-        stats.series = stats.series.split_off(stats.series.len().saturating_sub(1));
-        stats.history.clear();
+        // The figures of now and the newest second; the page keeps the series itself.
+        let mut stats = crate::routes::admin::collect_with(&state, db_up).await;
+        stats.series = state.monitor.latest().0.into_iter().collect();
         if let Ok(data) = serde_json::to_string(&stats) {
             deliver(&state, app::ws::EventKind::Metrics, ADMIN_CHANNEL, &data);
         }
@@ -594,18 +594,16 @@ async fn notify_admins(state: &AppState, notice: &AlertNotice) {
         crate::realtime::metrics::ADMIN_CHANNEL,
         &data,
     );
-    let mut ids: HashMap<uuid::Uuid, ()> = HashMap::new();
     for email in &state.settings.admin_emails {
-        if let Ok(Ok(Some(user))) = tokio::time::timeout(
+        let Ok(Ok(Some(user))) = tokio::time::timeout(
             std::time::Duration::from_secs(1),
             state.store.user_by_email(email.as_str()),
         )
         .await
-        {
-            ids.insert(user.id, ());
-        }
-    }
-    for id in ids.keys() {
+        else {
+            continue;
+        };
+        let id = user.id;
         deliver(state, Notification, &format!("user:{id}"), &data);
     }
 }

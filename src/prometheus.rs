@@ -119,7 +119,8 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
 /// Sets the scrape-time gauges of this server from the admin statistics' sources.
 async fn gauges(state: &AppState) {
     let node = state.node_id.clone();
-    let stats = crate::routes::admin::collect(state).await;
+    let db_up = crate::routes::admin::db_up(state).await;
+    let stats = crate::routes::admin::collect_with(state, db_up).await;
     let set = |name: &'static str, value: f64| {
         metrics::gauge!(name, "node" => node.clone()).set(value);
     };

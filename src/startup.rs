@@ -119,6 +119,7 @@ impl Application {
         let node_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
         let redis_for_hub = cache.redis().cloned();
         let heartbeat_ms = settings.heartbeat_interval_ms;
+        let leptos = leptos_options(local);
         let state = AppState::new(Shared {
             store,
             cache,
@@ -127,8 +128,8 @@ impl Application {
             limiter,
             locks,
             settings,
-            worker_script: crate::pwa::script(&leptos_options(local)),
-            leptos: leptos_options(local),
+            worker_script: crate::pwa::script(&leptos),
+            leptos,
             started: Instant::now(),
             requests: crate::prometheus::RequestMetrics::new(&node_id),
             monitor: crate::monitor::Monitor::default(),

@@ -354,19 +354,10 @@ pub fn duration(s: u64) -> String {
     }
 }
 
-/// One labelled figure of a card.
-fn row(label: &'static str, value: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
-    view! {
-        <div class="perf-row">
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-        </div>
-    }
-}
-
-fn row_hook(
+/// One labelled figure of a card (with a test hook when `testid` is given).
+fn figure_row(
     label: &'static str,
-    testid: &'static str,
+    testid: Option<&'static str>,
     value: impl Fn() -> String + Send + Sync + 'static,
 ) -> impl IntoView {
     view! {
@@ -375,6 +366,18 @@ fn row_hook(
             <dd data-testid=testid>{value}</dd>
         </div>
     }
+}
+
+fn row(label: &'static str, value: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+    figure_row(label, None, value)
+}
+
+fn row_hook(
+    label: &'static str,
+    testid: &'static str,
+    value: impl Fn() -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    figure_row(label, Some(testid), value)
 }
 
 #[component]

@@ -41,6 +41,16 @@ fn value(samples: &[(String, String, f64)], name: &str, labels: &[&str]) -> Opti
         .map(|s| s.2)
 }
 
+/// `GET /metrics` with a bearer token.
+async fn scrape(c: &Client, token: &str) -> reqwest::Response {
+    c.http
+        .get(c.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn metrics_count_the_traffic_per_route_template_and_need_the_token() {
     let app = spawn_app_with(&[("METRICS_TOKEN", "a-long-scrape-token")]).await;
@@ -52,13 +62,7 @@ async fn metrics_count_the_traffic_per_route_template_and_need_the_token() {
         app.client().get("/metrics").await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let wrong = owner
-        .http
-        .get(owner.url("/metrics"))
-        .bearer_auth("a-long-scrape-tokeN")
-        .send()
-        .await
-        .unwrap();
+    let wrong = scrape(&owner, "a-long-scrape-tokeN").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 
     let food = owner.category("Groceries").await;
@@ -73,13 +77,7 @@ async fn metrics_count_the_traffic_per_route_template_and_need_the_token() {
             StatusCode::METHOD_NOT_ALLOWED
         );
     }
-    let scrape = owner
-        .http
-        .get(owner.url("/metrics"))
-        .bearer_auth("a-long-scrape-token")
-        .send()
-        .await
-        .unwrap();
+    let scrape = scrape(&owner, "a-long-scrape-token").await;
     assert_eq!(scrape.status(), StatusCode::OK);
     assert!(scrape.headers()["content-type"]
         .to_str()
