@@ -5,9 +5,18 @@
 //!
 //! Messages published while the subscriber was away are lost to it, so every (re)connect is
 //! reported as [`Delivery::Resynced`]: listeners drop what they learnt from the stream.
+//!
+//! On Redis Cluster the subscriber is a cluster connection speaking RESP3: a channel named
+//! with a hash tag (`hearth:ch:{f:<id>}:…`, published with `SPUBLISH`) is a sharded channel,
+//! subscribed with `SSUBSCRIBE` on the node that owns its slot; a plain one
+//! (`hearth:invalidate`) with `SUBSCRIBE`, which a cluster broadcasts to every node. Any node
+//! that drops its connection ends the session and a new one subscribes everything again.
 
 use crate::redis_link::RedisLink;
 use futures::StreamExt;
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{PushKind, Value};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -92,61 +101,15 @@ async fn run(
         while let Ok(command) = commands.try_recv() {
             apply(&mut channels, command);
         }
-        let session = async {
-            let (mut sink, mut stream) = link
-                .pubsub_connection()
-                .await
-                .map_err(|e| e.to_string())?
-                .split();
-            if !channels.is_empty() {
-                let all: Vec<&String> = channels.iter().collect();
-                tokio::time::timeout(PROBE_TIMEOUT, sink.subscribe(all))
-                    .await
-                    .map_err(|_| "subscribe timed out".to_string())?
-                    .map_err(|e| e.to_string())?;
-            }
-            live.store(true, Ordering::Release);
-            handler(Delivery::Resynced);
-            backoff = Duration::from_millis(100);
-            let mut probe = tokio::time::interval(PROBE_EVERY);
-            probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            probe.tick().await;
-            loop {
-                tokio::select! {
-                    message = stream.next() => match message {
-                        Some(m) => handler(Delivery::Message {
-                            channel: m.get_channel_name(),
-                            payload: m.get_payload_bytes(),
-                        }),
-                        None => return Err("subscriber connection closed".to_string()),
-                    },
-                    command = commands.recv() => {
-                        let Some(command) = command else { return Ok(()) };
-                        match command {
-                            Command::Subscribe(c, confirm) => {
-                                sink.subscribe(&c).await.map_err(|e| e.to_string())?;
-                                channels.insert(c);
-                                if let Some(confirm) = confirm {
-                                    let _ = confirm.send(());
-                                }
-                            }
-                            Command::Unsubscribe(c) => {
-                                sink.unsubscribe(&c).await.map_err(|e| e.to_string())?;
-                                channels.remove(&c);
-                            }
-                        }
-                    }
-                    _ = probe.tick() => {
-                        match tokio::time::timeout(PROBE_TIMEOUT, sink.ping::<redis::Value>()).await {
-                            Ok(Ok(_)) => {}
-                            Ok(Err(e)) => return Err(e.to_string()),
-                            Err(_) => return Err("subscriber stopped answering".to_string()),
-                        }
-                    }
-                }
-            }
-        };
-        let outcome: Result<(), String> = session.await;
+        let outcome = session(
+            &link,
+            &mut channels,
+            &mut commands,
+            &handler,
+            &live,
+            &mut backoff,
+        )
+        .await;
         live.store(false, Ordering::Release);
         match outcome {
             // Every handle is gone: nobody listens any more.
@@ -156,6 +119,176 @@ async fn run(
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
+        }
+    }
+}
+
+/// One connection's life: subscribe everything, then deliver, obey commands and probe until
+/// it fails (`Err`) or every handle is gone (`Ok`).
+async fn session(
+    link: &RedisLink,
+    channels: &mut HashSet<String>,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    handler: &Handler,
+    live: &AtomicBool,
+    backoff: &mut Duration,
+) -> Result<(), String> {
+    let mut conn = Connection::open(link).await.map_err(|e| e.to_string())?;
+    tokio::time::timeout(PROBE_TIMEOUT, conn.subscribe_all(channels))
+        .await
+        .map_err(|_| "subscribe timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    live.store(true, Ordering::Release);
+    handler(Delivery::Resynced);
+    *backoff = Duration::from_millis(100);
+    let mut probe = tokio::time::interval(PROBE_EVERY);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    probe.tick().await;
+    loop {
+        tokio::select! {
+            incoming = conn.next() => match incoming {
+                Incoming::Message(m) => handler(Delivery::Message {
+                    channel: m.get_channel_name(),
+                    payload: m.get_payload_bytes(),
+                }),
+                Incoming::Push(p) => {
+                    if let (PushKind::Message | PushKind::SMessage, [Value::BulkString(channel), Value::BulkString(payload)]) =
+                        (&p.kind, p.data.as_slice())
+                    {
+                        if let Ok(channel) = std::str::from_utf8(channel) {
+                            handler(Delivery::Message { channel, payload });
+                        }
+                    }
+                }
+                Incoming::Lost => return Err("subscriber connection closed".to_string()),
+            },
+            command = commands.recv() => {
+                let Some(command) = command else { return Ok(()) };
+                match command {
+                    Command::Subscribe(c, confirm) => {
+                        conn.subscribe(&c).await.map_err(|e| e.to_string())?;
+                        channels.insert(c);
+                        if let Some(confirm) = confirm {
+                            let _ = confirm.send(());
+                        }
+                    }
+                    Command::Unsubscribe(c) => {
+                        conn.unsubscribe(&c).await.map_err(|e| e.to_string())?;
+                        channels.remove(&c);
+                    }
+                }
+            }
+            _ = probe.tick() => {
+                match tokio::time::timeout(PROBE_TIMEOUT, conn.ping()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(e.to_string()),
+                    Err(_) => return Err("subscriber stopped answering".to_string()),
+                }
+            }
+        }
+    }
+}
+
+/// A subscriber connection: a plain pub/sub connection, or a cluster connection whose
+/// messages arrive as RESP3 pushes.
+enum Connection {
+    Single {
+        sink: redis::aio::PubSubSink,
+        stream: redis::aio::PubSubStream,
+    },
+    Cluster {
+        conn: ClusterConnection,
+        pushes: mpsc::UnboundedReceiver<redis::PushInfo>,
+    },
+}
+
+enum Incoming {
+    Message(redis::Msg),
+    Push(redis::PushInfo),
+    Lost,
+}
+
+/// Channels named with a hash tag are sharded channels on a cluster.
+fn sharded(channel: &str) -> bool {
+    channel.contains('{')
+}
+
+impl Connection {
+    async fn open(link: &RedisLink) -> Result<Self, crate::redis_link::RedisLinkError> {
+        let Some(nodes) = link.cluster_nodes() else {
+            let (sink, stream) = link.pubsub_connection().await?.split();
+            return Ok(Connection::Single { sink, stream });
+        };
+        let (tx, pushes) = mpsc::unbounded_channel();
+        let client = ClusterClientBuilder::new(nodes.iter().map(|n| format!("redis://{n}")))
+            .use_protocol(redis::ProtocolVersion::RESP3)
+            .push_sender(tx)
+            .connection_timeout(PROBE_TIMEOUT)
+            .response_timeout(PROBE_TIMEOUT)
+            .build()?;
+        let conn = tokio::time::timeout(PROBE_TIMEOUT, client.get_async_connection())
+            .await
+            .map_err(|_| crate::redis_link::RedisLinkError::Timeout)??;
+        Ok(Connection::Cluster { conn, pushes })
+    }
+
+    async fn subscribe_all(&mut self, channels: &HashSet<String>) -> redis::RedisResult<()> {
+        match self {
+            Connection::Single { sink, .. } if !channels.is_empty() => {
+                sink.subscribe(channels.iter().collect::<Vec<_>>()).await
+            }
+            Connection::Single { .. } => Ok(()),
+            Connection::Cluster { .. } => {
+                for c in channels {
+                    self.subscribe(c).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, channel: &str) -> redis::RedisResult<()> {
+        match self {
+            Connection::Single { sink, .. } => sink.subscribe(channel).await,
+            Connection::Cluster { conn, .. } if sharded(channel) => conn.ssubscribe(channel).await,
+            Connection::Cluster { conn, .. } => conn.subscribe(channel).await,
+        }
+    }
+
+    async fn unsubscribe(&mut self, channel: &str) -> redis::RedisResult<()> {
+        match self {
+            Connection::Single { sink, .. } => sink.unsubscribe(channel).await,
+            Connection::Cluster { conn, .. } if sharded(channel) => {
+                conn.sunsubscribe(channel).await
+            }
+            Connection::Cluster { conn, .. } => conn.unsubscribe(channel).await,
+        }
+    }
+
+    /// Through the subscription itself (on a cluster: every master).
+    async fn ping(&mut self) -> redis::RedisResult<()> {
+        match self {
+            Connection::Single { sink, .. } => sink.ping::<Value>().await.map(drop),
+            Connection::Cluster { conn, .. } => redis::cmd("PING")
+                .query_async::<Value>(conn)
+                .await
+                .map(drop),
+        }
+    }
+
+    /// The next message; a cluster node that lost its connection ends the session (its
+    /// subscriptions may have missed messages, which only a full resync makes good).
+    async fn next(&mut self) -> Incoming {
+        match self {
+            Connection::Single { stream, .. } => match stream.next().await {
+                Some(m) => Incoming::Message(m),
+                None => Incoming::Lost,
+            },
+            Connection::Cluster { pushes, .. } => match pushes.recv().await {
+                Some(p) if p.kind == PushKind::Disconnection => Incoming::Lost,
+                Some(p) => Incoming::Push(p),
+                None => Incoming::Lost,
+            },
         }
     }
 }

@@ -82,7 +82,8 @@ impl SentinelMaster {
 #[derive(Clone)]
 enum PubSubSource {
     Client(redis::Client),
-    /// Any cluster node: a plain `PUBLISH` reaches the subscribers of every node.
+    /// The cluster's nodes: a cluster connection speaking RESP3 subscribes sharded channels
+    /// on the node owning their slot and plain ones anywhere.
     Nodes(Arc<Vec<String>>),
     Sentinel(Arc<SentinelMaster>),
 }
@@ -179,6 +180,23 @@ impl RedisLink {
 
     pub fn mode(&self) -> &'static str {
         self.mode
+    }
+
+    /// `SPUBLISH` on Cluster (the channel's frames stay in its slot's shard), else `PUBLISH`.
+    pub fn publish_command(&self) -> &'static str {
+        match self.pubsub {
+            PubSubSource::Nodes(_) => "SPUBLISH",
+            _ => "PUBLISH",
+        }
+    }
+
+    /// The cluster's nodes when this is Redis Cluster (pub/sub then goes through a RESP3
+    /// cluster connection instead of [`RedisLink::pubsub_connection`]).
+    pub fn cluster_nodes(&self) -> Option<Arc<Vec<String>>> {
+        match &self.pubsub {
+            PubSubSource::Nodes(nodes) => Some(nodes.clone()),
+            _ => None,
+        }
     }
 
     pub fn is_up(&self) -> bool {

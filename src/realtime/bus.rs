@@ -3,7 +3,10 @@
 //! Stored events get the next offset of their channel. With Redis, one script does it all
 //! atomically, on every server alike: the next offset (`HINCRBY` on the channel's meta hash),
 //! the append to the channel's stream (bounded to [`HISTORY`] entries), and the `PUBLISH` of
-//! the finished frame to every server. A channel whose meta is gone (expired, or Redis lost
+//! the finished frame to every server. The pub/sub channel carries the keys' hash tag
+//! (`hearth:ch:{f:<id>}:family:<id>`), so on Redis Cluster it is a sharded channel of the
+//! family's slot: `SPUBLISH` from the script, `SSUBSCRIBE` on the node owning the slot, and a
+//! frame crosses only the one shard instead of every node of the cluster. A channel whose meta is gone (expired, or Redis lost
 //! its data) starts a new epoch, so clients can tell that the history they hold is void.
 //! Embedded, the same happens in process.
 //!
@@ -48,7 +51,7 @@ redis.call('EXPIRE', stream, ARGV[8])
 if ARGV[7] == '1' then
   redis.call('SET', idem, offset, 'EX', ARGV[9])
 end
-redis.call('PUBLISH', 'hearth:ch:' .. ARGV[1], epoch .. ' ' .. offset .. ' ' .. ARGV[3] .. ' ' .. frame)
+redis.call(ARGV[10], ARGV[11], epoch .. ' ' .. offset .. ' ' .. ARGV[3] .. ' ' .. frame)
 return {epoch, tostring(offset), '0'}
 "#;
 
@@ -133,17 +136,27 @@ pub struct Bus {
     inner: Inner,
 }
 
-/// Redis keys of a channel: its meta hash and stream, sharing the family's (or user's) slot.
-fn keys(channel: &str) -> (String, String) {
-    let tag = match channel.split_once(':') {
+/// The hash tag of a channel's keys and pub/sub channel: the family's (or user's) slot.
+fn slot_tag(channel: &str) -> String {
+    match channel.split_once(':') {
         Some(("family", id)) => format!("{{f:{id}}}"),
         Some(("user", id)) => format!("{{u:{id}}}"),
         _ => format!("{{{channel}}}"),
-    };
+    }
+}
+
+/// Redis keys of a channel: its meta hash and stream, sharing the family's (or user's) slot.
+fn keys(channel: &str) -> (String, String) {
+    let tag = slot_tag(channel);
     (
         format!("hearth:stream:{tag}:meta"),
         format!("hearth:stream:{tag}"),
     )
+}
+
+/// The Redis pub/sub channel of a hub channel, in the same slot as its keys.
+pub fn redis_channel(channel: &str) -> String {
+    format!("hearth:ch:{}:{channel}", slot_tag(channel))
 }
 
 fn new_epoch() -> String {
@@ -178,7 +191,7 @@ pub fn parse_message(channel: &str, payload: &[u8]) -> Option<Frame> {
     let offset = parts.next()?;
     let ts: i64 = parts.next()?.parse().ok()?;
     let frame = parts.next()?;
-    let channel = channel.strip_prefix("hearth:ch:")?;
+    let (_, channel) = channel.strip_prefix("hearth:ch:")?.split_once("}:")?;
     Some(Frame {
         channel: channel.into(),
         epoch: (epoch != "-").then(|| epoch.into()),
@@ -232,7 +245,7 @@ impl Bus {
     pub async fn listen(&self, channel: &str, on: bool) {
         if let Inner::Redis { subscriber, .. } = &self.inner {
             if let Some(s) = subscriber.get() {
-                let name = format!("hearth:ch:{channel}");
+                let name = redis_channel(channel);
                 if on {
                     s.subscribe_confirmed(name).await;
                 } else {
@@ -316,7 +329,9 @@ impl Bus {
                     .arg(HISTORY)
                     .arg(if idempotency.is_some() { "1" } else { "0" })
                     .arg(HISTORY_TTL_S)
-                    .arg(IDEMPOTENCY_TTL_S);
+                    .arg(IDEMPOTENCY_TTL_S)
+                    .arg(link.publish_command())
+                    .arg(redis_channel(channel));
                 let (epoch, offset, duplicate): (String, String, String) =
                     link.script(&invocation).await?;
                 Ok(Published {
@@ -347,8 +362,8 @@ impl Bus {
             }
             Inner::Redis { link, .. } => {
                 link.query::<()>(
-                    redis::cmd("PUBLISH")
-                        .arg(format!("hearth:ch:{channel}"))
+                    redis::cmd(link.publish_command())
+                        .arg(redis_channel(channel))
                         .arg(format!("- - {ts} {text}")),
                 )
                 .await?;
@@ -446,8 +461,14 @@ mod tests {
 
     #[test]
     fn messages_carry_position_time_and_frame() {
+        assert_eq!(redis_channel("family:x"), "hearth:ch:{f:x}:family:x");
+        assert_eq!(redis_channel("user:u"), "hearth:ch:{u:u}:user:u");
+        assert_eq!(
+            redis_channel("admin:metrics"),
+            "hearth:ch:{admin:metrics}:admin:metrics"
+        );
         let f = parse_message(
-            "hearth:ch:family:x",
+            &redis_channel("family:x"),
             br#"e1 7 1234 {"type":"chat","channel":"family:x"}"#,
         )
         .unwrap();
@@ -455,10 +476,12 @@ mod tests {
         assert_eq!(f.epoch.as_deref(), Some("e1"));
         assert_eq!((f.offset, f.ts), (Some(7), 1234));
         assert_eq!(f.text.as_str(), r#"{"type":"chat","channel":"family:x"}"#);
-        let relayed = parse_message("hearth:ch:family:x", b"- - 5 {}").unwrap();
+        let relayed = parse_message(&redis_channel("admin:metrics"), b"- - 5 {}").unwrap();
+        assert_eq!(&*relayed.channel, "admin:metrics");
         assert_eq!((relayed.epoch, relayed.offset), (None, None));
         assert!(parse_message("other", b"- - 5 {}").is_none());
-        assert!(parse_message("hearth:ch:x", b"garbage").is_none());
+        assert!(parse_message("hearth:ch:{f:x}:family:x", b"garbage").is_none());
+        assert!(parse_message("hearth:ch:family:x", b"- - 5 {}").is_none());
     }
 
     #[test]

@@ -179,6 +179,31 @@ async fn everything_redis_does_works_on_a_cluster() {
         "the budget_update of the first expense came between"
     );
 
+    // sharded pub/sub: the family's frames go to one shard channel, subscribed on the node that
+    // owns the family's slot (where its stream lives too), not broadcast to every node
+    let family_id = family["family"]["id"].as_str().unwrap();
+    let shard_channel = format!("hearth:ch:{{f:{family_id}}}:{channel}");
+    let listing: Vec<(u16, String, String)> = cluster
+        .ports
+        .iter()
+        .map(|p| {
+            (
+                *p,
+                redis_cli(*p, &["pubsub", "shardchannels", "hearth:ch:*"]),
+                redis_cli(*p, &["pubsub", "channels", "hearth:ch:*"]),
+            )
+        })
+        .collect();
+    let owners: Vec<u16> = listing
+        .iter()
+        .filter(|(_, sharded, _)| sharded.contains(&shard_channel))
+        .map(|(p, _, _)| *p)
+        .collect();
+    assert_eq!(owners.len(), 1, "{listing:?}");
+    assert!(listing.iter().all(|(_, _, plain)| plain.trim().is_empty()));
+    let meta = format!("hearth:stream:{{f:{family_id}}}:meta");
+    assert_eq!(redis_cli(owners[0], &["exists", &meta]).trim(), "1");
+
     // rate limits, shared by both servers
     for i in 0..10 {
         let via = if i % 2 == 0 { &c } else { &on_other };
