@@ -6,7 +6,7 @@
 
 use crate::api;
 use crate::challenges::{ChallengesCard, Games};
-use crate::components::{sendable, use_me, ErrorNote};
+use crate::components::{in_own_task, sendable, use_me, ErrorNote};
 use crate::family_live::{Family, FamilyPanel};
 use crate::live::{Ledger, Row};
 use crate::model::*;
@@ -362,36 +362,39 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     provide_context(board);
 
     let channels = vec![format!("family:{}", family.id), format!("user:{}", user.id)];
-    board.live.start(channels, move |incoming| match incoming {
-        Incoming::Event(event) => match event.kind {
-            EventKind::Presence | EventKind::Chat | EventKind::Typing | EventKind::MemberUpdate => {
-                people.apply(&event)
-            }
-            EventKind::GameInvite | EventKind::GameUpdate | EventKind::Achievement => {
-                games.apply(&event, &board)
-            }
-            EventKind::Notification => {
-                // Alerts for admins (the performance monitor's rules), wherever they are.
-                if let Ok(n) = serde_json::from_value::<crate::stats::AlertNotice>(event.data) {
-                    board.show_toast(format!("Hearth alert: {}", n.message));
+    in_own_task(move || {
+        board.live.start(channels, move |incoming| match incoming {
+            Incoming::Event(event) => match event.kind {
+                EventKind::Presence
+                | EventKind::Chat
+                | EventKind::Typing
+                | EventKind::MemberUpdate => people.apply(&event),
+                EventKind::GameInvite | EventKind::GameUpdate | EventKind::Achievement => {
+                    games.apply(&event, &board)
                 }
+                EventKind::Notification => {
+                    // Alerts for admins (the performance monitor's rules), wherever they are.
+                    if let Ok(n) = serde_json::from_value::<crate::stats::AlertNotice>(event.data) {
+                        board.show_toast(format!("Hearth alert: {}", n.message));
+                    }
+                }
+                _ => board.apply(&event),
+            },
+            Incoming::Ack { id, offset } => people.acked(&id, offset),
+            Incoming::Connected => {
+                people.refresh();
+                games.refresh();
+                board.drain();
             }
-            _ => board.apply(&event),
-        },
-        Incoming::Ack { id, offset } => people.acked(&id, offset),
-        Incoming::Connected => {
-            people.refresh();
-            games.refresh();
-            board.drain();
-        }
-        Incoming::Reload => {
-            board.refresh();
-            people.refresh();
-            games.refresh();
-        }
+            Incoming::Reload => {
+                board.refresh();
+                people.refresh();
+                games.refresh();
+            }
+        })
     });
     // Expenses left in the outbox by an earlier visit go out now (or once online).
-    Effect::new(move |_| board.drain());
+    in_own_task(move || board.drain());
     let online = window_online_listener(board);
     // The family panel and the challenges load their data after hydration anyway: mounting
     // each one task later splits the page's hydration into shorter tasks (the browser can

@@ -35,6 +35,28 @@ pub fn sendable<F: Future + Send + 'static>(
     f
 }
 
+/// Runs `f` in a task of its own after the current one, under the current reactive owner.
+/// For the work hydration does not need to finish first (the socket, the outbox, the service
+/// worker, the page-load report): each piece runs, and has its WebAssembly compiled (browsers
+/// compile a function when it first runs), in a task of its own instead of lengthening the
+/// hydration task, so the browser can paint and answer input between them. On the server
+/// it does nothing: such work belongs to the browser.
+pub fn in_own_task(f: impl FnOnce() + 'static) {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let owner = Owner::current();
+        set_timeout(
+            move || match owner {
+                Some(owner) => owner.with(f),
+                None => f(),
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+    #[cfg(feature = "ssr")]
+    drop(f);
+}
+
 #[component]
 pub fn Header(me: MeResource) -> impl IntoView {
     let navigate = use_navigate();

@@ -27,6 +27,7 @@ pub mod stats;
 pub mod vitals;
 pub mod ws;
 
+pub use components::in_own_task;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, Title};
 use leptos_router::{
@@ -104,7 +105,8 @@ fn asset_names(options: &LeptosOptions) -> (String, String) {
 /// Starts the WebAssembly once the page has loaded and the browser is idle: the server
 /// rendered page is readable at once, and the 0.5 MB module does not compete with it for
 /// the network on a slow link (Leptos' own script preloads it at once). Repeat visits take it
-/// from the service worker's cache.
+/// from the service worker's cache. Instantiating the module and hydrating run in two tasks
+/// (the browser may paint and answer input between them).
 #[cfg(feature = "ssr")]
 #[component]
 fn Hydration(options: LeptosOptions) -> impl IntoView {
@@ -115,7 +117,8 @@ fn Hydration(options: LeptosOptions) -> impl IntoView {
         let pkg = &options.site_pkg_dir;
         format!(
             "const start = () => import('/{pkg}/{js}.js').then((m) => \
-             m.default({{ module_or_path: '/{pkg}/{wasm}.wasm' }}).then(() => m.hydrate()));\n\
+             m.default({{ module_or_path: '/{pkg}/{wasm}.wasm' }}).then(() => \
+             new Promise((r) => setTimeout(r, 0))).then(() => m.hydrate()));\n\
              const idle = () => ('requestIdleCallback' in window) \
              ? requestIdleCallback(start, {{ timeout: 1000 }}) : setTimeout(start, 0);\n\
              if (document.readyState === 'complete') idle(); \

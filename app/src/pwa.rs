@@ -11,10 +11,14 @@ use leptos::prelude::*;
 pub fn PwaBar() -> impl IntoView {
     let update_ready = RwSignal::new(false);
     let installable = RwSignal::new(false);
-    // After hydration, once.
+    // After hydration, once, in a task of its own.
     Effect::new(move |_| {
-        #[cfg(not(feature = "ssr"))]
-        browser::start(update_ready, installable);
+        crate::components::in_own_task(move || {
+            #[cfg(not(feature = "ssr"))]
+            browser::start(update_ready, installable);
+            #[cfg(feature = "ssr")]
+            let _ = (update_ready, installable);
+        })
     });
     let reload = move |_| {
         #[cfg(not(feature = "ssr"))]

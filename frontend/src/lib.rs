@@ -17,7 +17,8 @@ fn mark_ready(started: f64) {
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }
-    app::vitals::start(started, now() - started);
+    let hydrated = now() - started;
+    app::in_own_task(move || app::vitals::start(started, hydrated));
 }
 
 #[cfg(feature = "hydrate")]
