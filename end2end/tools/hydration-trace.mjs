@@ -1,0 +1,51 @@
+// Traces one load of a page in Chromium with 4x CPU throttling and lists the main thread's
+// tasks over 15 ms: duration, and how much of it was V8 compiling WebAssembly functions on
+// their first call (wasm.CompileLazy). See BENCHMARKS.md (Lighthouse).
+// Usage (a Hearth running, a session cookie):
+//   node end2end/tools/hydration-trace.mjs http://127.0.0.1:3000/budget 'hearth_session=…'
+import { chromium } from '@playwright/test';
+
+const [url, cookie = ''] = process.argv.slice(2);
+if (!url) throw new Error('usage: hydration-trace.mjs URL [name=value cookie]');
+const browser = await chromium.launch({
+  executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic'],
+});
+const context = await browser.newContext();
+if (cookie) {
+  const [name, ...value] = cookie.split('=');
+  await context.addCookies([{ name, value: value.join('='), url }]);
+}
+const page = await context.newPage();
+const cdp = await context.newCDPSession(page);
+await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+await browser.startTracing(page, {
+  categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.wasm'],
+});
+await page.goto(url);
+await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+await page.waitForTimeout(3000);
+const trace = JSON.parse((await browser.stopTracing()).toString());
+await browser.close();
+
+const events = (trace.traceEvents || trace).filter((e) => e.ph === 'X');
+const busiest = {};
+for (const e of events) {
+  if (e.name === 'RunTask') busiest[`${e.pid}:${e.tid}`] = (busiest[`${e.pid}:${e.tid}`] || 0) + e.dur;
+}
+const main = Object.entries(busiest).sort((a, b) => b[1] - a[1])[0][0];
+const mine = events.filter((e) => `${e.pid}:${e.tid}` === main);
+const t0 = Math.min(...mine.map((e) => e.ts));
+let blocking = 0;
+for (const task of mine.filter((e) => e.name === 'RunTask' && e.dur > 15_000)) {
+  const inside = mine.filter((e) => e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur);
+  const lazy = inside.filter((e) => e.name === 'wasm.CompileLazy');
+  const lazyMs = lazy.reduce((sum, e) => sum + e.dur, 0) / 1000;
+  const ms = task.dur / 1000;
+  if (lazy.length) blocking += Math.max(0, ms - 50);
+  console.log(
+    `${((task.ts - t0) / 1000).toFixed(0).padStart(6)} ms  task ${ms.toFixed(0).padStart(4)} ms` +
+      (lazy.length ? `  compiling ${lazyMs.toFixed(0)} ms (${lazy.length} functions)` : ''),
+  );
+}
+console.log(`blocking time (over 50 ms) of the tasks that ran WebAssembly: ${blocking.toFixed(0)} ms`);
