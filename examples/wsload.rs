@@ -209,15 +209,33 @@ async fn subscribe(
     }
 }
 
-/// Reads chat events, checking offsets and recording latency; returns where it stopped.
-async fn read(ws: &mut Ws, mut at: Position, stats: &Stats, until: Instant) -> (Position, bool) {
-    loop {
-        let next = tokio::time::timeout_at(until.into(), ws.next()).await;
-        let text = match next {
-            Err(_) => return (at, true),
-            Ok(Some(Ok(Message::Text(t)))) => t,
-            Ok(Some(Ok(_))) => continue,
-            Ok(_) => return (at, false),
+/// What one reader saw; merged into [`Stats`] once, when the reader ends (a shared counter
+/// or lock per frame would make the load tool the bottleneck it is meant to measure).
+#[derive(Default)]
+struct Seen {
+    received: u64,
+    gaps: u64,
+    latencies_us: Vec<u64>,
+}
+
+impl Seen {
+    fn merge_into(self, stats: &Stats) {
+        stats.received.fetch_add(self.received, Ordering::Relaxed);
+        stats.gaps.fetch_add(self.gaps, Ordering::Relaxed);
+        stats
+            .latencies_us
+            .lock()
+            .unwrap()
+            .extend_from_slice(&self.latencies_us);
+    }
+}
+
+/// Reads chat events until the socket closes, checking offsets and recording latency; `at`
+/// follows where the reader stands (the caller bounds the whole read with one deadline).
+async fn read(ws: &mut Ws, at: &mut Position, seen: &mut Seen) {
+    while let Some(Ok(message)) = ws.next().await {
+        let Message::Text(text) = message else {
+            continue;
         };
         let text = text.as_str();
         let Some(offset) = field_u64(text, "\"offset\":") else {
@@ -227,22 +245,26 @@ async fn read(ws: &mut Ws, mut at: Position, stats: &Stats, until: Instant) -> (
             continue;
         }
         if offset != at.offset + 1 {
-            stats
-                .gaps
-                .fetch_add(offset - at.offset - 1, Ordering::Relaxed);
+            seen.gaps += offset - at.offset - 1;
         }
         at.offset = offset;
         if text.starts_with("{\"type\":\"chat\"") {
-            stats.received.fetch_add(1, Ordering::Relaxed);
+            seen.received += 1;
             if let Some(sent) = field_str(text, "\"text\":").and_then(|t| t.parse::<u64>().ok()) {
-                stats
-                    .latencies_us
-                    .lock()
-                    .unwrap()
-                    .push(now_us().saturating_sub(sent));
+                seen.latencies_us.push(now_us().saturating_sub(sent));
             }
         }
     }
+}
+
+/// Reads until the deadline; true when the deadline ended it (not the socket closing).
+async fn read_until(ws: &mut Ws, at: &mut Position, stats: &Stats, until: Instant) -> bool {
+    let mut seen = Seen::default();
+    let timed_out = tokio::time::timeout_at(until.into(), read(ws, at, &mut seen))
+        .await
+        .is_err();
+    seen.merge_into(stats);
+    timed_out
 }
 
 fn local_address(i: usize) -> IpAddr {
@@ -321,7 +343,8 @@ async fn main() {
         let on_first = i % a.servers.len() == 0;
         let survivors = survivors.clone();
         readers.push(tokio::spawn(async move {
-            let (at, timed_out) = read(&mut ws, p, &stats, deadline).await;
+            let mut at = p;
+            let timed_out = read_until(&mut ws, &mut at, &stats, deadline).await;
             if timed_out || !on_first || kill_at.is_none() {
                 return;
             }
@@ -332,13 +355,13 @@ async fn main() {
             loop {
                 if let Ok(mut ws) = connect(server, &cookie, local_address(i)).await {
                     match subscribe(&mut ws, &channel, Some(&at)).await {
-                        Ok(at) => {
+                        Ok(mut at) => {
                             stats
                                 .recover_us
                                 .lock()
                                 .unwrap()
                                 .push(lost_at.elapsed().as_micros() as u64);
-                            read(&mut ws, at, &stats, deadline).await;
+                            read_until(&mut ws, &mut at, &stats, deadline).await;
                             return;
                         }
                         Err(e) if e == "not recovered" => {
