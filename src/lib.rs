@@ -27,3 +27,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+
+/// The hasher of the maps on the request path (the caches, the per-route counters): keys are
+/// our own strings, so a fast seeded hash serves better than SipHash there.
+pub type FastHash = foldhash::fast::RandomState;

@@ -50,18 +50,18 @@ pub struct RequestMetrics {
     node: String,
     /// The same requests, for the monitor's per-second series and alerts.
     pub window: crate::monitor::Window,
-    by_route: RwLock<HashMap<Box<str>, RouteHandles>>,
+    by_route: RwLock<HashMap<Box<str>, RouteHandles, crate::FastHash>>,
 }
 
 /// A route's handles by (method, status).
-type RouteHandles = HashMap<(Method, u16), (Counter, Histogram)>;
+type RouteHandles = HashMap<(Method, u16), (Counter, Histogram), crate::FastHash>;
 
 impl RequestMetrics {
     pub fn new(node: &str) -> Self {
         Self {
             node: node.to_string(),
             window: crate::monitor::Window::default(),
-            by_route: RwLock::new(HashMap::new()),
+            by_route: RwLock::new(HashMap::default()),
         }
     }
 

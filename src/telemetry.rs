@@ -90,18 +90,14 @@ pub async fn traced(
     request: Request,
     next: Next,
 ) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-        .unwrap_or("fallback")
-        .to_string();
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("fallback", MatchedPath::as_str);
     let method = request.method().clone();
     let started = std::time::Instant::now();
     if !tracing::enabled!(Level::INFO) {
         let response = next.run(request).await;
         let seconds = started.elapsed().as_secs_f64();
-        metrics.record(&method, &route, response.status().as_u16(), seconds);
+        metrics.record(&method, route, response.status().as_u16(), seconds);
         return response;
     }
     let span = tracing::info_span!(
@@ -116,7 +112,7 @@ pub async fn traced(
     let status = response.status().as_u16();
     span.record("status", status);
     let seconds = started.elapsed().as_secs_f64();
-    metrics.record(&method, &route, status, seconds);
+    metrics.record(&method, route, status, seconds);
     let latency_ms = seconds * 1000.0;
     span.in_scope(|| {
         if response.status().is_server_error() {

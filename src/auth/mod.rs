@@ -16,6 +16,11 @@ pub const SESSION_COOKIE: &str = "hearth_session";
 
 /// The session id from the `Cookie` header, if any.
 pub fn session_id(headers: &HeaderMap) -> Option<String> {
+    session_value(headers).map(str::to_string)
+}
+
+/// The session cookie's value, borrowed from the request.
+fn session_value(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -23,7 +28,7 @@ pub fn session_id(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_string())
+        .map(|(_, value)| value)
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
@@ -103,7 +108,7 @@ pub async fn current_user(state: &AppState, headers: &HeaderMap) -> ApiResult<Cu
 /// no session or database lookup. Only successful lookups are kept, and sign-out on this
 /// server drops its entry at once; a sign-out on another server takes effect here within
 /// [`MEMBER_TTL`].
-pub type MemberCache = moka::sync::Cache<String, FamilyMember>;
+pub type MemberCache = moka::sync::Cache<String, FamilyMember, crate::FastHash>;
 
 pub const MEMBER_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -111,11 +116,16 @@ pub fn member_cache() -> MemberCache {
     moka::sync::Cache::builder()
         .max_capacity(100_000)
         .time_to_live(MEMBER_TTL)
-        .build()
+        .build_with_hasher(crate::FastHash::default())
+}
+
+/// The signed-in member when the in-process cache of members knows the session.
+pub fn cached_member(state: &AppState, headers: &HeaderMap) -> Option<FamilyMember> {
+    session_value(headers).and_then(|id| state.members.get(id))
 }
 
 pub async fn family_member(state: &AppState, headers: &HeaderMap) -> ApiResult<FamilyMember> {
-    if let Some(member) = session_id(headers).and_then(|id| state.members.get(&id)) {
+    if let Some(member) = cached_member(state, headers) {
         return Ok(member);
     }
     let CurrentUser { user, session_id } = current_user(state, headers).await?;

@@ -168,29 +168,47 @@ fn cache_headers(
     let mut timing = String::with_capacity(64);
     let _ = write!(
         timing,
-        "cache;desc=\"{}\";dur={:.3}, total;dur={:.3}",
+        "cache;desc=\"{}\";dur={}, total;dur={}",
         detail.as_str(),
-        cache_time.as_secs_f64() * 1000.0,
-        started.elapsed().as_secs_f64() * 1000.0
+        Millis(cache_time),
+        Millis(started.elapsed())
     );
     if let Ok(v) = HeaderValue::try_from(timing) {
         h.insert(SERVER_TIMING, v);
     }
 }
 
+/// A duration in milliseconds with three decimals, written with integer arithmetic (float
+/// formatting is a measurable share of a cache hit).
+struct Millis(Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let us = self.0.as_micros();
+        write!(f, "{}.{:03}", us / 1000, us % 1000)
+    }
+}
+
+/// The response cache. A hit is answered here with no other future awaited but the L1
+/// lookup; everything else (signing in from the store, asking Redis for a version, a
+/// refresh, L2, a miss) runs in boxed futures, so the state of this one stays small: it is
+/// created and moved through the middleware stack on every request.
 pub async fn response_cache(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let member = match auth::family_member(&state, request.headers()).await {
-        Ok(m) => m,
-        Err(e) => return e.into_response(),
+    let member = match auth::cached_member(&state, request.headers()) {
+        Some(m) => m,
+        None => match Box::pin(auth::family_member(&state, request.headers())).await {
+            Ok(m) => m,
+            Err(e) => return e.into_response(),
+        },
     };
     let Some(matched) = request.extensions().get::<MatchedPath>().cloned() else {
         // Only mounted on routes, which always have a template.
-        return next.run(request).await;
+        return Box::pin(next.run(request)).await;
     };
     let route = matched.as_str();
     let family = member.family.id;
@@ -205,7 +223,11 @@ pub async fn response_cache(
         cache_control: request.headers().get(header::CACHE_CONTROL).cloned(),
     };
 
-    let lookup = cache.version(&super::family_tag(family)).await;
+    let tag = super::family_tag(family);
+    let lookup = match cache.version_at_hand(&tag) {
+        Some(lookup) => lookup,
+        None => Box::pin(cache.version(&tag)).await,
+    };
     let (version, degraded) = match lookup {
         Lookup::Current(v) => (v, false),
         Lookup::Degraded(v) => (v, true),
@@ -219,102 +241,150 @@ pub async fn response_cache(
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("no-cache"));
-    if refresh && !degraded {
-        return match run_and_capture(request, next, ttl).await {
-            Ok(entry) => {
-                cache.put(&key, entry.clone()).await;
-                cache.stats.record(route, Outcome::Miss, started.elapsed());
-                respond(
-                    &conditions,
-                    &entry,
-                    Outcome::Miss,
-                    Detail::Refresh,
-                    Duration::ZERO,
-                    started,
-                )
-            }
-            Err(uncacheable) => {
-                stale_if_error(cache, &key, route, &conditions, &uncacheable, started).await
-            }
-        };
-    }
 
-    if let Some(entry) = cache.get_l1(&key).await.filter(|_| !refresh) {
-        let outcome = if degraded {
-            Outcome::Stale
-        } else {
-            Outcome::Hit
-        };
-        let mut detail = Detail::L1;
-        if !degraded && entry.wants_refresh() && cache.start_refresh(&key) {
-            detail = Detail::L1Revalidating;
-            revalidate(state.clone(), key, request, next, ttl);
+    if !refresh {
+        if let Some(entry) = cache.get_l1(&key).await {
+            let outcome = if degraded {
+                Outcome::Stale
+            } else {
+                Outcome::Hit
+            };
+            let mut detail = Detail::L1;
+            if !degraded && entry.wants_refresh() && cache.start_refresh(&key) {
+                detail = Detail::L1Revalidating;
+                revalidate(state.clone(), key, request, next, ttl);
+            }
+            let cache_time = started.elapsed();
+            cache.stats.record(route, outcome, cache_time);
+            return respond(&conditions, &entry, outcome, detail, cache_time, started);
         }
-        let cache_time = started.elapsed();
-        cache.stats.record(route, outcome, cache_time);
-        return respond(&conditions, &entry, outcome, detail, cache_time, started);
     }
-
-    if degraded {
-        // The version cannot be checked: answer from the database and keep nothing.
-        let response = next.run(request).await;
-        let (mut parts, body) = response.into_parts();
-        cache_headers(
-            &mut parts.headers,
-            Outcome::Bypass,
-            Detail::RedisDown,
-            Duration::ZERO,
-            started,
-        );
-        cache
-            .stats
-            .record(route, Outcome::Bypass, started.elapsed());
-        return Response::from_parts(parts, body);
-    }
-
-    if let Some(entry) = cache.get_l2(&key, ttl).await {
-        let cache_time = started.elapsed();
-        cache.stats.record(route, Outcome::Hit, cache_time);
-        return respond(
-            &conditions,
-            &entry,
-            Outcome::Hit,
-            Detail::L2,
-            cache_time,
-            started,
-        );
-    }
-
-    // A miss: one request computes, concurrent ones for the same key wait for it.
-    let mut slot = Some((request, next));
-    let computed = {
-        let slot = &mut slot;
-        cache
-            .l1_load(&key, async move {
-                let (request, next) = slot.take().expect("the loader runs once");
-                run_and_capture(request, next, ttl).await
-            })
-            .await
+    let past_l1 = PastL1 {
+        key,
+        ttl,
+        conditions,
+        started,
+        degraded,
+        refresh,
     };
-    match computed {
-        Ok(entry) => {
-            cache.put(&key, entry.clone()).await;
-            let cache_time = Duration::ZERO;
-            cache.stats.record(route, Outcome::Miss, started.elapsed());
-            respond(
-                &conditions,
+    Box::pin(past_l1.answer(state.clone(), matched, request, next)).await
+}
+
+/// A request the L1 could not answer, with what the cache worked out for it.
+struct PastL1 {
+    key: String,
+    ttl: Duration,
+    conditions: Conditions,
+    started: Instant,
+    degraded: bool,
+    refresh: bool,
+}
+
+impl PastL1 {
+    async fn answer(
+        self,
+        state: AppState,
+        matched: MatchedPath,
+        request: Request,
+        next: Next,
+    ) -> Response {
+        let (ttl, started, degraded, refresh) =
+            (self.ttl, self.started, self.degraded, self.refresh);
+        let (key, conditions) = (self.key.as_str(), &self.conditions);
+        let route = matched.as_str();
+        let cache: &Arc<Cache> = &state.cache;
+        let fresh = Computed {
+            cache,
+            key,
+            route,
+            conditions,
+            started,
+        };
+        if refresh && !degraded {
+            return match run_and_capture(request, next, ttl).await {
+                Ok(entry) => fresh.store_and_respond(entry, Detail::Refresh).await,
+                Err(uncacheable) => {
+                    stale_if_error(cache, key, route, conditions, &uncacheable, started).await
+                }
+            };
+        }
+
+        if degraded {
+            // The version cannot be checked: answer from the database and keep nothing.
+            let response = next.run(request).await;
+            let (mut parts, body) = response.into_parts();
+            cache_headers(
+                &mut parts.headers,
+                Outcome::Bypass,
+                Detail::RedisDown,
+                Duration::ZERO,
+                started,
+            );
+            cache
+                .stats
+                .record(route, Outcome::Bypass, started.elapsed());
+            return Response::from_parts(parts, body);
+        }
+
+        if let Some(entry) = cache.get_l2(key, ttl).await {
+            let cache_time = started.elapsed();
+            cache.stats.record(route, Outcome::Hit, cache_time);
+            return respond(
+                conditions,
                 &entry,
-                Outcome::Miss,
-                Detail::Miss,
+                Outcome::Hit,
+                Detail::L2,
                 cache_time,
                 started,
-            )
+            );
         }
-        Err(uncacheable) => match slot.take() {
-            // Another request's answer could not be shared: compute our own.
-            Some((request, next)) => next.run(request).await,
-            None => stale_if_error(cache, &key, route, &conditions, &uncacheable, started).await,
-        },
+
+        // A miss: one request computes, concurrent ones for the same key wait for it.
+        let mut slot = Some((request, next));
+        let computed = {
+            let slot = &mut slot;
+            cache
+                .l1_load(key, async move {
+                    let (request, next) = slot.take().expect("the loader runs once");
+                    run_and_capture(request, next, ttl).await
+                })
+                .await
+        };
+        match computed {
+            Ok(entry) => fresh.store_and_respond(entry, Detail::Miss).await,
+            Err(uncacheable) => match slot.take() {
+                // Another request's answer could not be shared: compute our own.
+                Some((request, next)) => next.run(request).await,
+                None => stale_if_error(cache, key, route, conditions, &uncacheable, started).await,
+            },
+        }
+    }
+}
+
+/// Where a freshly computed answer goes.
+#[derive(Clone, Copy)]
+struct Computed<'a> {
+    cache: &'a Cache,
+    key: &'a str,
+    route: &'a str,
+    conditions: &'a Conditions,
+    started: Instant,
+}
+
+impl Computed<'_> {
+    /// Stores the answer (a miss, or a refresh the client asked for) and sends it.
+    async fn store_and_respond(self, entry: Arc<CachedResponse>, detail: Detail) -> Response {
+        self.cache.put(self.key, entry.clone()).await;
+        let elapsed = self.started.elapsed();
+        self.cache.stats.record(self.route, Outcome::Miss, elapsed);
+        respond(
+            self.conditions,
+            &entry,
+            Outcome::Miss,
+            detail,
+            Duration::ZERO,
+            self.started,
+        )
     }
 }
 
@@ -356,4 +426,18 @@ async fn stale_if_error(
         }
     }
     rebuild(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Millis;
+    use std::time::Duration;
+
+    #[test]
+    fn server_timing_durations_are_milliseconds_with_three_decimals() {
+        assert_eq!(Millis(Duration::from_micros(12_345)).to_string(), "12.345");
+        assert_eq!(Millis(Duration::from_micros(7)).to_string(), "0.007");
+        assert_eq!(Millis(Duration::from_nanos(999)).to_string(), "0.000");
+        assert_eq!(Millis(Duration::from_secs(2)).to_string(), "2000.000");
+    }
 }

@@ -179,12 +179,12 @@ pub enum Lookup {
 }
 
 pub struct Cache {
-    l1: moka::future::Cache<String, Arc<CachedResponse>>,
+    l1: moka::future::Cache<String, Arc<CachedResponse>, crate::FastHash>,
     l1_enabled: bool,
     redis: Option<RedisLink>,
     /// Tag versions: authoritative when embedded; with Redis, the ones heard of since the
     /// subscription last (re)started (and, while Redis is down, the last ones known).
-    versions: Mutex<HashMap<String, u64>>,
+    versions: Mutex<HashMap<String, u64, crate::FastHash>>,
     /// Bumped at every (re)subscription: a `GET` that started before one must not be kept.
     generation: AtomicU64,
     subscriber: OnceLock<Subscriber>,
@@ -194,7 +194,7 @@ pub struct Cache {
     missed_bumps: Mutex<HashSet<String>>,
     ttl: Duration,
     /// The last good answer per key without version and day, for stale-if-error.
-    last_good: moka::future::Cache<String, Arc<CachedResponse>>,
+    last_good: moka::future::Cache<String, Arc<CachedResponse>, crate::FastHash>,
     pub stats: stats::CacheStats,
 }
 
@@ -244,10 +244,10 @@ impl Cache {
                     (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX)
                 })
                 .expire_after(EntryTtl)
-                .build(),
+                .build_with_hasher(crate::FastHash::default()),
             l1_enabled: l1_max_bytes > 0,
             redis,
-            versions: Mutex::new(HashMap::new()),
+            versions: Mutex::new(HashMap::default()),
             generation: AtomicU64::new(0),
             subscriber: OnceLock::new(),
             refreshing: Mutex::new(HashSet::new()),
@@ -259,7 +259,7 @@ impl Cache {
                     (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX)
                 })
                 .time_to_live(ttl * 24)
-                .build(),
+                .build_with_hasher(crate::FastHash::default()),
             stats: stats::CacheStats::default(),
         });
         if let Some(link) = &cache.redis {
@@ -369,20 +369,29 @@ impl Cache {
         self.subscriber.get().is_some_and(Subscriber::is_live)
     }
 
-    /// The tag's current version.
-    pub async fn version(&self, tag: &str) -> Lookup {
+    /// The tag's version when it is known without asking Redis (embedded, Redis down, or
+    /// heard of since the subscription started): the common case, and no future to await.
+    pub fn version_at_hand(&self, tag: &str) -> Option<Lookup> {
         let Some(redis) = &self.redis else {
-            return Lookup::Current(self.known_version(tag).unwrap_or(0));
+            return Some(Lookup::Current(self.known_version(tag).unwrap_or(0)));
         };
         if !redis.is_up() {
-            return Lookup::Degraded(self.known_version(tag).unwrap_or(0));
+            return Some(Lookup::Degraded(self.known_version(tag).unwrap_or(0)));
         }
-        // Heard of since the subscription started: current, with no round trip.
         if self.subscribed() {
-            if let Some(v) = self.known_version(tag) {
-                return Lookup::Current(v);
-            }
+            return self.known_version(tag).map(Lookup::Current);
         }
+        None
+    }
+
+    /// The tag's current version.
+    pub async fn version(&self, tag: &str) -> Lookup {
+        if let Some(lookup) = self.version_at_hand(tag) {
+            return lookup;
+        }
+        let Some(redis) = &self.redis else {
+            return Lookup::Current(0);
+        };
         let generation = self.generation.load(Ordering::Acquire);
         match redis
             .query::<Option<u64>>(redis::cmd("GET").arg(tag_key(tag)))

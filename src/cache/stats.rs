@@ -38,7 +38,7 @@ struct Endpoint {
 
 #[derive(Default)]
 pub struct CacheStats {
-    endpoints: Mutex<HashMap<String, Endpoint>>,
+    endpoints: Mutex<HashMap<String, Endpoint, crate::FastHash>>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
