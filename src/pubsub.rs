@@ -213,6 +213,14 @@ fn sharded(channel: &str) -> bool {
     channel.contains('{')
 }
 
+async fn cluster_subscribe(conn: &mut ClusterConnection, channel: &str) -> redis::RedisResult<()> {
+    if sharded(channel) {
+        conn.ssubscribe(channel).await
+    } else {
+        conn.subscribe(channel).await
+    }
+}
+
 impl Connection {
     async fn open(link: &RedisLink) -> Result<Self, crate::redis_link::RedisLinkError> {
         let Some(nodes) = link.cluster_nodes() else {
@@ -238,11 +246,13 @@ impl Connection {
                 sink.subscribe(channels.iter().collect::<Vec<_>>()).await
             }
             Connection::Single { .. } => Ok(()),
-            Connection::Cluster { .. } => {
-                for c in channels {
-                    self.subscribe(c).await?;
-                }
-                Ok(())
+            // One command per channel (each goes to its slot's node), all in flight at once.
+            Connection::Cluster { conn, .. } => {
+                let each = channels.iter().map(|c| {
+                    let mut conn = conn.clone();
+                    async move { cluster_subscribe(&mut conn, c).await }
+                });
+                futures::future::try_join_all(each).await.map(drop)
             }
         }
     }
@@ -250,8 +260,7 @@ impl Connection {
     async fn subscribe(&mut self, channel: &str) -> redis::RedisResult<()> {
         match self {
             Connection::Single { sink, .. } => sink.subscribe(channel).await,
-            Connection::Cluster { conn, .. } if sharded(channel) => conn.ssubscribe(channel).await,
-            Connection::Cluster { conn, .. } => conn.subscribe(channel).await,
+            Connection::Cluster { conn, .. } => cluster_subscribe(conn, channel).await,
         }
     }
 

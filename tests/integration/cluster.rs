@@ -204,6 +204,25 @@ async fn everything_redis_does_works_on_a_cluster() {
     let meta = format!("hearth:stream:{{f:{family_id}}}:meta");
     assert_eq!(redis_cli(owners[0], &["exists", &meta]).trim(), "1");
 
+    // the servers' subscriber connections dropped on every node: they subscribe again, and
+    // what is published afterwards still arrives
+    for p in &cluster.ports {
+        redis_cli(*p, &["client", "kill", "type", "pubsub"]);
+    }
+    until("the shard channel subscribed again", || {
+        cluster.ports.iter().any(|p| {
+            redis_cli(*p, &["pubsub", "shardchannels", "hearth:ch:*"]).contains(&shard_channel)
+        })
+    })
+    .await;
+    c.post(
+        "/api/expenses",
+        json!({"category_id": food, "amount_minor": 8, "spent_on": "2026-03-05"}),
+    )
+    .await;
+    let after = back.until("expense_created").await;
+    assert_eq!(after["data"]["expense"]["amount_minor"], 8);
+
     // rate limits, shared by both servers
     for i in 0..10 {
         let via = if i % 2 == 0 { &c } else { &on_other };
