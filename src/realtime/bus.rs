@@ -6,8 +6,9 @@
 //! the finished frame to every server. The pub/sub channel carries the keys' hash tag
 //! (`hearth:ch:{f:<id>}:family:<id>`), so on Redis Cluster it is a sharded channel of the
 //! family's slot: `SPUBLISH` from the script, `SSUBSCRIBE` on the node owning the slot, and a
-//! frame crosses only the one shard instead of every node of the cluster. A channel whose meta is gone (expired, or Redis lost
-//! its data) starts a new epoch, so clients can tell that the history they hold is void.
+//! frame crosses only the one shard instead of every node of the cluster. A channel whose
+//! meta is gone (expired, or Redis lost its data) starts a new epoch, so clients can tell that
+//! the history they hold is void.
 //! Embedded, the same happens in process.
 //!
 //! Every frame reaches this server's hub through one path (the subscription), so the hub sees
