@@ -304,8 +304,9 @@ impl RedisLink {
         with_connection!(self, c => invocation.invoke_async(&mut c))
     }
 
-    /// A new dedicated pub/sub connection (to the current master, or to the first cluster
-    /// node that answers), within the connect timeout.
+    /// A new dedicated pub/sub connection to the server or the current master, within the
+    /// connect timeout. Not for Cluster: there a RESP3 cluster connection subscribes each
+    /// channel on its slot's node (`crate::pubsub`).
     pub async fn pubsub_connection(&self) -> Result<redis::aio::PubSub, RedisLinkError> {
         let connect = |client: redis::Client| async move {
             match tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await {
@@ -320,19 +321,10 @@ impl RedisLink {
                 let client = master.client.lock().await.async_get_client().await?;
                 connect(client).await
             }
-            PubSubSource::Nodes(nodes) => {
-                let mut last = RedisLinkError::Down;
-                for node in nodes.iter() {
-                    match redis::Client::open(format!("redis://{node}")) {
-                        Ok(client) => match connect(client).await {
-                            Ok(p) => return Ok(p),
-                            Err(e) => last = e,
-                        },
-                        Err(e) => last = RedisLinkError::Command(e),
-                    }
-                }
-                Err(last)
-            }
+            PubSubSource::Nodes(_) => Err(RedisLinkError::Command(RedisError::from((
+                redis::ErrorKind::Client,
+                "a cluster subscribes through a cluster connection",
+            )))),
         }
     }
 

@@ -11,15 +11,9 @@ use leptos::prelude::*;
 pub fn PwaBar() -> impl IntoView {
     let update_ready = RwSignal::new(false);
     let installable = RwSignal::new(false);
-    // After hydration, once, in a task of its own.
-    Effect::new(move |_| {
-        crate::components::in_own_task(move || {
-            #[cfg(not(feature = "ssr"))]
-            browser::start(update_ready, installable);
-            #[cfg(feature = "ssr")]
-            let _ = (update_ready, installable);
-        })
-    });
+    // After hydration, once, in a task of its own (nothing on the server).
+    #[cfg(not(feature = "ssr"))]
+    crate::components::in_own_task(move || browser::start(update_ready, installable));
     let reload = move |_| {
         #[cfg(not(feature = "ssr"))]
         browser::apply_update();
