@@ -74,7 +74,8 @@ echo "body: $(wc -c <"$work/body.json") bytes; wrk -t1 -c$conns -d${secs}s; $(np
 rounds="${ROUNDS:-5}"
 bare_runs=(); l1_runs=()
 for _ in $(seq 1 "$rounds"); do
-  bare_runs+=("$(wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:3910$url" | awk '/Requests\/sec/ {print $2}')")
+  # The same request to both, cookie included (the bare handler ignores it).
+  bare_runs+=("$(wrk -t1 -c"$conns" -d"${secs}s" -H "Cookie: hearth_session=$cookie" "http://127.0.0.1:3910$url" | awk '/Requests\/sec/ {print $2}')")
   l1_runs+=("$(wrk -t1 -c"$conns" -d"${secs}s" -H "Cookie: hearth_session=$cookie" "http://127.0.0.1:3911$url" | awk '/Requests\/sec/ {print $2}')")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -82,7 +83,7 @@ bare_median="$(median "${bare_runs[@]}")"; l1_median="$(median "${l1_runs[@]}")"
 echo "alternating bare / L1 (embedded), $rounds rounds: bare ${bare_runs[*]}"
 echo "                                              L1   ${l1_runs[*]}"
 echo "medians: bare $bare_median, L1 $l1_median req/s: L1 = $(awk -v a="$l1_median" -v b="$bare_median" 'BEGIN {printf "%.2f", a / b}') x bare"
-run "bare axum handler"                  "http://127.0.0.1:3910$url" x
+run "bare axum handler"                  "http://127.0.0.1:3910$url" "$cookie"
 run "L1 hit (embedded)"                  "http://127.0.0.1:3911$url" "$cookie"
 run "L1 hit (Redis, pub/sub versions)"  "http://127.0.0.1:3912$url" "$c12"
 run "L2 hit (Redis, no L1)"              "http://127.0.0.1:3913$url" "$c13"

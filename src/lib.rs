@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod compress;
 pub mod config;
 pub mod domain;
 pub mod error;

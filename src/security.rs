@@ -2,24 +2,124 @@
 //! security headers every response carries.
 
 use crate::error::ApiError;
-use axum::extract::{Request, State};
+use crate::state::AppState;
+use crate::telemetry::RequestLabel;
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tower::{Layer, Service};
 
-/// One layer for the protections and the request log (a layer per request costs a service
-/// clone): the Origin check, the request's span, then the security headers on the answer.
-pub async fn guard(
-    State(state): State<crate::state::AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = match origin_refusal(&request) {
-        Some(refused) => refused,
-        None => crate::telemetry::traced(&state.requests, request, next).await,
-    };
-    security_headers(response.headers_mut());
-    response
+/// One tower layer for the protections and the request log: the Origin check, the
+/// request's count, time and (when logging) span, then the security headers on the answer.
+/// A hand-written service rather than `middleware::from_fn`: it calls the route it wraps
+/// directly, without cloning it or boxing a future per request.
+#[derive(Clone)]
+pub struct GuardLayer(AppState);
+
+impl GuardLayer {
+    pub fn new(state: AppState) -> Self {
+        Self(state)
+    }
+}
+
+impl<S> Layer<S> for GuardLayer {
+    type Service = Guard<S>;
+
+    fn layer(&self, inner: S) -> Guard<S> {
+        Guard {
+            inner,
+            state: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Guard<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for Guard<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = GuardFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if let Some(mut refused) = origin_refusal(&request) {
+            security_headers(refused.headers_mut());
+            return GuardFuture::Refused {
+                response: Some(refused),
+            };
+        }
+        let label = RequestLabel::of(&request);
+        let answer = self.inner.call(request);
+        let state = self.state.clone();
+        if crate::telemetry::logging_requests() {
+            return GuardFuture::Logged {
+                answer: Box::pin(async move {
+                    let answer = async move {
+                        let Ok(response) = answer.await;
+                        response
+                    };
+                    let mut response =
+                        crate::telemetry::logged(&state.requests, label, answer).await;
+                    security_headers(response.headers_mut());
+                    response
+                }),
+            };
+        }
+        GuardFuture::Counted {
+            answer,
+            label,
+            state,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The guarded answer: refused at once, counted, or (when logging) inside its span.
+    #[project = GuardProjection]
+    pub enum GuardFuture<F> {
+        Refused { response: Option<Response> },
+        Counted { #[pin] answer: F, label: RequestLabel, state: AppState },
+        Logged { answer: Pin<Box<dyn Future<Output = Response> + Send>> },
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for GuardFuture<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GuardProjection::Refused { response } => {
+                Poll::Ready(Ok(response.take().expect("polled after completion")))
+            }
+            GuardProjection::Counted {
+                answer,
+                label,
+                state,
+            } => {
+                let Ok(mut response) = std::task::ready!(answer.poll(cx));
+                label.record(&state.requests, response.status().as_u16());
+                security_headers(response.headers_mut());
+                Poll::Ready(Ok(response))
+            }
+            GuardProjection::Logged { answer } => answer.as_mut().poll(cx).map(Ok),
+        }
+    }
 }
 
 /// A state-changing request whose `Origin` is present and not this site's is refused (403

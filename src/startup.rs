@@ -21,8 +21,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
-use tower_http::compression::CompressionLayer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -210,15 +208,7 @@ fn router(state: AppState) -> Router {
         .route("/sw.js", axum::routing::get(crate::pwa::worker))
         .merge(pages)
         .merge(files)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::guard,
-        ))
-        .layer(
-            CompressionLayer::new()
-                .br(true)
-                .gzip(true)
-                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
-        )
+        .layer(security::GuardLayer::new(state.clone()))
+        .layer(crate::compress::CompressLayer::default())
         .with_state(state)
 }

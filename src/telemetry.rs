@@ -5,10 +5,11 @@
 //! Grafana Tempo, Datadog); the `OTEL_*` variables of the OpenTelemetry specification apply.
 
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
+use axum::http::Method;
 use axum::response::Response;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use std::future::Future;
 use tracing::{Instrument as _, Level};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -80,26 +81,49 @@ fn otlp_provider() -> Option<SdkTracerProvider> {
     )
 }
 
-/// Runs the request inside a `request` span keyed on the route template (so logs group by
-/// route, not by id) and logs its status and latency, when INFO is enabled for this module.
-/// When it is not, the request runs with no span at all: nothing is paid for logs nobody reads.
-///
-/// Either way the request is counted and timed for `/metrics`.
-pub async fn traced(
-    metrics: &crate::prometheus::RequestMetrics,
-    request: Request,
-    next: Next,
-) -> Response {
-    let matched = request.extensions().get::<MatchedPath>().cloned();
-    let route = matched.as_ref().map_or("fallback", MatchedPath::as_str);
-    let method = request.method().clone();
-    let started = std::time::Instant::now();
-    if !tracing::enabled!(Level::INFO) {
-        let response = next.run(request).await;
-        let seconds = started.elapsed().as_secs_f64();
-        metrics.record(&method, route, response.status().as_u16(), seconds);
-        return response;
+/// What the request log and `/metrics` keep of a request before it runs: method, route
+/// template and start time.
+pub struct RequestLabel {
+    method: Method,
+    route: Option<MatchedPath>,
+    started: std::time::Instant,
+}
+
+impl RequestLabel {
+    pub fn of(request: &Request) -> Self {
+        Self {
+            method: request.method().clone(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            started: std::time::Instant::now(),
+        }
     }
+
+    fn route(&self) -> &str {
+        self.route.as_ref().map_or("fallback", MatchedPath::as_str)
+    }
+
+    /// Counts and times the answer for `/metrics`; the seconds it took.
+    pub fn record(&self, metrics: &crate::prometheus::RequestMetrics, status: u16) -> f64 {
+        let seconds = self.started.elapsed().as_secs_f64();
+        metrics.record(&self.method, self.route(), status, seconds);
+        seconds
+    }
+}
+
+/// Whether requests are logged (INFO enabled for this module). When they are not, a request
+/// runs with no span at all: nothing is paid for logs nobody reads.
+pub fn logging_requests() -> bool {
+    tracing::enabled!(Level::INFO)
+}
+
+/// Runs the request inside a `request` span keyed on the route template (so logs group by
+/// route, not by id), logs its status and latency, and counts it for `/metrics`.
+pub async fn logged(
+    metrics: &crate::prometheus::RequestMetrics,
+    label: RequestLabel,
+    answer: impl Future<Output = Response>,
+) -> Response {
+    let (method, route) = (&label.method, label.route());
     let span = tracing::info_span!(
         "request",
         otel.name = %format_args!("{method} {route}"),
@@ -108,12 +132,10 @@ pub async fn traced(
         route = %route,
         status = tracing::field::Empty,
     );
-    let response = next.run(request).instrument(span.clone()).await;
+    let response = answer.instrument(span.clone()).await;
     let status = response.status().as_u16();
     span.record("status", status);
-    let seconds = started.elapsed().as_secs_f64();
-    metrics.record(&method, route, status, seconds);
-    let latency_ms = seconds * 1000.0;
+    let latency_ms = label.record(metrics, status) * 1000.0;
     span.in_scope(|| {
         if response.status().is_server_error() {
             tracing::error!(status, latency_ms, "failed");

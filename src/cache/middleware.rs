@@ -6,15 +6,22 @@
 
 use super::stats::Outcome;
 use super::{Cache, CachedResponse, Lookup};
-use crate::auth;
+use crate::auth::{self, FamilyMember};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::Route;
+use futures::future::{ready, Either, Ready};
+use futures::FutureExt as _;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tower::{Layer, Service, ServiceExt as _};
 
 /// Largest body the cache keeps.
 const MAX_CACHED_BODY: usize = 1024 * 1024;
@@ -56,10 +63,10 @@ fn rebuild(u: &Uncacheable) -> Response {
 
 async fn run_and_capture(
     request: Request,
-    next: Next,
+    inner: Route,
     ttl: Duration,
 ) -> Result<Arc<CachedResponse>, Uncacheable> {
-    let response = next.run(request).await;
+    let response = run(inner, request).await;
     let (parts, body) = response.into_parts();
     let body = axum::body::to_bytes(body, MAX_CACHED_BODY * 4)
         .await
@@ -155,7 +162,6 @@ fn cache_headers(
     cache_time: Duration,
     started: Instant,
 ) {
-    use std::fmt::Write as _;
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
@@ -166,112 +172,150 @@ fn cache_headers(
         HeaderValue::from_static(detail.cache_status(outcome)),
     );
     let mut timing = String::with_capacity(64);
-    let _ = write!(
-        timing,
-        "cache;desc=\"{}\";dur={}, total;dur={}",
-        detail.as_str(),
-        Millis(cache_time),
-        Millis(started.elapsed())
-    );
+    timing.push_str("cache;desc=\"");
+    timing.push_str(detail.as_str());
+    timing.push_str("\";dur=");
+    push_millis(&mut timing, cache_time);
+    timing.push_str(", total;dur=");
+    push_millis(&mut timing, started.elapsed());
     if let Ok(v) = HeaderValue::try_from(timing) {
         h.insert(SERVER_TIMING, v);
     }
 }
 
-/// A duration in milliseconds with three decimals, written with integer arithmetic (float
-/// formatting is a measurable share of a cache hit).
-struct Millis(Duration);
-
-impl std::fmt::Display for Millis {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let us = self.0.as_micros();
-        write!(f, "{}.{:03}", us / 1000, us % 1000)
+/// Appends a duration in milliseconds with three decimals, without the formatting
+/// machinery (it is a measurable share of a cache hit).
+fn push_millis(out: &mut String, duration: Duration) {
+    let us = duration.as_micros();
+    out.push_str(itoa::Buffer::new().format(us / 1000));
+    out.push('.');
+    let fraction = (us % 1000) as u16;
+    for digit in [fraction / 100, fraction / 10 % 10, fraction % 10] {
+        out.push(char::from(b'0' + digit as u8));
     }
 }
 
-/// The response cache. A hit is answered here with no other future awaited but the L1
-/// lookup; everything else (signing in from the store, asking Redis for a version, a
-/// refresh, L2, a miss) runs in boxed futures, so the state of this one stays small: it is
-/// created and moved through the middleware stack on every request.
-pub async fn response_cache(
-    State(state): State<AppState>,
+/// The response cache as a tower layer for the cached routes.
+#[derive(Clone)]
+pub struct ResponseCacheLayer(AppState);
+
+impl ResponseCacheLayer {
+    pub fn new(state: AppState) -> Self {
+        Self(state)
+    }
+}
+
+impl Layer<Route> for ResponseCacheLayer {
+    type Service = ResponseCache;
+
+    fn layer(&self, inner: Route) -> ResponseCache {
+        ResponseCache {
+            inner,
+            state: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ResponseCache {
+    inner: Route,
+    state: AppState,
+}
+
+type Answer = Result<Response, Infallible>;
+
+impl Service<Request> for ResponseCache {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + Send>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Service::<Request>::poll_ready(&mut self.inner, cx)
+    }
+
+    /// A current L1 entry for a member this server knows, under a tag version it has at
+    /// hand, is answered right here, with nothing awaited, nothing boxed and the route
+    /// untouched; everything else goes the whole way in a future of its own.
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        if let Some(response) = l1_hit(&self.state, &request, started) {
+            return Either::Left(ready(Ok(response)));
+        }
+        let (state, inner) = (self.state.clone(), self.inner.clone());
+        Either::Right(Box::pin(async move {
+            Ok(response_cache(state, request, inner, started).await)
+        }))
+    }
+}
+
+/// The hit path without awaiting (moka's lookup completes at once unless its maintenance
+/// is busy; then the whole way it is). A hit that wants revalidating also goes the whole
+/// way, where the refresh is started.
+fn l1_hit(state: &AppState, request: &Request, started: Instant) -> Option<Response> {
+    let member = auth::cached_member(state, request.headers())?;
+    let route = request.extensions().get::<MatchedPath>()?.as_str();
+    let cache: &Cache = &state.cache;
+    let lookup = cache.version_at_hand(&super::family_tag(member.family.id))?;
+    let plan = Plan::new(cache, &member, route, lookup, request, started);
+    if plan.refresh {
+        return None;
+    }
+    let entry = cache.get_l1(&plan.key).now_or_never()??;
+    if !plan.degraded && entry.wants_refresh() {
+        return None;
+    }
+    Some(plan.answer_from_l1(cache, route, &entry, Detail::L1))
+}
+
+/// The response cache's whole way: signing in from the store, asking Redis for a version,
+/// L1 with revalidation, L2, a miss.
+async fn response_cache(
+    state: AppState,
     mut request: Request,
-    next: Next,
+    inner: Route,
+    started: Instant,
 ) -> Response {
-    let started = Instant::now();
     let member = match auth::cached_member(&state, request.headers()) {
         Some(m) => m,
-        None => match Box::pin(auth::family_member(&state, request.headers())).await {
+        None => match auth::family_member(&state, request.headers()).await {
             Ok(m) => m,
             Err(e) => return e.into_response(),
         },
     };
     let Some(matched) = request.extensions().get::<MatchedPath>().cloned() else {
         // Only mounted on routes, which always have a template.
-        return Box::pin(next.run(request)).await;
+        return run(inner, request).await;
     };
     let route = matched.as_str();
-    let family = member.family.id;
-    // Today (in the family's time zone) is part of the key: answers that depend on the date
-    // ("this month", forecasts) never outlive their day.
-    let today = crate::service::budget::today(&member.family);
-    request.extensions_mut().insert(member);
-    let cache: &Arc<Cache> = &state.cache;
-    // Only the two request headers the cache reads, not a copy of them all.
-    let conditions = Conditions {
-        if_none_match: request.headers().get(header::IF_NONE_MATCH).cloned(),
-        cache_control: request.headers().get(header::CACHE_CONTROL).cloned(),
-    };
-
-    let tag = super::family_tag(family);
+    let cache: &Cache = &state.cache;
+    let tag = super::family_tag(member.family.id);
     let lookup = match cache.version_at_hand(&tag) {
         Some(lookup) => lookup,
-        None => Box::pin(cache.version(&tag)).await,
+        None => cache.version(&tag).await,
     };
-    let (version, degraded) = match lookup {
-        Lookup::Current(v) => (v, false),
-        Lookup::Degraded(v) => (v, true),
-    };
-    let key = Cache::key(family, version, today, route, request.uri().query());
-    let ttl = super::ttl_for(route, cache.default_ttl());
-
-    // `Cache-Control: no-cache` from the client: compute afresh (and store the result).
-    let refresh = conditions
-        .cache_control
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("no-cache"));
-
-    if !refresh {
-        if let Some(entry) = cache.get_l1(&key).await {
-            let outcome = if degraded {
-                Outcome::Stale
-            } else {
-                Outcome::Hit
-            };
+    let plan = Plan::new(cache, &member, route, lookup, &request, started);
+    request.extensions_mut().insert(member);
+    if !plan.refresh {
+        if let Some(entry) = cache.get_l1(&plan.key).await {
             let mut detail = Detail::L1;
-            if !degraded && entry.wants_refresh() && cache.start_refresh(&key) {
+            if !plan.degraded && entry.wants_refresh() && cache.start_refresh(&plan.key) {
                 detail = Detail::L1Revalidating;
-                revalidate(state.clone(), key, request, next, ttl);
+                revalidate(state.clone(), plan.key.clone(), request, inner, plan.ttl);
             }
-            let cache_time = started.elapsed();
-            cache.stats.record(route, outcome, cache_time);
-            return respond(&conditions, &entry, outcome, detail, cache_time, started);
+            return plan.answer_from_l1(cache, route, &entry, detail);
         }
     }
-    let past_l1 = PastL1 {
-        key,
-        ttl,
-        conditions,
-        started,
-        degraded,
-        refresh,
-    };
-    Box::pin(past_l1.answer(state.clone(), matched, request, next)).await
+    plan.answer(state.clone(), matched, request, inner).await
 }
 
-/// A request the L1 could not answer, with what the cache worked out for it.
-struct PastL1 {
+/// Runs the route the cache wraps.
+async fn run(inner: Route, request: Request) -> Response {
+    let Ok(response) = inner.oneshot(request).await;
+    response
+}
+
+/// What the cache works out for a request before looking anything up.
+struct Plan {
     key: String,
     ttl: Duration,
     conditions: Conditions,
@@ -280,13 +324,81 @@ struct PastL1 {
     refresh: bool,
 }
 
-impl PastL1 {
+impl Plan {
+    fn new(
+        cache: &Cache,
+        member: &FamilyMember,
+        route: &str,
+        lookup: Lookup,
+        request: &Request,
+        started: Instant,
+    ) -> Self {
+        // Today (in the family's time zone) is part of the key: answers that depend on the
+        // date ("this month", forecasts) never outlive their day.
+        let today = crate::service::budget::today(&member.family);
+        let (version, degraded) = match lookup {
+            Lookup::Current(v) => (v, false),
+            Lookup::Degraded(v) => (v, true),
+        };
+        // Only the two request headers the cache reads, not a copy of them all.
+        let conditions = Conditions {
+            if_none_match: request.headers().get(header::IF_NONE_MATCH).cloned(),
+            cache_control: request.headers().get(header::CACHE_CONTROL).cloned(),
+        };
+        // `Cache-Control: no-cache` from the client: compute afresh (and store the result).
+        let refresh = conditions
+            .cache_control
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("no-cache"));
+        Self {
+            key: Cache::key(
+                member.family.id,
+                version,
+                today,
+                route,
+                request.uri().query(),
+            ),
+            ttl: super::ttl_for(route, cache.default_ttl()),
+            conditions,
+            started,
+            degraded,
+            refresh,
+        }
+    }
+
+    /// An answer from L1 (stale while Redis cannot confirm the version).
+    fn answer_from_l1(
+        &self,
+        cache: &Cache,
+        route: &str,
+        entry: &CachedResponse,
+        detail: Detail,
+    ) -> Response {
+        let outcome = if self.degraded {
+            Outcome::Stale
+        } else {
+            Outcome::Hit
+        };
+        let cache_time = self.started.elapsed();
+        cache.stats.record(route, outcome, cache_time);
+        respond(
+            &self.conditions,
+            entry,
+            outcome,
+            detail,
+            cache_time,
+            self.started,
+        )
+    }
+
+    /// A request the L1 could not answer.
     async fn answer(
         self,
         state: AppState,
         matched: MatchedPath,
         request: Request,
-        next: Next,
+        inner: Route,
     ) -> Response {
         let (ttl, started, degraded, refresh) =
             (self.ttl, self.started, self.degraded, self.refresh);
@@ -301,7 +413,7 @@ impl PastL1 {
             started,
         };
         if refresh && !degraded {
-            return match run_and_capture(request, next, ttl).await {
+            return match run_and_capture(request, inner, ttl).await {
                 Ok(entry) => fresh.store_and_respond(entry, Detail::Refresh).await,
                 Err(uncacheable) => {
                     stale_if_error(cache, key, route, conditions, &uncacheable, started).await
@@ -311,7 +423,7 @@ impl PastL1 {
 
         if degraded {
             // The version cannot be checked: answer from the database and keep nothing.
-            let response = next.run(request).await;
+            let response = run(inner, request).await;
             let (mut parts, body) = response.into_parts();
             cache_headers(
                 &mut parts.headers,
@@ -340,13 +452,13 @@ impl PastL1 {
         }
 
         // A miss: one request computes, concurrent ones for the same key wait for it.
-        let mut slot = Some((request, next));
+        let mut slot = Some((request, inner));
         let computed = {
             let slot = &mut slot;
             cache
                 .l1_load(key, async move {
-                    let (request, next) = slot.take().expect("the loader runs once");
-                    run_and_capture(request, next, ttl).await
+                    let (request, inner) = slot.take().expect("the loader runs once");
+                    run_and_capture(request, inner, ttl).await
                 })
                 .await
         };
@@ -354,7 +466,7 @@ impl PastL1 {
             Ok(entry) => fresh.store_and_respond(entry, Detail::Miss).await,
             Err(uncacheable) => match slot.take() {
                 // Another request's answer could not be shared: compute our own.
-                Some((request, next)) => next.run(request).await,
+                Some((request, inner)) => run(inner, request).await,
                 None => stale_if_error(cache, key, route, conditions, &uncacheable, started).await,
             },
         }
@@ -390,11 +502,11 @@ impl Computed<'_> {
 
 /// Stale-while-revalidate: the entry was served; compute its successor in the background
 /// (the request is a GET, so its head is all it needs) and store it under the same key.
-fn revalidate(state: AppState, key: String, request: Request, next: Next, ttl: Duration) {
+fn revalidate(state: AppState, key: String, request: Request, inner: Route, ttl: Duration) {
     let (parts, _) = request.into_parts();
     tokio::spawn(async move {
         let request = Request::from_parts(parts, Body::empty());
-        if let Ok(entry) = run_and_capture(request, next, ttl).await {
+        if let Ok(entry) = run_and_capture(request, inner, ttl).await {
             state.cache.put(&key, entry).await;
         }
         state.cache.end_refresh(&key);
@@ -430,14 +542,21 @@ async fn stale_if_error(
 
 #[cfg(test)]
 mod tests {
-    use super::Millis;
+    use super::push_millis;
     use std::time::Duration;
+
+    fn millis(d: Duration) -> String {
+        let mut s = String::new();
+        push_millis(&mut s, d);
+        s
+    }
 
     #[test]
     fn server_timing_durations_are_milliseconds_with_three_decimals() {
-        assert_eq!(Millis(Duration::from_micros(12_345)).to_string(), "12.345");
-        assert_eq!(Millis(Duration::from_micros(7)).to_string(), "0.007");
-        assert_eq!(Millis(Duration::from_nanos(999)).to_string(), "0.000");
-        assert_eq!(Millis(Duration::from_secs(2)).to_string(), "2000.000");
+        assert_eq!(millis(Duration::from_micros(12_345)), "12.345");
+        assert_eq!(millis(Duration::from_micros(7)), "0.007");
+        assert_eq!(millis(Duration::from_nanos(999)), "0.000");
+        assert_eq!(millis(Duration::from_secs(2)), "2000.000");
+        assert_eq!(millis(Duration::from_micros(1_050)), "1.050");
     }
 }

@@ -223,8 +223,42 @@ impl moka::Expiry<String, Arc<CachedResponse>> for EntryTtl {
     }
 }
 
-pub fn family_tag(family: Uuid) -> String {
-    format!("family:{family}")
+/// A family's tag, `family:<id>`, kept on the stack: every cached request builds one.
+pub struct FamilyTag([u8; FAMILY_TAG_LEN]);
+
+const FAMILY_TAG_LEN: usize = "family:".len() + uuid::fmt::Hyphenated::LENGTH;
+
+impl std::ops::Deref for FamilyTag {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+pub fn family_tag(family: Uuid) -> FamilyTag {
+    let mut tag = [0; FAMILY_TAG_LEN];
+    let (prefix, id) = tag.split_at_mut("family:".len());
+    prefix.copy_from_slice(b"family:");
+    family.as_hyphenated().encode_lower(id);
+    FamilyTag(tag)
+}
+
+/// Appends `day` as `YYYY-MM-DD` (what `Display` writes), without the formatting machinery.
+fn push_day(out: &mut String, day: chrono::NaiveDate) {
+    use chrono::Datelike as _;
+    let year = day.year();
+    if !(1000..=9999).contains(&year) {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{day}");
+        return;
+    }
+    out.push_str(itoa::Buffer::new().format(year));
+    for part in [day.month(), day.day()] {
+        out.push('-');
+        out.push(char::from(b'0' + (part / 10) as u8));
+        out.push(char::from(b'0' + (part % 10) as u8));
+    }
 }
 
 /// Keys carry the family in a hash tag so that a family's keys share a Cluster slot.
@@ -582,7 +616,23 @@ impl Cache {
                 .finish();
             &normalized
         };
-        format!("hearth:cache:{{f:{family}}}:v{version}:d{day}:GET:{route}?{query}")
+        // Written piece by piece: this runs on every cached request.
+        let mut key = String::with_capacity(80 + route.len() + query.len());
+        key.push_str("hearth:cache:{f:");
+        key.push_str(
+            family
+                .as_hyphenated()
+                .encode_lower(&mut Uuid::encode_buffer()),
+        );
+        key.push_str("}:v");
+        key.push_str(itoa::Buffer::new().format(version));
+        key.push_str(":d");
+        push_day(&mut key, day);
+        key.push_str(":GET:");
+        key.push_str(route);
+        key.push('?');
+        key.push_str(query);
+        key
     }
 }
 
@@ -646,6 +696,22 @@ mod tests {
             tag_key(&family_tag(f)),
             format!("hearth:tag:{{f:{f}}}:family")
         );
+    }
+
+    #[test]
+    fn keys_and_tags_are_written_as_display_would() {
+        let f = Uuid::new_v4();
+        assert_eq!(&*family_tag(f), format!("family:{f}"));
+        for (y, m, d) in [(2026, 3, 1), (2026, 12, 31), (999, 1, 9), (10000, 10, 10)] {
+            let day = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let mut s = String::new();
+            push_day(&mut s, day);
+            assert_eq!(s, day.to_string());
+            assert_eq!(
+                Cache::key(f, 42, day, "/api/budgets", Some("month=2026-03")),
+                format!("hearth:cache:{{f:{f}}}:v42:d{day}:GET:/api/budgets?month=2026-03")
+            );
+        }
     }
 
     #[test]

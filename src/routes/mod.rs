@@ -104,9 +104,8 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 }
 
 fn response_cache(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
-    routes.route_layer(axum::middleware::from_fn_with_state(
+    routes.route_layer(crate::cache::middleware::ResponseCacheLayer::new(
         state.clone(),
-        crate::cache::middleware::response_cache,
     ))
 }
 
