@@ -18,10 +18,11 @@ use tower_http::compression::{Compression, CompressionBody, CompressionLayer, Re
 
 /// Which answers are compressed: tower-http's defaults (not images, not gRPC, not SSE, not
 /// tiny), and only bodies above 1 KiB.
-type Worthwhile = And<DefaultPredicate, SizeAbove>;
+type Worthwhile = And<SizeAbove, DefaultPredicate>;
 
 fn worthwhile() -> Worthwhile {
-    DefaultPredicate::new().and(SizeAbove::new(1024))
+    // The size first: most answers are decided by it, before any content-type comparison.
+    SizeAbove::new(1024).and(DefaultPredicate::new())
 }
 
 #[derive(Clone)]

@@ -161,10 +161,14 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // Compression wraps the router once, not each route: a layer added with
+        // `Router::layer` is boxed and cloned per route and per request.
+        let service = tower::Layer::layer(&crate::compress::CompressLayer::default(), self.router);
         axum::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(service),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -209,6 +213,5 @@ fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(files)
         .layer(security::GuardLayer::new(state.clone()))
-        .layer(crate::compress::CompressLayer::default())
         .with_state(state)
 }

@@ -70,11 +70,26 @@ pub struct Member {
     pub user: UserRecord,
     pub family: FamilyRecord,
     pub role: Role,
+    /// The family's time zone, parsed once (the cache key of every read holds its date).
+    time_zone: chrono_tz::Tz,
 }
 
 impl FamilyMember {
     pub fn new(user: UserRecord, family: FamilyRecord, role: Role) -> Self {
-        FamilyMember(std::sync::Arc::new(Member { user, family, role }))
+        let time_zone = crate::service::budget::time_zone_of(&family);
+        FamilyMember(std::sync::Arc::new(Member {
+            user,
+            family,
+            role,
+            time_zone,
+        }))
+    }
+}
+
+impl Member {
+    /// Today in the family's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::service::budget::today_in(self.time_zone)
     }
 }
 

@@ -138,7 +138,7 @@ fn respond(
     outcome: Outcome,
     detail: Detail,
     cache_time: Duration,
-    started: Instant,
+    total: Duration,
 ) -> Response {
     let mut response = if not_modified(conditions, &entry.etag) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -151,7 +151,7 @@ fn respond(
     };
     let h = response.headers_mut();
     h.insert(header::ETAG, entry.etag.clone());
-    cache_headers(h, outcome, detail, cache_time, started);
+    cache_headers(h, outcome, detail, cache_time, total);
     response
 }
 
@@ -160,7 +160,7 @@ fn cache_headers(
     outcome: Outcome,
     detail: Detail,
     cache_time: Duration,
-    started: Instant,
+    total: Duration,
 ) {
     h.insert(
         header::CACHE_CONTROL,
@@ -177,7 +177,7 @@ fn cache_headers(
     timing.push_str("\";dur=");
     push_millis(&mut timing, cache_time);
     timing.push_str(", total;dur=");
-    push_millis(&mut timing, started.elapsed());
+    push_millis(&mut timing, total);
     if let Ok(v) = HeaderValue::try_from(timing) {
         h.insert(SERVER_TIMING, v);
     }
@@ -261,7 +261,7 @@ fn l1_hit(state: &AppState, request: &Request, started: Instant) -> Option<Respo
         return None;
     }
     let entry = cache.get_l1(&plan.key).now_or_never()??;
-    if !plan.degraded && entry.wants_refresh() {
+    if !plan.degraded && entry.wants_refresh(plan.started) {
         return None;
     }
     Some(plan.answer_from_l1(cache, route, &entry, Detail::L1))
@@ -298,7 +298,8 @@ async fn response_cache(
     if !plan.refresh {
         if let Some(entry) = cache.get_l1(&plan.key).await {
             let mut detail = Detail::L1;
-            if !plan.degraded && entry.wants_refresh() && cache.start_refresh(&plan.key) {
+            if !plan.degraded && entry.wants_refresh(plan.started) && cache.start_refresh(&plan.key)
+            {
                 detail = Detail::L1Revalidating;
                 revalidate(state.clone(), plan.key.clone(), request, inner, plan.ttl);
             }
@@ -335,7 +336,7 @@ impl Plan {
     ) -> Self {
         // Today (in the family's time zone) is part of the key: answers that depend on the
         // date ("this month", forecasts) never outlive their day.
-        let today = crate::service::budget::today(&member.family);
+        let today = member.today();
         let (version, degraded) = match lookup {
             Lookup::Current(v) => (v, false),
             Lookup::Degraded(v) => (v, true),
@@ -388,7 +389,7 @@ impl Plan {
             outcome,
             detail,
             cache_time,
-            self.started,
+            cache_time,
         )
     }
 
@@ -430,7 +431,7 @@ impl Plan {
                 Outcome::Bypass,
                 Detail::RedisDown,
                 Duration::ZERO,
-                started,
+                started.elapsed(),
             );
             cache
                 .stats
@@ -447,7 +448,7 @@ impl Plan {
                 Outcome::Hit,
                 Detail::L2,
                 cache_time,
-                started,
+                cache_time,
             );
         }
 
@@ -495,7 +496,7 @@ impl Computed<'_> {
             Outcome::Miss,
             detail,
             Duration::ZERO,
-            self.started,
+            elapsed,
         )
     }
 }
@@ -526,14 +527,15 @@ async fn stale_if_error(
     if failed.status.is_server_error() {
         if let Some(entry) = cache.last_good(key).await {
             tracing::warn!(route, status = %failed.status, "serving the last good answer (stale-if-error)");
-            cache.stats.record(route, Outcome::Stale, started.elapsed());
+            let elapsed = started.elapsed();
+            cache.stats.record(route, Outcome::Stale, elapsed);
             return respond(
                 conditions,
                 &entry,
                 Outcome::Stale,
                 Detail::StaleIfError,
                 Duration::ZERO,
-                started,
+                elapsed,
             );
         }
     }

@@ -18,8 +18,16 @@ use uuid::Uuid;
 
 /// Today in the family's time zone.
 pub fn today(family: &FamilyRecord) -> NaiveDate {
-    let tz = domain::time_zone(&family.timezone).unwrap_or(chrono_tz::UTC);
-    chrono::Utc::now().with_timezone(&tz).date_naive()
+    today_in(time_zone_of(family))
+}
+
+/// The family's time zone (UTC if the stored name is not one).
+pub fn time_zone_of(family: &FamilyRecord) -> chrono_tz::Tz {
+    domain::time_zone(&family.timezone).unwrap_or(chrono_tz::UTC)
+}
+
+pub fn today_in(time_zone: chrono_tz::Tz) -> NaiveDate {
+    chrono::Utc::now().with_timezone(&time_zone).date_naive()
 }
 
 fn month_or_current(family: &FamilyRecord, month: Option<Month>) -> Month {

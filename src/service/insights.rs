@@ -80,7 +80,7 @@ pub async fn insights(
     member: &FamilyMember,
     month: Option<Month>,
 ) -> ApiResult<Insights> {
-    let today = budget::today(&member.family);
+    let today = member.today();
     let month = month.unwrap_or_else(|| Month::of(today));
     let (b, expenses) = tokio::try_join!(
         budget::budget(state, &member.family, Some(month)),

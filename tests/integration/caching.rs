@@ -107,6 +107,13 @@ async fn large_responses_are_compressed_and_compressed_bodies_accepted() {
         .await
         .unwrap();
     assert_eq!(header(&r, "content-encoding"), "br");
+    assert_eq!(header(&r, "vary"), "accept-encoding");
+    // A client that accepts no encoding gets the same answer plain, with the same Vary.
+    let plain = reqwest::Client::new();
+    let r = plain.get(c.url("/api/openapi.json")).send().await.unwrap();
+    assert_eq!(header(&r, "content-encoding"), "");
+    assert_eq!(header(&r, "vary"), "accept-encoding");
+    assert!(r.json::<Value>().await.unwrap()["paths"].is_object());
     let r = c
         .http
         .get(c.url("/healthz"))
