@@ -48,7 +48,7 @@ run() { # name url [extra headers json]
     const r = require(process.argv[1]);
     const c = r.categories, a = r.audits;
     const ms = (k) => a[k] && a[k].numericValue != null ? Math.round(a[k].numericValue) + " ms" : "n/a";
-    console.log(`${process.argv[2].padEnd(8)} performance ${Math.round(c.performance.score * 100)}  accessibility ${Math.round(c.accessibility.score * 100)}  FCP ${ms("first-contentful-paint")}  LCP ${ms("largest-contentful-paint")}  TBT ${ms("total-blocking-time")}  CLS ${a["cumulative-layout-shift"].numericValue.toFixed(3)}  (${r.configSettings.formFactor}, Lighthouse ${r.lighthouseVersion})`);
+    console.log(`${process.argv[2].padEnd(8)} performance ${Math.round(c.performance.score * 100)}  accessibility ${Math.round(c.accessibility.score * 100)}  FCP ${ms("first-contentful-paint")}  LCP ${ms("largest-contentful-paint")}  TBT ${ms("total-blocking-time")}  CLS ${a["cumulative-layout-shift"].numericValue.toFixed(3)}  (${r.configSettings.formFactor}, Lighthouse ${r.lighthouseVersion}, benchmark index ${Math.round(r.environment.benchmarkIndex)})`);
   ' "$work/$name.json" "$name"
 }
 runs="${RUNS:-3}"
