@@ -92,10 +92,17 @@ fn boxed(response: Response<CompressionBody<Body>>) -> Response {
 
 /// The answer depends on `Accept-Encoding` wherever the layer would have compressed it.
 fn vary(mut response: Response) -> Response {
-    if worthwhile().should_compress(&response) && !response.headers().contains_key(header::VARY) {
+    let named = |v: &HeaderValue| {
+        v.as_bytes()
+            .split(|b| *b == b',')
+            .any(|name| name.trim_ascii().eq_ignore_ascii_case(b"accept-encoding"))
+    };
+    if worthwhile().should_compress(&response)
+        && !response.headers().get_all(header::VARY).iter().any(named)
+    {
         response
             .headers_mut()
-            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }
