@@ -10,9 +10,10 @@ use crate::auth::{self, FamilyMember};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::Route;
+use axum::routing::{get_service, MethodRouter};
 use futures::future::{ready, Either, Ready};
 use futures::FutureExt as _;
 use std::convert::Infallible;
@@ -21,7 +22,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tower::{Layer, Service, ServiceExt as _};
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceExt as _};
 
 /// Largest body the cache keeps.
 const MAX_CACHED_BODY: usize = 1024 * 1024;
@@ -63,7 +65,7 @@ fn rebuild(u: &Uncacheable) -> Response {
 
 async fn run_and_capture(
     request: Request,
-    inner: Route,
+    inner: Inner,
     ttl: Duration,
 ) -> Result<Arc<CachedResponse>, Uncacheable> {
     let response = run(inner, request).await;
@@ -195,53 +197,52 @@ fn push_millis(out: &mut String, duration: Duration) {
     }
 }
 
-/// The response cache as a tower layer for the cached routes.
-#[derive(Clone)]
-pub struct ResponseCacheLayer(AppState);
+/// The route a cached handler's answers come from, once past L1 (boxed only there).
+type Inner = BoxCloneSyncService<Request, Response, Infallible>;
 
-impl ResponseCacheLayer {
-    pub fn new(state: AppState) -> Self {
-        Self(state)
-    }
-}
-
-impl Layer<Route> for ResponseCacheLayer {
-    type Service = ResponseCache;
-
-    fn layer(&self, inner: Route) -> ResponseCache {
-        ResponseCache {
-            inner,
-            state: self.0.clone(),
-        }
-    }
+/// A cached `GET` route: the response cache around the handler itself, so a request passes
+/// no route layer (axum boxes and clones each one per request) between the router and it.
+pub fn cached<H, T>(state: &AppState, handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    get_service(ResponseCache {
+        inner: handler.with_state(state.clone()),
+        state: state.clone(),
+    })
 }
 
 #[derive(Clone)]
-pub struct ResponseCache {
-    inner: Route,
+pub struct ResponseCache<S> {
+    inner: S,
     state: AppState,
 }
 
 type Answer = Result<Response, Infallible>;
 
-impl Service<Request> for ResponseCache {
+impl<S> Service<Request> for ResponseCache<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+{
     type Response = Response;
     type Error = Infallible;
     type Future = Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + Send>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Service::<Request>::poll_ready(&mut self.inner, cx)
+        self.inner.poll_ready(cx)
     }
 
     /// A current L1 entry for a member this server knows, under a tag version it has at
-    /// hand, is answered right here, with nothing awaited, nothing boxed and the route
+    /// hand, is answered right here, with nothing awaited, nothing boxed and the handler
     /// untouched; everything else goes the whole way in a future of its own.
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
         if let Some(response) = l1_hit(&self.state, &request, started) {
             return Either::Left(ready(Ok(response)));
         }
-        let (state, inner) = (self.state.clone(), self.inner.clone());
+        let (state, inner) = (self.state.clone(), Inner::new(self.inner.clone()));
         Either::Right(Box::pin(async move {
             Ok(response_cache(state, request, inner, started).await)
         }))
@@ -272,7 +273,7 @@ fn l1_hit(state: &AppState, request: &Request, started: Instant) -> Option<Respo
 async fn response_cache(
     state: AppState,
     mut request: Request,
-    inner: Route,
+    inner: Inner,
     started: Instant,
 ) -> Response {
     let member = match auth::cached_member(&state, request.headers()) {
@@ -310,7 +311,7 @@ async fn response_cache(
 }
 
 /// Runs the route the cache wraps.
-async fn run(inner: Route, request: Request) -> Response {
+async fn run(inner: Inner, request: Request) -> Response {
     let Ok(response) = inner.oneshot(request).await;
     response
 }
@@ -399,7 +400,7 @@ impl Plan {
         state: AppState,
         matched: MatchedPath,
         request: Request,
-        inner: Route,
+        inner: Inner,
     ) -> Response {
         let (ttl, started, degraded, refresh) =
             (self.ttl, self.started, self.degraded, self.refresh);
@@ -503,7 +504,7 @@ impl Computed<'_> {
 
 /// Stale-while-revalidate: the entry was served; compute its successor in the background
 /// (the request is a GET, so its head is all it needs) and store it under the same key.
-fn revalidate(state: AppState, key: String, request: Request, inner: Route, ttl: Duration) {
+fn revalidate(state: AppState, key: String, request: Request, inner: Inner, ttl: Duration) {
     let (parts, _) = request.into_parts();
     tokio::spawn(async move {
         let request = Request::from_parts(parts, Body::empty());

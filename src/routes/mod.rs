@@ -103,28 +103,21 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-fn response_cache(state: &AppState, routes: Router<AppState>) -> Router<AppState> {
-    routes.route_layer(crate::cache::middleware::ResponseCacheLayer::new(
-        state.clone(),
-    ))
-}
-
 /// The family-scoped reads, served through the response cache; insights are rate limited
 /// outside the cache, so every request counts against the family's quota.
 fn cached(state: &AppState) -> Router<AppState> {
-    let reads = Router::new()
-        .route("/api/categories", get(categories::list))
-        .route("/api/budgets", get(budgets::show))
-        .route("/api/expenses", get(expenses::list));
-    let insights = response_cache(
-        state,
-        Router::new().route("/api/insights", get(insights::show)),
-    )
-    .route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        insights::limit,
-    ));
-    response_cache(state, reads).merge(insights)
+    use crate::cache::middleware::cached;
+    let insights = Router::new()
+        .route("/api/insights", cached(state, insights::show))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            insights::limit,
+        ));
+    Router::new()
+        .route("/api/categories", cached(state, categories::list))
+        .route("/api/budgets", cached(state, budgets::show))
+        .route("/api/expenses", cached(state, expenses::list))
+        .merge(insights)
 }
 
 /// The API. Only the routes that read a body get the body limit and request decompression;
