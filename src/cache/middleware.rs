@@ -236,36 +236,79 @@ where
 
     /// A current L1 entry for a member this server knows, under a tag version it has at
     /// hand, is answered right here, with nothing awaited, nothing boxed and the handler
-    /// untouched; everything else goes the whole way in a future of its own.
+    /// untouched; everything else goes the whole way in a future of its own, with what was
+    /// worked out here.
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        if let Some(response) = l1_hit(&self.state, &request, started) {
-            return Either::Left(ready(Ok(response)));
-        }
+        let planned = match at_once(&self.state, &request, started) {
+            AtOnce::Answered(response) => return Either::Left(ready(Ok(response))),
+            AtOnce::Planned(planned) => Some(planned),
+            AtOnce::Unplanned => None,
+        };
         let (state, inner) = (self.state.clone(), Inner::new(self.inner.clone()));
         Either::Right(Box::pin(async move {
-            Ok(response_cache(state, request, inner, started).await)
+            Ok(response_cache(state, request, inner, started, planned).await)
         }))
     }
 }
 
+/// How far the cache got without awaiting.
+enum AtOnce {
+    Answered(Response),
+    /// Member and tag version were at hand; the rest is worked out.
+    Planned(Planned),
+    /// Signing in or the tag version needs the store or Redis.
+    Unplanned,
+}
+
+/// What the cache worked out without awaiting, when that did not answer the request.
+struct Planned {
+    member: FamilyMember,
+    plan: Plan,
+    l1: L1,
+}
+
+/// What L1 said, if it was asked.
+enum L1 {
+    /// Not asked yet (moka's maintenance was busy, or nothing was planned).
+    Unasked,
+    /// Nothing for this key, or the client asked for a fresh answer.
+    Missing,
+    /// An entry that wants revalidating.
+    Found(Arc<CachedResponse>),
+}
+
 /// The hit path without awaiting (moka's lookup completes at once unless its maintenance
-/// is busy; then the whole way it is). A hit that wants revalidating also goes the whole
-/// way, where the refresh is started.
-fn l1_hit(state: &AppState, request: &Request, started: Instant) -> Option<Response> {
-    let member = auth::cached_member(state, request.headers())?;
-    let route = request.extensions().get::<MatchedPath>()?.as_str();
+/// is busy).
+fn at_once(state: &AppState, request: &Request, started: Instant) -> AtOnce {
+    let Some(member) = auth::cached_member(state, request.headers()) else {
+        return AtOnce::Unplanned;
+    };
+    let Some(route) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    else {
+        return AtOnce::Unplanned;
+    };
     let cache: &Cache = &state.cache;
-    let lookup = cache.version_at_hand(&super::family_tag(member.family.id))?;
+    let Some(lookup) = cache.version_at_hand(&super::family_tag(member.family.id)) else {
+        return AtOnce::Unplanned;
+    };
     let plan = Plan::new(cache, &member, route, lookup, request, started);
-    if plan.refresh {
-        return None;
-    }
-    let entry = cache.get_l1(&plan.key).now_or_never()??;
-    if !plan.degraded && entry.wants_refresh(plan.started) {
-        return None;
-    }
-    Some(plan.answer_from_l1(cache, route, &entry, Detail::L1))
+    let l1 = if plan.refresh {
+        L1::Missing
+    } else {
+        match cache.get_l1(&plan.key).now_or_never() {
+            None => L1::Unasked,
+            Some(None) => L1::Missing,
+            Some(Some(entry)) if plan.degraded || !entry.wants_refresh(started) => {
+                return AtOnce::Answered(plan.answer_from_l1(cache, route, &entry, Detail::L1));
+            }
+            Some(Some(entry)) => L1::Found(entry),
+        }
+    };
+    AtOnce::Planned(Planned { member, plan, l1 })
 }
 
 /// The response cache's whole way: signing in from the store, asking Redis for a version,
@@ -275,37 +318,48 @@ async fn response_cache(
     mut request: Request,
     inner: Inner,
     started: Instant,
+    planned: Option<Planned>,
 ) -> Response {
-    let member = match auth::cached_member(&state, request.headers()) {
-        Some(m) => m,
-        None => match auth::family_member(&state, request.headers()).await {
-            Ok(m) => m,
-            Err(e) => return e.into_response(),
-        },
-    };
     let Some(matched) = request.extensions().get::<MatchedPath>().cloned() else {
         // Only mounted on routes, which always have a template.
         return run(inner, request).await;
     };
     let route = matched.as_str();
     let cache: &Cache = &state.cache;
-    let tag = super::family_tag(member.family.id);
-    let lookup = match cache.version_at_hand(&tag) {
-        Some(lookup) => lookup,
-        None => cache.version(&tag).await,
-    };
-    let plan = Plan::new(cache, &member, route, lookup, &request, started);
-    request.extensions_mut().insert(member);
-    if !plan.refresh {
-        if let Some(entry) = cache.get_l1(&plan.key).await {
-            let mut detail = Detail::L1;
-            if !plan.degraded && entry.wants_refresh(plan.started) && cache.start_refresh(&plan.key)
-            {
-                detail = Detail::L1Revalidating;
-                revalidate(state.clone(), plan.key.clone(), request, inner, plan.ttl);
-            }
-            return plan.answer_from_l1(cache, route, &entry, detail);
+    let Planned { member, plan, l1 } = match planned {
+        Some(planned) => planned,
+        None => {
+            let member = match auth::family_member(&state, request.headers()).await {
+                Ok(m) => m,
+                Err(e) => return e.into_response(),
+            };
+            let tag = super::family_tag(member.family.id);
+            let lookup = match cache.version_at_hand(&tag) {
+                Some(lookup) => lookup,
+                None => cache.version(&tag).await,
+            };
+            let plan = Plan::new(cache, &member, route, lookup, &request, started);
+            let l1 = if plan.refresh {
+                L1::Missing
+            } else {
+                L1::Unasked
+            };
+            Planned { member, plan, l1 }
         }
+    };
+    request.extensions_mut().insert(member);
+    let entry = match l1 {
+        L1::Unasked => cache.get_l1(&plan.key).await,
+        L1::Missing => None,
+        L1::Found(entry) => Some(entry),
+    };
+    if let Some(entry) = entry {
+        let mut detail = Detail::L1;
+        if !plan.degraded && entry.wants_refresh(started) && cache.start_refresh(&plan.key) {
+            detail = Detail::L1Revalidating;
+            revalidate(state.clone(), plan.key.clone(), request, inner, plan.ttl);
+        }
+        return plan.answer_from_l1(cache, route, &entry, detail);
     }
     plan.answer(state.clone(), matched, request, inner).await
 }
