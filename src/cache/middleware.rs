@@ -333,11 +333,7 @@ async fn response_cache(
                 Ok(m) => m,
                 Err(e) => return e.into_response(),
             };
-            let tag = super::family_tag(member.family.id);
-            let lookup = match cache.version_at_hand(&tag) {
-                Some(lookup) => lookup,
-                None => cache.version(&tag).await,
-            };
+            let lookup = cache.version(&super::family_tag(member.family.id)).await;
             let plan = Plan::new(cache, &member, route, lookup, &request, started);
             let l1 = if plan.refresh {
                 L1::Missing
