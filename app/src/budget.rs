@@ -6,7 +6,7 @@
 
 use crate::api;
 use crate::challenges::{ChallengesCard, Games};
-use crate::components::{in_own_task, sendable, use_me, ErrorNote};
+use crate::components::{in_own_task, sendable, use_me, Deferred, ErrorNote};
 use crate::family_live::{Family, FamilyPanel};
 use crate::live::{Ledger, Row};
 use crate::model::*;
@@ -617,67 +617,73 @@ fn BudgetBody() -> impl IntoView {
                 </div>
             </div>
             <ExpenseForm categories digits=digits() today currency=currency() />
-            <section class="card">
-                <h2>"Categories"</h2>
-                <Show
-                    when=move || !categories.with(|c| c.is_empty())
-                    fallback=|| view! { <p class="empty">"No categories yet. Add one below."</p> }
-                >
-                    <ul class="lines">
-                        <For
-                            each=move || shown.with(|b| b.as_ref().map(|b| b.lines.clone()).unwrap_or_default())
-                            key=|l| (l.category_id, l.spent_minor, l.limit_minor, l.category_name.clone())
-                            let(line)
-                        >
-                            <LineRow line month=shown.with_untracked(|b| b.as_ref().map(|b| b.month.clone()).unwrap_or_default()) digits=digits() currency=currency() />
-                        </For>
-                    </ul>
-                </Show>
-                <NewCategoryForm />
-            </section>
-            <section class="card">
-                <h2>"Expenses"</h2>
-                <Show
-                    when=move || board.ledger.with(|l| !l.rows().is_empty())
-                    fallback=|| view! { <p class="empty">"No expenses this month yet."</p> }
-                >
-                    <ul class="expenses" data-testid="expense-list">
-                        <For
-                            each=move || board.ledger.with(|l| l.rows())
-                            key=|row| match row {
-                                Row::Saved(e) => (e.id, e.version, 0u8),
-                                Row::Pending(p) => (p.expense.id.unwrap_or_default(), 0, 1 + u8::from(p.offline)),
-                            }
-                            let(row)
-                        >
-                            {match row {
-                                Row::Saved(expense) => view! { <ExpenseRow expense categories digits=digits() /> }.into_any(),
-                                Row::Pending(p) => {
-                                    let name = categories.with_untracked(|c| {
-                                        c.iter().find(|c| c.0 == p.expense.category_id).map(|c| c.1.clone()).unwrap_or_default()
-                                    });
-                                    let state = if p.offline { "waiting for the network" } else { "saving…" };
-                                    view! {
-                                        <li class="expense pending" data-testid="expense" data-pending="true">
-                                            <span class="what">
-                                                {format!(
-                                                    "{} · {}{}",
-                                                    p.expense.spent_on.clone().unwrap_or_default(),
-                                                    name,
-                                                    p.expense.note.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()
-                                                )}
-                                            </span>
-                                            <span class="amount">{format_minor(p.expense.amount_minor, digits())}</span>
-                                            <span class="state">{state}</span>
-                                        </li>
-                                    }
-                                        .into_any()
+            // The categories and the expenses are below the fold on a phone: they take over
+            // from the server's copy a task after the rest of the page (see `Deferred`).
+            <Deferred>
+                <section class="card">
+                    <h2>"Categories"</h2>
+                    <Show
+                        when=move || !categories.with(|c| c.is_empty())
+                        fallback=|| view! { <p class="empty">"No categories yet. Add one below."</p> }
+                    >
+                        <ul class="lines">
+                            <For
+                                each=move || shown.with(|b| b.as_ref().map(|b| b.lines.clone()).unwrap_or_default())
+                                key=|l| (l.category_id, l.spent_minor, l.limit_minor, l.category_name.clone())
+                                let(line)
+                            >
+                                <LineRow line month=shown.with_untracked(|b| b.as_ref().map(|b| b.month.clone()).unwrap_or_default()) digits=digits() currency=currency() />
+                            </For>
+                        </ul>
+                    </Show>
+                    <NewCategoryForm />
+                </section>
+            </Deferred>
+            <Deferred>
+                <section class="card">
+                    <h2>"Expenses"</h2>
+                    <Show
+                        when=move || board.ledger.with(|l| !l.rows().is_empty())
+                        fallback=|| view! { <p class="empty">"No expenses this month yet."</p> }
+                    >
+                        <ul class="expenses" data-testid="expense-list">
+                            <For
+                                each=move || board.ledger.with(|l| l.rows())
+                                key=|row| match row {
+                                    Row::Saved(e) => (e.id, e.version, 0u8),
+                                    Row::Pending(p) => (p.expense.id.unwrap_or_default(), 0, 1 + u8::from(p.offline)),
                                 }
-                            }}
-                        </For>
-                    </ul>
-                </Show>
-            </section>
+                                let(row)
+                            >
+                                {match row {
+                                    Row::Saved(expense) => view! { <ExpenseRow expense categories digits=digits() /> }.into_any(),
+                                    Row::Pending(p) => {
+                                        let name = categories.with_untracked(|c| {
+                                            c.iter().find(|c| c.0 == p.expense.category_id).map(|c| c.1.clone()).unwrap_or_default()
+                                        });
+                                        let state = if p.offline { "waiting for the network" } else { "saving…" };
+                                        view! {
+                                            <li class="expense pending" data-testid="expense" data-pending="true">
+                                                <span class="what">
+                                                    {format!(
+                                                        "{} · {}{}",
+                                                        p.expense.spent_on.clone().unwrap_or_default(),
+                                                        name,
+                                                        p.expense.note.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()
+                                                    )}
+                                                </span>
+                                                <span class="amount">{format_minor(p.expense.amount_minor, digits())}</span>
+                                                <span class="state">{state}</span>
+                                            </li>
+                                        }
+                                            .into_any()
+                                    }
+                                }}
+                            </For>
+                        </ul>
+                    </Show>
+                </section>
+            </Deferred>
         </section>
     }
     .into_any()

@@ -57,6 +57,55 @@ pub fn in_own_task(f: impl FnOnce() + 'static) {
     drop(f);
 }
 
+/// Content below the fold whose hydration can wait one task. The server renders it inside a
+/// `<div class="deferred">` (`display: contents`, so the wrapper does not change the layout);
+/// while the page hydrates, the browser takes over only that wrapper and leaves the server's
+/// copy on screen, then, in a task of its own (`in_own_task`), builds the live content and
+/// swaps it in within that same task, so nothing flickers or moves. Hydration work (and the
+/// compiling of the WebAssembly it runs for the first time) is thus split into shorter tasks,
+/// and the browser can paint and answer input between them. After hydration (client-side
+/// navigation, the Trunk build) the content is built at once, as anywhere else.
+#[component]
+pub fn Deferred(children: ChildrenFn) -> impl IntoView {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let hydrating = Owner::current_shared_context().is_some_and(|sc| sc.during_hydration());
+        if hydrating {
+            return later(children);
+        }
+    }
+    view! { <div class="deferred">{children()}</div> }.into_any()
+}
+
+/// The browser's side of `Deferred` while hydrating: an empty wrapper now, the content a task
+/// later.
+#[cfg(not(feature = "ssr"))]
+fn later(children: ChildrenFn) -> AnyView {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let slot = NodeRef::<leptos::html::Div>::new();
+    let mounted = Rc::new(RefCell::new(None));
+    let keep = mounted.clone();
+    in_own_task(move || {
+        // Gone already (the page moved on before this task ran): nothing to do.
+        let Some(Some(wrapper)) = slot.try_get_untracked() else {
+            return;
+        };
+        let mut state = children().build();
+        wrapper.set_inner_html("");
+        state.mount(&wrapper, None);
+        *keep.borrow_mut() = Some(state);
+    });
+    let mounted = send_wrapper::SendWrapper::new(mounted);
+    on_cleanup(move || {
+        if let Some(mut state) = mounted.borrow_mut().take() {
+            state.unmount();
+        }
+    });
+    view! { <div class="deferred" node_ref=slot></div> }.into_any()
+}
+
 #[component]
 pub fn Header(me: MeResource) -> impl IntoView {
     let navigate = use_navigate();

@@ -20,6 +20,21 @@ test('a newcomer registers, creates a family, adds an expense and sees the total
   await page.waitForSelector('body[data-hydrated="true"]');
   await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '1234');
   await expect(page.getByTestId('budget-total')).toContainText('12.34 EUR');
+
+  // The categories and expenses come in the server's HTML, and after hydration (which takes
+  // them over a task later) there is one live copy of each, not two.
+  const html = await (await page.request.get('/budget')).text();
+  expect(html).toContain('data-testid="expense-list"');
+  expect(html.match(/data-testid="budget-line"/g)).toHaveLength(5);
+  await expect(page.getByTestId('expense-list')).toHaveCount(1);
+  await expect(page.getByTestId('budget-line')).toHaveCount(5);
+  await expect(page.getByTestId('expense')).toHaveCount(1);
+  // And they answer at once: a limit set right after the reload is saved.
+  const groceries = line(page, 'Groceries');
+  await groceries.getByRole('button', { name: 'Set limit' }).click();
+  await groceries.getByLabel('Monthly limit').fill('50');
+  await groceries.getByRole('button', { name: 'Save' }).click();
+  await expect(groceries).toContainText('12.34 of 50.00 EUR');
 });
 
 test('an owner sets a limit, a second member joins with the invite code and shares the budget', async ({ browser }) => {

@@ -27,7 +27,9 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     let started = now();
     leptos::mount::hydrate_body(app::App);
-    mark_ready(started);
+    // After the parts hydration left for tasks of their own (`app::components::Deferred`):
+    // those were queued while hydrating, so they run first.
+    app::in_own_task(move || mark_ready(started));
 }
 
 #[cfg(all(feature = "csr", not(feature = "hydrate")))]
