@@ -12,12 +12,12 @@ fn now() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// Marks the page ready and starts measuring the page load (`app::vitals`).
-fn mark_ready(started: f64) {
+/// Marks the page ready and starts measuring the page load (`app::vitals`); `hydrated` is how
+/// long hydrating (or mounting) took.
+fn mark_ready(started: f64, hydrated: f64) {
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }
-    let hydrated = now() - started;
     app::in_own_task(move || app::vitals::start(started, hydrated));
 }
 
@@ -27,9 +27,10 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     let started = now();
     leptos::mount::hydrate_body(app::App);
-    // After the parts hydration left for tasks of their own (`app::components::Deferred`):
-    // those were queued while hydrating, so they run first.
-    app::in_own_task(move || mark_ready(started));
+    let hydrated = now() - started;
+    // Marked after the parts hydration left for tasks of their own
+    // (`app::components::Deferred`): those were queued while hydrating, so they run first.
+    app::in_own_task(move || mark_ready(started, hydrated));
 }
 
 #[cfg(all(feature = "csr", not(feature = "hydrate")))]
@@ -38,5 +39,5 @@ pub fn start() {
     console_error_panic_hook::set_once();
     let started = now();
     leptos::mount::mount_to_body(app::App);
-    mark_ready(started);
+    mark_ready(started, now() - started);
 }
