@@ -40,6 +40,7 @@ pub struct Application {
     router: Router,
     port: u16,
     hub: Arc<crate::realtime::Hub>,
+    state: AppState,
 }
 
 /// Where the built site lives and what it is called; cargo-leptos sets these variables when
@@ -148,7 +149,8 @@ impl Application {
         Ok(Application {
             listener,
             hub: state.hub.clone(),
-            router: router(state),
+            router: router(state.clone()),
+            state,
             port: local.port(),
         })
     }
@@ -161,9 +163,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // Compression wraps the router once, not each route: a layer added with
+        // The response cache's front door answers L1 hits of the cached reads before the
+        // router; compression wraps both once, not each route: a layer added with
         // `Router::layer` is boxed and cloned per route and per request.
-        let service = tower::Layer::layer(&crate::compress::CompressLayer::default(), self.router);
+        let front = crate::cache::middleware::FrontDoor::new(self.router, self.state.clone());
+        let service = tower::Layer::layer(&crate::compress::CompressLayer::default(), front);
         axum::serve(
             self.listener,
             axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<

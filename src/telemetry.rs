@@ -85,21 +85,53 @@ fn otlp_provider() -> Option<SdkTracerProvider> {
 /// template and start time.
 pub struct RequestLabel {
     method: Method,
-    route: Option<MatchedPath>,
+    route: LabelRoute,
     started: std::time::Instant,
+}
+
+/// Where the route template comes from.
+enum LabelRoute {
+    /// The router's match.
+    Matched(MatchedPath),
+    /// A route answered before the router (the response cache's front door), whose path is
+    /// its template.
+    Known(&'static str),
+    /// No route matched.
+    Fallback,
 }
 
 impl RequestLabel {
     pub fn of(request: &Request) -> Self {
         Self {
             method: request.method().clone(),
-            route: request.extensions().get::<MatchedPath>().cloned(),
+            route: request
+                .extensions()
+                .get::<MatchedPath>()
+                .cloned()
+                .map_or(LabelRoute::Fallback, LabelRoute::Matched),
             started: std::time::Instant::now(),
         }
     }
 
+    /// A `GET` of a route known without the router.
+    pub fn get(route: &'static str) -> Self {
+        Self {
+            method: Method::GET,
+            route: LabelRoute::Known(route),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    pub fn started(&self) -> std::time::Instant {
+        self.started
+    }
+
     fn route(&self) -> &str {
-        self.route.as_ref().map_or("fallback", MatchedPath::as_str)
+        match &self.route {
+            LabelRoute::Matched(m) => m.as_str(),
+            LabelRoute::Known(route) => route,
+            LabelRoute::Fallback => "fallback",
+        }
     }
 
     /// Counts and times the answer for `/metrics`; the seconds it took.
@@ -107,6 +139,19 @@ impl RequestLabel {
         let seconds = self.started.elapsed().as_secs_f64();
         metrics.record(&self.method, self.route(), status, seconds);
         seconds
+    }
+
+    /// The `request` span, keyed on the route template (so logs group by route, not by id).
+    fn span(&self) -> tracing::Span {
+        let (method, route) = (&self.method, self.route());
+        tracing::info_span!(
+            "request",
+            otel.name = %format_args!("{method} {route}"),
+            otel.kind = "server",
+            method = %method,
+            route = %route,
+            status = tracing::field::Empty,
+        )
     }
 }
 
@@ -116,23 +161,36 @@ pub fn logging_requests() -> bool {
     tracing::enabled!(Level::INFO)
 }
 
-/// Runs the request inside a `request` span keyed on the route template (so logs group by
-/// route, not by id), logs its status and latency, and counts it for `/metrics`.
+/// Runs the request inside its `request` span, logs its status and latency, and counts it
+/// for `/metrics`.
 pub async fn logged(
     metrics: &crate::prometheus::RequestMetrics,
     label: RequestLabel,
     answer: impl Future<Output = Response>,
 ) -> Response {
-    let (method, route) = (&label.method, label.route());
-    let span = tracing::info_span!(
-        "request",
-        otel.name = %format_args!("{method} {route}"),
-        otel.kind = "server",
-        method = %method,
-        route = %route,
-        status = tracing::field::Empty,
-    );
+    let span = label.span();
     let response = answer.instrument(span.clone()).await;
+    log_answer(metrics, &label, &span, &response);
+    response
+}
+
+/// `logged` for an answer that was ready at once.
+pub fn logged_now(
+    metrics: &crate::prometheus::RequestMetrics,
+    label: RequestLabel,
+    response: Response,
+) -> Response {
+    let span = label.span();
+    log_answer(metrics, &label, &span, &response);
+    response
+}
+
+fn log_answer(
+    metrics: &crate::prometheus::RequestMetrics,
+    label: &RequestLabel,
+    span: &tracing::Span,
+    response: &Response,
+) {
     let status = response.status().as_u16();
     span.record("status", status);
     let latency_ms = label.record(metrics, status) * 1000.0;
@@ -143,5 +201,4 @@ pub async fn logged(
             tracing::info!(status, latency_ms, "answered");
         }
     });
-    response
 }

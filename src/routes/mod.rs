@@ -106,7 +106,7 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 /// The family-scoped reads, served through the response cache; insights are rate limited
 /// outside the cache, so every request counts against the family's quota.
 fn cached(state: &AppState) -> Router<AppState> {
-    use crate::cache::middleware::cached;
+    use crate::cache::middleware::{cached, paths};
     let insights = Router::new()
         .route("/api/insights", cached(state, insights::show))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -114,9 +114,9 @@ fn cached(state: &AppState) -> Router<AppState> {
             insights::limit,
         ));
     Router::new()
-        .route("/api/categories", cached(state, categories::list))
-        .route("/api/budgets", cached(state, budgets::show))
-        .route("/api/expenses", cached(state, expenses::list))
+        .route(paths::CATEGORIES, cached(state, categories::list))
+        .route(paths::BUDGETS, cached(state, budgets::show))
+        .route(paths::EXPENSES, cached(state, expenses::list))
         .merge(insights)
 }
 

@@ -26,11 +26,22 @@ async fn a_read_misses_then_hits_and_a_current_etag_gets_304() {
     assert!(header(&first, "cache-status").starts_with("hearth; fwd=miss"));
     assert!(header(&first, "server-timing").contains("total;dur="));
     let etag = header(&first, "etag");
+    let names = |r: &reqwest::Response| {
+        let mut n: Vec<String> = r.headers().keys().map(|k| k.to_string()).collect();
+        n.sort();
+        n
+    };
+    let (first_names, first_policy) = (names(&first), header(&first, "content-security-policy"));
     let body: Value = first.json().await.unwrap();
     let second = c.get("/api/budgets?month=2026-03").await;
     assert_eq!(header(&second, "x-cache"), "HIT");
     assert!(header(&second, "server-timing").contains("cache;"));
     assert_eq!(header(&second, "etag"), etag);
+    // The hit was answered by the cache's front door, before the router: the same headers
+    // as an answer that went through the router (the guard's security headers included).
+    assert_eq!(names(&second), first_names);
+    assert_eq!(header(&second, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&second, "content-security-policy"), first_policy);
     assert_eq!(second.json::<Value>().await.unwrap(), body);
     let r = c
         .http
