@@ -113,7 +113,8 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for GuardFuture<F>
                 state,
             } => {
                 let Ok(mut response) = std::task::ready!(answer.poll(cx));
-                counted(state, label, &mut response);
+                label.record(&state.requests, response.status().as_u16());
+                security_headers(response.headers_mut());
                 Poll::Ready(Ok(response))
             }
             GuardProjection::Logged { answer } => answer.as_mut().poll(cx).map(Ok),
@@ -121,22 +122,17 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for GuardFuture<F>
     }
 }
 
-/// Counts the answer for `/metrics` and gives it the security headers.
-fn counted(state: &AppState, label: &RequestLabel, response: &mut Response) {
-    label.record(&state.requests, response.status().as_u16());
-    security_headers(response.headers_mut());
-}
-
 /// The guard's work for a `GET` answered before the router (the response cache's front
 /// door, `cache::middleware::FrontDoor`): counted, logged when requests are logged, and
 /// given the security headers, as `Guard` does for everything the router answers.
-pub fn answered_early(state: &AppState, label: RequestLabel, mut response: Response) -> Response {
-    if crate::telemetry::logging_requests() {
-        let mut response = crate::telemetry::logged_now(&state.requests, label, response);
-        security_headers(response.headers_mut());
-        return response;
-    }
-    counted(state, &label, &mut response);
+pub fn answered_early(state: &AppState, label: RequestLabel, response: Response) -> Response {
+    let mut response = if crate::telemetry::logging_requests() {
+        crate::telemetry::logged_now(&state.requests, label, response)
+    } else {
+        label.record(&state.requests, response.status().as_u16());
+        response
+    };
+    security_headers(response.headers_mut());
     response
 }
 

@@ -39,7 +39,6 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
-    hub: Arc<crate::realtime::Hub>,
     state: AppState,
 }
 
@@ -148,7 +147,6 @@ impl Application {
         tracing::debug!(warmed, "ready");
         Ok(Application {
             listener,
-            hub: state.hub.clone(),
             router: router(state.clone()),
             state,
             port: local.port(),
@@ -177,11 +175,11 @@ impl Application {
         .with_graceful_shutdown(async move {
             shutdown.await;
             // Every WebSocket gets 4001 ("going away: reconnect") before the server stops.
-            let open = self.hub.connection_count();
+            let open = self.state.hub.connection_count();
             tracing::info!(sockets = open, "closing every WebSocket with 4001");
-            self.hub.close_all(app::ws::close::GOING_AWAY);
+            self.state.hub.close_all(app::ws::close::GOING_AWAY);
             for _ in 0..20 {
-                if self.hub.connection_count() == 0 {
+                if self.state.hub.connection_count() == 0 {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -30,6 +30,7 @@ use tower::{Service, ServiceExt as _};
 const MAX_CACHED_BODY: usize = 1024 * 1024;
 
 /// The two request headers the cache reads.
+#[derive(Clone)]
 struct Conditions {
     if_none_match: Option<HeaderValue>,
     cache_control: Option<HeaderValue>,
@@ -239,14 +240,20 @@ where
     /// hand, is answered right here, with nothing awaited, nothing boxed and the handler
     /// untouched; everything else goes the whole way in a future of its own, with what was
     /// worked out here.
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, mut request: Request) -> Self::Future {
         let started = Instant::now();
-        let route = request.extensions().get::<MatchedPath>().cloned();
-        let route = route.as_ref().map(MatchedPath::as_str);
-        let planned = match route.map(|route| at_once(&self.state, &request, route, started)) {
-            Some(AtOnce::Answered(response)) => return Either::Left(ready(Ok(response))),
-            Some(AtOnce::Planned(planned)) => Some(planned),
-            Some(AtOnce::Unplanned) | None => None,
+        let planned = match request.extensions_mut().remove::<AskedAtTheDoor>() {
+            // The front door asked already and could not answer: go on from what it found.
+            Some(AskedAtTheDoor(planned)) => planned,
+            None => {
+                let route = request.extensions().get::<MatchedPath>().cloned();
+                let route = route.as_ref().map(MatchedPath::as_str);
+                match route.map(|route| at_once(&self.state, &request, route, started)) {
+                    Some(AtOnce::Answered(response)) => return Either::Left(ready(Ok(response))),
+                    Some(AtOnce::Planned(planned)) => Some(planned),
+                    Some(AtOnce::Unplanned) | None => None,
+                }
+            }
         };
         let (state, inner) = (self.state.clone(), Inner::new(self.inner.clone()));
         Either::Right(Box::pin(async move {
@@ -267,9 +274,10 @@ pub mod paths {
 /// The response cache's front door, in front of the router: a `GET` of a cached read that
 /// L1 can answer at once (see `at_once`) is answered here, with the guard's work done
 /// (`security::answered_early`: counted, logged, security headers), without routing it
-/// and passing it through the per-route layers; anything else goes to the router as it
-/// came. On a `wrk` run of L1 hits it took 1.1 µs of user time off each request
-/// (BENCHMARKS.md, cache run 8).
+/// and passing it through the per-route layers; anything else goes to the router, carrying
+/// what the door found (`AskedAtTheDoor`) so the route's cache does not ask again. On a
+/// `wrk` run of L1 hits it took 1.1 µs of user time off each request (BENCHMARKS.md, cache
+/// run 8).
 #[derive(Clone)]
 pub struct FrontDoor<S> {
     inner: S,
@@ -294,22 +302,29 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, mut request: Request) -> Self::Future {
         let route = (request.method() == Method::GET)
             .then(|| request.uri().path())
             .and_then(|path| paths::FRONT_DOOR.into_iter().find(|r| *r == path));
         if let Some(route) = route {
             let label = RequestLabel::get(route);
-            if let AtOnce::Answered(response) =
-                at_once(&self.state, &request, route, label.started())
-            {
-                let response = crate::security::answered_early(&self.state, label, response);
-                return Either::Left(ready(Ok(response)));
-            }
+            let planned = match at_once(&self.state, &request, route, label.started()) {
+                AtOnce::Answered(response) => {
+                    let response = crate::security::answered_early(&self.state, label, response);
+                    return Either::Left(ready(Ok(response)));
+                }
+                AtOnce::Planned(planned) => Some(planned),
+                AtOnce::Unplanned => None,
+            };
+            request.extensions_mut().insert(AskedAtTheDoor(planned));
         }
         Either::Right(self.inner.call(request))
     }
 }
+
+/// What the front door found for a request it could not answer, for the route's cache.
+#[derive(Clone)]
+struct AskedAtTheDoor(Option<Planned>);
 
 /// How far the cache got without awaiting.
 enum AtOnce {
@@ -321,6 +336,7 @@ enum AtOnce {
 }
 
 /// What the cache worked out without awaiting, when that did not answer the request.
+#[derive(Clone)]
 struct Planned {
     member: FamilyMember,
     plan: Plan,
@@ -328,6 +344,7 @@ struct Planned {
 }
 
 /// What L1 said, if it was asked.
+#[derive(Clone)]
 enum L1 {
     /// Not asked yet (moka's maintenance was busy, or nothing was planned).
     Unasked,
@@ -419,6 +436,7 @@ async fn run(inner: Inner, request: Request) -> Response {
 }
 
 /// What the cache works out for a request before looking anything up.
+#[derive(Clone)]
 struct Plan {
     key: String,
     ttl: Duration,
