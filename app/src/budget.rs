@@ -46,6 +46,13 @@ pub fn BudgetPage() -> impl IntoView {
 pub(crate) struct Board {
     pub me: Uuid,
     pub ledger: RwSignal<Ledger>,
+    /// What the ledger shows (`Ledger::shown`) and the categories to choose from. Derived
+    /// here, with the page's lifetime, not in the view: while the next month (or a reload)
+    /// loads, the view on screen stays live under a `Transition`, and the load updates the
+    /// ledger before that view is replaced, so its effects run once more. Values made by
+    /// that view are disposed by then; reading one panicked the WebAssembly.
+    pub shown: Memo<Option<Budget>>,
+    pub category_choices: Signal<Vec<(Uuid, String)>>,
     pub load: RwSignal<Option<LoadInfo>>,
     pub toast: RwSignal<Option<(u32, String)>>,
     /// A change of this device that did not go through.
@@ -70,17 +77,7 @@ impl Board {
 
     /// The family's categories (id, name), in the budget's order.
     pub fn categories(&self) -> Vec<(Uuid, String)> {
-        self.ledger.with(|l| {
-            l.budget
-                .as_ref()
-                .map(|b| {
-                    b.lines
-                        .iter()
-                        .map(|x| (x.category_id, x.category_name.clone()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
+        self.ledger.with(Ledger::categories)
     }
 
     pub fn show_toast(&self, text: String) {
@@ -343,9 +340,12 @@ fn notify(alert: &BudgetAlert) {
 #[component]
 fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     let query = use_query_map();
+    let ledger = RwSignal::new(Ledger::default());
     let board = Board {
         me: user.id,
-        ledger: RwSignal::new(Ledger::default()),
+        ledger,
+        shown: Memo::new(move |_| ledger.with(|l| l.shown())),
+        category_choices: Signal::derive(move || ledger.with(Ledger::categories)),
         load: RwSignal::new(None),
         toast: RwSignal::new(None),
         notice: RwSignal::new(None),
@@ -532,7 +532,7 @@ fn LiveBar() -> impl IntoView {
 #[component]
 fn BudgetBody() -> impl IntoView {
     let board = expect_context::<Board>();
-    let shown = Memo::new(move |_| board.ledger.with(|l| l.shown()));
+    let shown = board.shown;
     let month = move || shown.with(|b| b.as_ref().and_then(|b| Month::parse(&b.month).ok()));
     let digits = move || board.digits();
     let currency = move || board.currency();
@@ -559,7 +559,7 @@ fn BudgetBody() -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let categories = Signal::derive(move || board.categories());
+    let categories = board.category_choices;
     let today = shown.with_untracked(|b| b.as_ref().map(|b| b.today.clone()).unwrap_or_default());
     view! {
         <section class="budget">

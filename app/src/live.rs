@@ -219,11 +219,28 @@ impl Ledger {
         self.expenses = expenses;
     }
 
-    /// This device entered an expense.
+    /// This device entered an expense (or found it in the outbox). One the server's
+    /// expenses hold already is counted in its budget: it is not added again (a page loaded
+    /// while its first sending was under way finds it saved and still in the outbox).
     pub fn add(&mut self, expense: NewExpense) {
-        if !self.pending.iter().any(|p| p.expense.id == expense.id) {
+        let known = self.pending.iter().any(|p| p.expense.id == expense.id)
+            || self.expenses.iter().any(|e| Some(e.id) == expense.id);
+        if !known {
             self.pending.push(PendingExpense::new(expense));
         }
+    }
+
+    /// The family's categories (id, name), in the budget's order.
+    pub fn categories(&self) -> Vec<(uuid::Uuid, String)> {
+        self.budget
+            .as_ref()
+            .map(|b| {
+                b.lines
+                    .iter()
+                    .map(|x| (x.category_id, x.category_name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn pending_mut(&mut self, id: uuid::Uuid) -> Option<&mut PendingExpense> {
@@ -601,6 +618,27 @@ mod tests {
         l.load(budget_with(8_600), l.expenses.clone());
         assert_eq!(l.shown().unwrap().totals.spent_minor, 8_600);
         assert!(l.pending.is_empty());
+    }
+
+    #[test]
+    fn an_outbox_expense_the_loaded_page_holds_already_is_not_counted_twice() {
+        // The page was reloaded while the expense was being sent: the server saved it (the
+        // load shows it) but the outbox still holds it, and the page sends it again.
+        let e = new_expense(7, 1_234, "2026-11-26");
+        let mut l = Ledger::default();
+        l.load(budget_with(1_234), vec![saved(&e)]);
+        l.add(e.clone());
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 1_234);
+        assert!(l.pending.is_empty());
+        assert!(
+            !l.saved(saved(&e)),
+            "the idempotent answer leaves nothing to wait for"
+        );
+        assert_eq!(l.rows().len(), 1);
+        assert_eq!(
+            l.categories(),
+            vec![(uuid::Uuid::from_u128(1), "Food".into())]
+        );
     }
 
     #[test]

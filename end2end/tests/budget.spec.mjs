@@ -1,7 +1,8 @@
 import { test, expect } from '@playwright/test';
-import { open, register, uniqueEmail, line, addExpense } from './helpers.mjs';
+import { open, register, uniqueEmail, line, addExpense, watchPanics } from './helpers.mjs';
 
 test('a newcomer registers, creates a family, adds an expense and sees the total after a reload', async ({ page }) => {
+  const panics = watchPanics(page);
   await register(page, 'Ann', uniqueEmail('ann'));
   const create = page.getByTestId('create-family-form');
   await create.getByLabel('Family name').fill('The Tests');
@@ -35,6 +36,20 @@ test('a newcomer registers, creates a family, adds an expense and sees the total
   await groceries.getByLabel('Monthly limit').fill('50');
   await groceries.getByRole('button', { name: 'Save' }).click();
   await expect(groceries).toContainText('12.34 of 50.00 EUR');
+
+  // Another month and back, on the page as loaded (the old month stays on screen while the
+  // next one loads): the figures follow, nothing on the page breaks.
+  const month = page.getByTestId('month');
+  const thisMonth = await month.textContent();
+  await page.getByRole('link', { name: 'Previous month' }).click();
+  await expect(month).not.toHaveText(thisMonth);
+  await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '0');
+  await expect(page.getByText('No expenses this month yet.')).toBeVisible();
+  await page.getByRole('link', { name: 'Next month' }).click();
+  await expect(month).toHaveText(thisMonth);
+  await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '1234');
+  await expect(page.getByTestId('expense')).toHaveCount(1);
+  expect(panics).toEqual([]);
 });
 
 test('an owner sets a limit, a second member joins with the invite code and shares the budget', async ({ browser }) => {

@@ -6,6 +6,16 @@ export async function open(page, path) {
   await page.waitForSelector('body[data-hydrated="true"]');
 }
 
+/** Collects the WebAssembly's panics (and uncaught errors) on `page`, to assert there are none. */
+export function watchPanics(page) {
+  const seen = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('panicked')) seen.push(m.text().split('\n')[0]);
+  });
+  page.on('pageerror', (e) => seen.push(String(e).split('\n')[0]));
+  return seen;
+}
+
 export function uniqueEmail(prefix) {
   return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
 }

@@ -4,7 +4,9 @@
 // runs its own Hearth on its own redis-server, which it stops and starts.
 import { test, expect } from '@playwright/test';
 import { createFamily, open, openLive, register } from './helpers.mjs';
-import { hearth, ownRedis } from './servers.mjs';
+import { hearth, showServerLogsOnFailure, ownRedis } from './servers.mjs';
+
+showServerLogsOnFailure(test);
 
 const ADMIN = 'monitor-admin@example.org';
 

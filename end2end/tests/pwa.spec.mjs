@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import {
   addExpense, controlled, createFamily, inviteCode, joinFamily, open, openLive,
 } from './helpers.mjs';
-import { hearth } from './servers.mjs';
+import { hearth, showServerLogsOnFailure } from './servers.mjs';
+
+showServerLogsOnFailure(test);
 
 const root = resolve(process.cwd(), '..');
 

@@ -3,7 +3,9 @@
 // binary, HEARTH_BIN) with the machine's Redis, so sessions and history outlive the restart.
 import { test, expect } from '@playwright/test';
 import { createFamily, openLive } from './helpers.mjs';
-import { hearth } from './servers.mjs';
+import { hearth, showServerLogsOnFailure } from './servers.mjs';
+
+showServerLogsOnFailure(test);
 
 test('restarting the server: reconnecting, then connected, and nothing is missed', async ({ browser }) => {
   const server = await hearth({

@@ -1,12 +1,30 @@
 // Servers a browser test runs for itself: a Hearth of its own (the release binary,
 // HEARTH_BIN) and, when the test stops Redis, a `redis-server` of its own.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(process.cwd(), '..');
+
+// The servers started for the current test, so that a failed test can show their logs.
+const started = [];
+
+/**
+ * Registers a hook in the calling spec file: when a test fails, the last lines of the log of
+ * every Hearth it started are printed (Playwright shows them with the failure).
+ */
+export function showServerLogsOnFailure(test) {
+  test.afterEach(async ({}, info) => {
+    const servers = started.splice(0);
+    if (info.status === info.expectedStatus) return;
+    for (const { url, log } of servers) {
+      const lines = readFileSync(log, 'utf8').replace(/\x1b\[[0-9;]*m/g, '').trimEnd().split('\n');
+      console.log(`--- log of the Hearth at ${url} (last 30 lines) ---\n${lines.slice(-30).join('\n')}`);
+    }
+  });
+}
 
 export function freePort() {
   return new Promise((done) => {
@@ -46,17 +64,21 @@ export async function hearth(env = {}) {
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
     ...env,
   };
+  const log = join(dir, 'server.log');
   let child;
   const server = {
     url,
     async start() {
+      const out = openSync(log, 'a');
       child = spawn(process.env.HEARTH_BIN ?? join(root, 'target/release/hearth'), [], {
-        cwd: root, env: vars, stdio: 'ignore',
+        cwd: root, env: vars, stdio: ['ignore', out, out],
       });
+      closeSync(out);
       await until(`Hearth at ${url}`, async () => (await fetch(`${url}/healthz`)).ok);
     },
     stop: () => stopChild(child),
   };
+  started.push({ url, log });
   await server.start();
   return server;
 }
