@@ -40,8 +40,14 @@ port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>
 DATABASE_URL="sqlite://$work/hearth.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" ./target/release/hearth >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-if ! (cd end2end && HEARTH_URL="http://127.0.0.1:$port" npx playwright test); then
-  echo "--- server log ---"; tail -n 50 "$work/server.log"
+if ! (cd end2end && HEARTH_URL="http://127.0.0.1:$port" npx playwright test 2>&1 | tee "$work/playwright.log"
+        exit "${PIPESTATUS[0]}"); then
+  # The server's log first and Playwright's account of the failures last, so that the end of
+  # the output (all a CI page may show) says what failed.
+  echo "--- server log (last 30 lines) ---"
+  tail -n 30 "$work/server.log" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-240
+  echo "--- browser tests: the failures again ---"
+  sed 's/\x1b\[[0-9;]*m//g' "$work/playwright.log" | awk '/^  [0-9]+\) /{on=1} on' | tail -n 60
   exit 1
 fi
 say "all tests passed"
