@@ -36,6 +36,21 @@ struct Endpoint {
     latencies_us: VecDeque<u64>,
 }
 
+impl Endpoint {
+    fn count(&mut self, outcome: Outcome, elapsed: Duration) {
+        match outcome {
+            Outcome::Hit => self.hits += 1,
+            Outcome::Miss => self.misses += 1,
+            Outcome::Stale => self.stale += 1,
+            Outcome::Bypass => self.bypass += 1,
+        }
+        if self.latencies_us.len() == SAMPLES {
+            self.latencies_us.pop_front();
+        }
+        self.latencies_us.push_back(elapsed.as_micros() as u64);
+    }
+}
+
 #[derive(Default)]
 pub struct CacheStats {
     endpoints: Mutex<HashMap<String, Endpoint, crate::FastHash>>,
@@ -56,22 +71,14 @@ pub struct EndpointStats {
 impl CacheStats {
     pub fn record(&self, route: &str, outcome: Outcome, elapsed: Duration) {
         let mut endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
-        if !endpoints.contains_key(route) {
-            endpoints.insert(route.to_string(), Endpoint::default());
+        // One lookup for a route seen before (every request but the first).
+        match endpoints.get_mut(route) {
+            Some(e) => e.count(outcome, elapsed),
+            None => endpoints
+                .entry(route.to_string())
+                .or_default()
+                .count(outcome, elapsed),
         }
-        let Some(e) = endpoints.get_mut(route) else {
-            return;
-        };
-        match outcome {
-            Outcome::Hit => e.hits += 1,
-            Outcome::Miss => e.misses += 1,
-            Outcome::Stale => e.stale += 1,
-            Outcome::Bypass => e.bypass += 1,
-        }
-        if e.latencies_us.len() == SAMPLES {
-            e.latencies_us.pop_front();
-        }
-        e.latencies_us.push_back(elapsed.as_micros() as u64);
     }
 
     /// Hits (stale serves included) and every cacheable request so far, over all endpoints;
