@@ -122,7 +122,7 @@ impl Application {
             store,
             cache,
             sessions,
-            members: crate::auth::member_cache(),
+            members: Default::default(),
             limiter,
             locks,
             settings,

@@ -1,8 +1,11 @@
 //! Who is asking: the session cookie, the signed-in user and their family as extractors,
 //! password hashing and login throttling.
 
+mod members;
 pub mod password;
 pub mod sessions;
+
+pub use members::{MemberCache, MEMBER_TTL};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -119,28 +122,18 @@ pub async fn current_user(state: &AppState, headers: &HeaderMap) -> ApiResult<Cu
     })
 }
 
-/// Signed-in family members, by session id, for a few seconds: the hot read path then needs
-/// no session or database lookup. Only successful lookups are kept, and sign-out on this
-/// server drops its entry at once; a sign-out on another server takes effect here within
-/// [`MEMBER_TTL`].
-pub type MemberCache = moka::sync::Cache<String, FamilyMember, crate::FastHash>;
-
-pub const MEMBER_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-
-pub fn member_cache() -> MemberCache {
-    moka::sync::Cache::builder()
-        .max_capacity(100_000)
-        .time_to_live(MEMBER_TTL)
-        .build_with_hasher(crate::FastHash::default())
-}
-
-/// The signed-in member when the in-process cache of members knows the session.
-pub fn cached_member(state: &AppState, headers: &HeaderMap) -> Option<FamilyMember> {
-    session_value(headers).and_then(|id| state.members.get(id))
+/// The signed-in member when the in-process cache of members knows the session (`now`: the
+/// request's start).
+pub fn cached_member(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: std::time::Instant,
+) -> Option<FamilyMember> {
+    session_value(headers).and_then(|id| state.members.get(id, now))
 }
 
 pub async fn family_member(state: &AppState, headers: &HeaderMap) -> ApiResult<FamilyMember> {
-    if let Some(member) = cached_member(state, headers) {
+    if let Some(member) = cached_member(state, headers, std::time::Instant::now()) {
         return Ok(member);
     }
     let CurrentUser { user, session_id } = current_user(state, headers).await?;

@@ -357,7 +357,7 @@ enum L1 {
 /// The hit path without awaiting (moka's lookup completes at once unless its maintenance
 /// is busy).
 fn at_once(state: &AppState, request: &Request, route: &str, started: Instant) -> AtOnce {
-    let Some(member) = auth::cached_member(state, request.headers()) else {
+    let Some(member) = auth::cached_member(state, request.headers(), started) else {
         return AtOnce::Unplanned;
     };
     let cache: &Cache = &state.cache;
