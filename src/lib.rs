@@ -8,6 +8,7 @@ pub mod compress;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod front;
 pub mod health_score;
 pub mod jobs;
 pub mod json;

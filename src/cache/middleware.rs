@@ -368,7 +368,7 @@ fn at_once(state: &AppState, request: &Request, route: &str, started: Instant) -
     let l1 = if plan.refresh {
         L1::Missing
     } else {
-        match cache.get_l1(&plan.key).now_or_never() {
+        match cache.get_l1(&plan.key, started).now_or_never() {
             None => L1::Unasked,
             Some(None) => L1::Missing,
             Some(Some(entry)) if plan.degraded || !entry.wants_refresh(started) => {
@@ -414,7 +414,7 @@ async fn response_cache(
     };
     request.extensions_mut().insert(member);
     let entry = match l1 {
-        L1::Unasked => cache.get_l1(&plan.key).await,
+        L1::Unasked => cache.get_l1(&plan.key, started).await,
         L1::Missing => None,
         L1::Found(entry) => Some(entry),
     };

@@ -196,6 +196,8 @@ pub struct Cache {
     /// The last good answer per key without version and day, for stale-if-error.
     last_good: moka::future::Cache<String, Arc<CachedResponse>, crate::FastHash>,
     pub stats: stats::CacheStats,
+    /// Each thread's last few L1 entries (`crate::front`); retired with every invalidation.
+    front: crate::front::Front,
 }
 
 /// L1 entries live for their own TTL.
@@ -295,6 +297,7 @@ impl Cache {
                 .time_to_live(ttl * 24)
                 .build_with_hasher(crate::FastHash::default()),
             stats: stats::CacheStats::default(),
+            front: Default::default(),
         });
         if let Some(link) = &cache.redis {
             let weak = Arc::downgrade(&cache);
@@ -363,6 +366,7 @@ impl Cache {
                     .clear();
                 if !first {
                     self.l1.invalidate_all();
+                    self.front.retire_all();
                     tracing::info!("invalidation stream resumed: versions forgotten, L1 flushed");
                 }
             }
@@ -381,6 +385,7 @@ impl Cache {
             self.bump(&tag).await;
         }
         self.l1.invalidate_all();
+        self.front.retire_all();
         tracing::info!("cache healed after a Redis outage");
     }
 
@@ -492,11 +497,20 @@ impl Cache {
             .remove(key);
     }
 
-    pub async fn get_l1(&self, key: &str) -> Option<Arc<CachedResponse>> {
+    /// L1's entry for `key`. The thread's front answers an entry in the first four fifths
+    /// of its life; after that L1 itself is asked (a refresh may have replaced the entry).
+    pub async fn get_l1(&self, key: &str, now: Instant) -> Option<Arc<CachedResponse>> {
         if !self.l1_enabled {
             return None;
         }
-        self.l1.get(key).await
+        let generation = self.front.generation();
+        let young = |entry: &Arc<CachedResponse>| !entry.wants_refresh(now);
+        if let Some(entry) = self.front.get(key, generation, young) {
+            return Some(entry);
+        }
+        let entry = self.l1.get(key).await?;
+        self.front.keep(key, generation, entry.clone());
+        Some(entry)
     }
 
     pub async fn get_l2(&self, key: &str, ttl: Duration) -> Option<Arc<CachedResponse>> {
@@ -568,6 +582,7 @@ impl Cache {
                 for k in &keys {
                     self.l1.invalidate(k).await;
                 }
+                self.front.retire_all();
                 return keys.len() as u64;
             }
             None => {
@@ -582,6 +597,7 @@ impl Cache {
                     self.bump(&tag).await;
                 }
                 self.l1.invalidate_all();
+                self.front.retire_all();
             }
         }
         self.l1.run_pending_tasks().await;
