@@ -112,10 +112,8 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for GuardFuture<F>
                 label,
                 state,
             } => {
-                let Ok(mut response) = std::task::ready!(answer.poll(cx));
-                label.record(&state.requests, response.status().as_u16());
-                security_headers(response.headers_mut());
-                Poll::Ready(Ok(response))
+                let Ok(response) = std::task::ready!(answer.poll(cx));
+                Poll::Ready(Ok(counted(state, label, response)))
             }
             GuardProjection::Logged { answer } => answer.as_mut().poll(cx).map(Ok),
         }
@@ -126,12 +124,17 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for GuardFuture<F>
 /// door, `cache::middleware::FrontDoor`): counted, logged when requests are logged, and
 /// given the security headers, as `Guard` does for everything the router answers.
 pub fn answered_early(state: &AppState, label: RequestLabel, response: Response) -> Response {
-    let mut response = if crate::telemetry::logging_requests() {
-        crate::telemetry::logged_now(&state.requests, label, response)
-    } else {
-        label.record(&state.requests, response.status().as_u16());
-        response
-    };
+    if crate::telemetry::logging_requests() {
+        let mut response = crate::telemetry::logged_now(&state.requests, label, response);
+        security_headers(response.headers_mut());
+        return response;
+    }
+    counted(state, &label, response)
+}
+
+/// An answer outside a request span: counted for `/metrics`, with the security headers.
+fn counted(state: &AppState, label: &RequestLabel, mut response: Response) -> Response {
+    label.record(&state.requests, response.status().as_u16());
     security_headers(response.headers_mut());
     response
 }
