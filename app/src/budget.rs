@@ -75,11 +75,6 @@ impl Board {
             .unwrap_or_default()
     }
 
-    /// The family's categories (id, name), in the budget's order.
-    pub fn categories(&self) -> Vec<(Uuid, String)> {
-        self.ledger.with(Ledger::categories)
-    }
-
     pub fn show_toast(&self, text: String) {
         let id = self
             .toast

@@ -239,7 +239,7 @@ fn NewChallengeForm(games: Games) -> impl IntoView {
     let days = RwSignal::new("7".to_string());
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
-    let categories = move || board.categories();
+    let categories = move || board.category_choices.get();
     Effect::new(move |_| {
         if category.with_untracked(|c| c.is_empty()) {
             if let Some((id, _)) = categories().first() {
