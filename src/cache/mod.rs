@@ -25,7 +25,7 @@ use crate::pubsub::{Delivery, Subscriber};
 use crate::redis_link::RedisLink;
 use axum::http::HeaderValue;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -190,8 +190,10 @@ pub struct Cache {
     subscriber: OnceLock<Subscriber>,
     /// Keys being refreshed in the background (stale-while-revalidate), so each refreshes once.
     refreshing: Mutex<HashSet<String>>,
-    /// Tags bumped while Redis was down, replayed when it returns.
+    /// Tags bumped while Redis was down, replayed when it returns (or when one is read
+    /// first); `owing` says, without the lock, whether any are left.
     missed_bumps: Mutex<HashSet<String>>,
+    owing: AtomicBool,
     ttl: Duration,
     /// The last good answer per key without version and day, for stale-if-error.
     last_good: moka::future::Cache<String, Arc<CachedResponse>, crate::FastHash>,
@@ -288,6 +290,7 @@ impl Cache {
             subscriber: OnceLock::new(),
             refreshing: Mutex::new(HashSet::new()),
             missed_bumps: Mutex::new(HashSet::new()),
+            owing: AtomicBool::new(false),
             ttl,
             last_good: moka::future::Cache::builder()
                 .max_capacity(l1_max_bytes / 4)
@@ -379,7 +382,8 @@ impl Cache {
             .missed_bumps
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .drain()
+            .iter()
+            .cloned()
             .collect();
         for tag in missed {
             self.bump(&tag).await;
@@ -387,6 +391,16 @@ impl Cache {
         self.l1.invalidate_all();
         self.front.retire_all();
         tracing::info!("cache healed after a Redis outage");
+    }
+
+    /// Whether Redis missed the tag's last bump.
+    fn owes(&self, tag: &str) -> bool {
+        self.owing.load(Ordering::Acquire)
+            && self
+                .missed_bumps
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(tag)
     }
 
     fn known_version(&self, tag: &str) -> Option<u64> {
@@ -417,6 +431,9 @@ impl Cache {
         if !redis.is_up() {
             return Some(Lookup::Degraded(self.known_version(tag).unwrap_or(0)));
         }
+        if self.owes(tag) {
+            return None; // Redis's version is behind until the missed bump is replayed
+        }
         if self.subscribed() {
             return self.known_version(tag).map(Lookup::Current);
         }
@@ -425,6 +442,13 @@ impl Cache {
 
     /// The tag's current version.
     pub async fn version(&self, tag: &str) -> Lookup {
+        if self.owes(tag) && self.redis.as_ref().is_some_and(|r| r.is_up()) {
+            // Redis is back but has not had this tag's bump yet (the heal may still be on
+            // its way): replay it before any read trusts Redis's version.
+            if let Some(v) = self.bump(tag).await {
+                return Lookup::Current(v);
+            }
+        }
         if let Some(lookup) = self.version_at_hand(tag) {
             return lookup;
         }
@@ -465,6 +489,11 @@ impl Cache {
         match redis.script::<u64>(&invocation).await {
             Ok(v) => {
                 self.learn(tag, v);
+                if self.owing.load(Ordering::Acquire) {
+                    let mut missed = self.missed_bumps.lock().unwrap_or_else(|p| p.into_inner());
+                    missed.remove(tag);
+                    self.owing.store(!missed.is_empty(), Ordering::Release);
+                }
                 Some(v)
             }
             Err(e) => {
@@ -473,10 +502,9 @@ impl Cache {
                 let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
                 *versions.entry(tag.to_string()).or_insert(0) += 1;
                 drop(versions);
-                self.missed_bumps
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(tag.to_string());
+                let mut missed = self.missed_bumps.lock().unwrap_or_else(|p| p.into_inner());
+                missed.insert(tag.to_string());
+                self.owing.store(true, Ordering::Release);
                 None
             }
         }
