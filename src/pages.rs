@@ -40,9 +40,13 @@ impl Backend for PageBackend {
             .await
             .map_err(failure)?;
         let started = std::time::Instant::now();
+        // Before the data: what is published after this read reaches the page's connection.
+        let channel = app::ws::Channel::Family(member.family.id).name();
+        let position = self.state.hub.position(&channel).await;
         let mut page = budget::page(&self.state, &member, month)
             .await
             .map_err(failure)?;
+        page.position = position;
         page.load = Some(app::model::LoadInfo {
             cache: "SSR".into(),
             server_ms: Some(started.elapsed().as_secs_f64() * 1000.0),

@@ -82,6 +82,7 @@ pub async fn load_budget_page(month: Option<String>) -> ApiResult<BudgetPage> {
             budget,
             expenses: expenses.expenses,
             load: Some(load),
+            position: None,
         })
     }
 }

@@ -8,12 +8,12 @@ use crate::api;
 use crate::challenges::{ChallengesCard, Games};
 use crate::components::{in_own_task, sendable, use_me, Deferred, ErrorNote};
 use crate::family_live::{Family, FamilyPanel};
-use crate::live::{Ledger, Row};
+use crate::live::{Ledger, Row, Start};
 use crate::model::*;
 use crate::money::{field_amount, format_minor, format_money};
 use crate::pages::{failure_view, signed_out_redirect};
 use crate::socket::{Incoming, LiveSocket};
-use crate::ws::{BudgetAlert, BudgetUpdate, Event, EventKind, ExpenseEvent};
+use crate::ws::{BudgetAlert, BudgetUpdate, Channel, Event, EventKind, ExpenseEvent};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,6 +60,29 @@ pub(crate) struct Board {
     pub reload: RwSignal<u32>,
     pub live: LiveSocket,
     draining: StoredValue<(bool, bool)>,
+    /// What is typed into the expense form, kept for the page's lifetime: a reload of the
+    /// data builds the form again, and the typing must survive it.
+    draft: Draft,
+}
+
+/// The expense form's fields.
+#[derive(Clone, Copy)]
+struct Draft {
+    category: RwSignal<String>,
+    amount: RwSignal<String>,
+    note: RwSignal<String>,
+    day: RwSignal<String>,
+}
+
+impl Draft {
+    fn new() -> Self {
+        Self {
+            category: RwSignal::new(String::new()),
+            amount: RwSignal::new(String::new()),
+            note: RwSignal::new(String::new()),
+            day: RwSignal::new(String::new()),
+        }
+    }
 }
 
 impl Board {
@@ -141,8 +164,6 @@ impl Board {
                         self.category_name(e.expense.category_id)
                     ));
                 }
-                self.ledger
-                    .update(|l| l.expense_event(event.kind, e.expense));
             }
             EventKind::BudgetUpdate => {
                 if let Ok(u) = serde_json::from_value::<BudgetUpdate>(event.data.clone()) {
@@ -153,7 +174,6 @@ impl Board {
                             self.show_toast(format!("{} updated the budget", u.by.display_name));
                         }
                     }
-                    self.ledger.update(|l| l.budget_update(&u));
                 }
             }
             EventKind::BudgetAlert => {
@@ -163,6 +183,7 @@ impl Board {
             }
             _ => {}
         }
+        self.ledger.update(|l| l.event(event));
     }
 
     /// Sends what waits in the outbox, oldest first; one drain at a time (a second request
@@ -332,6 +353,38 @@ fn notify(alert: &BudgetAlert) {
     let _ = alert;
 }
 
+/// What the page does with what its connection receives.
+fn live_handler(board: Board, people: Family, games: Games) -> impl Fn(Incoming) + 'static {
+    move |incoming| match incoming {
+        Incoming::Event(event) => match event.kind {
+            EventKind::Presence | EventKind::Chat | EventKind::Typing | EventKind::MemberUpdate => {
+                people.apply(&event)
+            }
+            EventKind::GameInvite | EventKind::GameUpdate | EventKind::Achievement => {
+                games.apply(&event, &board)
+            }
+            EventKind::Notification => {
+                // Alerts for admins (the performance monitor's rules), wherever they are.
+                if let Ok(n) = serde_json::from_value::<crate::stats::AlertNotice>(event.data) {
+                    board.show_toast(format!("Hearth alert: {}", n.message));
+                }
+            }
+            _ => board.apply(&event),
+        },
+        Incoming::Ack { id, offset } => people.acked(&id, offset),
+        Incoming::Connected => {
+            people.refresh();
+            games.refresh();
+            board.drain();
+        }
+        Incoming::Reload => {
+            board.refresh();
+            people.refresh();
+            games.refresh();
+        }
+    }
+}
+
 #[component]
 fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     let query = use_query_map();
@@ -347,46 +400,46 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         reload: RwSignal::new(0),
         live: LiveSocket::new(),
         draining: StoredValue::new((false, false)),
+        draft: Draft::new(),
     };
+    // Each load knows where the ledger stood in the live events when it began, so the events
+    // that arrive while it is under way are applied again on top of its (maybe older) data.
     let data = Resource::new(
         move || (query.read().get("month"), board.reload.get()),
-        |(month, _)| sendable(api::load_budget_page(month)),
+        move |(month, _)| {
+            let mark = ledger.with_untracked(Ledger::mark);
+            sendable(async move { (api::load_budget_page(month).await, mark) })
+        },
     );
     let people = Family::new(user.clone(), family.id);
     let games = Games::new();
     provide_context(board);
 
-    let channels = vec![format!("family:{}", family.id), format!("user:{}", user.id)];
-    in_own_task(move || {
-        board.live.start(channels, move |incoming| match incoming {
-            Incoming::Event(event) => match event.kind {
-                EventKind::Presence
-                | EventKind::Chat
-                | EventKind::Typing
-                | EventKind::MemberUpdate => people.apply(&event),
-                EventKind::GameInvite | EventKind::GameUpdate | EventKind::Achievement => {
-                    games.apply(&event, &board)
-                }
-                EventKind::Notification => {
-                    // Alerts for admins (the performance monitor's rules), wherever they are.
-                    if let Ok(n) = serde_json::from_value::<crate::stats::AlertNotice>(event.data) {
-                        board.show_toast(format!("Hearth alert: {}", n.message));
-                    }
-                }
-                _ => board.apply(&event),
-            },
-            Incoming::Ack { id, offset } => people.acked(&id, offset),
-            Incoming::Connected => {
-                people.refresh();
-                games.refresh();
-                board.drain();
-            }
-            Incoming::Reload => {
-                board.refresh();
-                people.refresh();
-                games.refresh();
-            }
-        })
+    // The connection starts once the first data is there, from the family channel's
+    // position the data was read at (server rendering): what was published between the
+    // rendering and the subscription is replayed, never missed. (Data loaded by the browser
+    // comes without a position: its connection starts from the present.) Set once, so the
+    // effect runs (and the connection lives) for the page's lifetime.
+    let first_load = RwSignal::new(None::<Start>);
+    let go_live = move |start: Start| {
+        if first_load.with_untracked(Option::is_none) {
+            first_load.set(Some(start));
+        }
+    };
+    let channels = move |family_start| {
+        vec![
+            (Channel::Family(family.id).name(), family_start),
+            (Channel::User(user.id).name(), Start::Live),
+        ]
+    };
+    Effect::new(move |_| {
+        if let Some(start) = first_load.get() {
+            untrack(|| {
+                board
+                    .live
+                    .start(channels(start), live_handler(board, people, games))
+            });
+        }
     });
     // Expenses left in the outbox by an earlier visit go out now (or once online).
     in_own_task(move || board.drain());
@@ -409,14 +462,20 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         <div class="tracker">
             <Transition fallback=|| view! { <p class="muted">"Loading the budget…"</p> }>
                 {move || Suspend::new(async move {
-                    match data.await {
+                    let (page, mark) = data.await;
+                    match page {
                         Ok(page) => {
-                            let BudgetPage { budget, expenses, load } = page;
-                            board.ledger.update(|l| l.load(budget, expenses));
+                            let BudgetPage { budget, expenses, load, position } = page;
+                            go_live(position.map_or(Start::Live, Start::At));
+                            board.ledger.update(|l| l.load_after(budget, expenses, mark));
                             board.load.set(load);
                             view! { <BudgetBody /> }.into_any()
                         }
-                        Err(e) => failure_view(&e),
+                        Err(e) => {
+                            // Live all the same: a missed event reloads the data.
+                            go_live(Start::Live);
+                            failure_view(&e)
+                        }
                     }
                 })}
             </Transition>
@@ -804,14 +863,20 @@ fn ExpenseForm(
     currency: String,
 ) -> impl IntoView {
     let board = expect_context::<Board>();
-    let category = RwSignal::new(
-        categories
-            .with_untracked(|c| c.first().map(|c| c.0.to_string()))
-            .unwrap_or_default(),
-    );
-    let amount = RwSignal::new(String::new());
-    let note = RwSignal::new(String::new());
-    let day = RwSignal::new(today);
+    let Draft {
+        category,
+        amount,
+        note,
+        day,
+    } = board.draft;
+    if category.with_untracked(String::is_empty) {
+        if let Some(first) = categories.with_untracked(|c| c.first().map(|c| c.0.to_string())) {
+            category.set(first);
+        }
+    }
+    if day.with_untracked(String::is_empty) {
+        day.set(today);
+    }
     let error = RwSignal::new(None::<String>);
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();

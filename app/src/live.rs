@@ -4,7 +4,7 @@
 //! here without a socket.
 
 use crate::model::{Budget, BudgetLine, Category, Expense, NewExpense, Totals};
-use crate::ws::{BudgetUpdate, ClientFrame, Control, Event, EventKind, Position};
+use crate::ws::{BudgetUpdate, ClientFrame, Control, Event, EventKind, ExpenseEvent, Position};
 use std::collections::{HashMap, VecDeque};
 
 /// Full-jitter exponential backoff: the n-th retry waits a random time in
@@ -80,6 +80,16 @@ pub enum Step {
     Reload,
 }
 
+/// Where a page's data stands in a channel when its connection starts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Start {
+    /// Only what happens from now on matters.
+    Live,
+    /// The data is as of this position (read just before it): the first subscription
+    /// resumes from there, so what was published in between is replayed.
+    At(Position),
+}
+
 /// Where the client stands in each channel, to resubscribe with `since` after a reconnect.
 #[derive(Clone, Debug, Default)]
 pub struct Positions {
@@ -87,6 +97,20 @@ pub struct Positions {
 }
 
 impl Positions {
+    /// Positions for channels as the page starts them.
+    pub fn new(starts: &[(String, Start)]) -> Self {
+        let mut p = Self::default();
+        for (channel, start) in starts {
+            match start {
+                Start::Live => {}
+                Start::At(position) => {
+                    p.at.insert(channel.clone(), position.clone());
+                }
+            }
+        }
+        p
+    }
+
     /// The `since` to send when subscribing to `channel` again.
     pub fn since(&self, channel: &str) -> Option<Position> {
         self.at.get(channel).cloned()
@@ -113,7 +137,7 @@ impl Positions {
                     offset: *offset,
                 },
             );
-            // A first subscription loads over HTTP anyway; a failed recovery must.
+            // A fresh start needs nothing; a failed recovery must load over HTTP again.
             return if had { Step::Reload } else { Step::Apply };
         }
         Step::Apply
@@ -199,7 +223,14 @@ pub struct Ledger {
     pub budget: Option<Budget>,
     pub expenses: Vec<Expense>,
     pub pending: Vec<PendingExpense>,
+    /// The budget events applied lately, numbered: data whose request began before some of
+    /// them may predate them, so they are applied again on top of it.
+    recent: VecDeque<(u64, Event)>,
+    applied: u64,
 }
+
+/// How many applied events a ledger keeps for loads that were under way meanwhile.
+const RECENT_EVENTS: usize = 256;
 
 fn month_of(day: &str) -> &str {
     day.get(..7).unwrap_or_default()
@@ -217,6 +248,54 @@ impl Ledger {
         });
         self.budget = Some(budget);
         self.expenses = expenses;
+    }
+
+    /// Where the ledger stands in the events it applied: a load begun now passes this to
+    /// [`Ledger::load_after`].
+    pub fn mark(&self) -> u64 {
+        self.applied
+    }
+
+    /// Data from a request begun at `mark`: loaded, then the events applied since are
+    /// applied again (the data may be older than they are; applying one twice changes
+    /// nothing, since expenses are replaced by id and a `budget_update` carries the figures).
+    pub fn load_after(&mut self, budget: Budget, expenses: Vec<Expense>, mark: u64) {
+        self.load(budget, expenses);
+        let later: Vec<Event> = self
+            .recent
+            .iter()
+            .filter(|(n, _)| *n > mark)
+            .map(|(_, e)| e.clone())
+            .collect();
+        for event in &later {
+            self.absorb(event);
+        }
+    }
+
+    /// A budget event of the family channel (`expense_*`, `budget_update`).
+    pub fn event(&mut self, event: &Event) {
+        self.applied += 1;
+        if self.recent.len() == RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((self.applied, event.clone()));
+        self.absorb(event);
+    }
+
+    fn absorb(&mut self, event: &Event) {
+        match event.kind {
+            EventKind::ExpenseCreated | EventKind::ExpenseUpdated | EventKind::ExpenseDeleted => {
+                if let Ok(e) = serde_json::from_value::<ExpenseEvent>(event.data.clone()) {
+                    self.expense_event(event.kind, e.expense);
+                }
+            }
+            EventKind::BudgetUpdate => {
+                if let Ok(u) = serde_json::from_value::<BudgetUpdate>(event.data.clone()) {
+                    self.budget_update(&u);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// This device entered an expense (or found it in the outbox). One the server's
@@ -536,6 +615,36 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_page_resumes_from_the_position_its_data_was_read_at() {
+        let at = Position {
+            epoch: "e".into(),
+            offset: 3,
+        };
+        let subscribed = |recovered| Control::Subscribed {
+            id: "s".into(),
+            channel: "family:x".into(),
+            epoch: "e".into(),
+            offset: 5,
+            recovered,
+        };
+        // Data read at offset 3: the first subscription asks from 3 and takes the replay.
+        let mut p = Positions::new(&[("family:x".into(), Start::At(at.clone()))]);
+        assert_eq!(p.since("family:x"), Some(at.clone()));
+        assert_eq!(p.subscribed(&subscribed(true)), Step::Apply);
+        assert_eq!(p.event(&event("e", 4)), Step::Apply);
+        assert_eq!(p.event(&event("e", 5)), Step::Apply);
+        // The history no longer holds 4: the data is read again.
+        let mut p = Positions::new(&[
+            ("family:x".into(), Start::At(at)),
+            ("user:y".into(), Start::Live),
+        ]);
+        assert_eq!(p.since("user:y"), None);
+        assert_eq!(p.subscribed(&subscribed(false)), Step::Reload);
+        assert_eq!(p.event(&event("e", 6)), Step::Apply);
+        assert_eq!(p.since("family:x").unwrap().offset, 6);
+    }
+
     fn budget_with(spent: i64) -> Budget {
         let food = Category {
             id: uuid::Uuid::from_u128(1),
@@ -618,6 +727,45 @@ mod tests {
         l.load(budget_with(8_600), l.expenses.clone());
         assert_eq!(l.shown().unwrap().totals.spent_minor, 8_600);
         assert!(l.pending.is_empty());
+    }
+
+    fn family_event(kind: EventKind, data: serde_json::Value) -> Event {
+        Event {
+            kind,
+            channel: "family:x".into(),
+            epoch: None,
+            offset: None,
+            ts: 0,
+            data,
+        }
+    }
+
+    #[test]
+    fn a_load_that_began_before_live_events_is_not_left_older_than_them() {
+        let mut l = Ledger::default();
+        l.load(budget_with(7_000), vec![]);
+        let before = l.mark();
+        // While a reload is under way, another member's expense arrives live.
+        let e = saved(&new_expense(9, 1_500, "2026-11-20"));
+        let by = serde_json::json!({"user_id": uuid::Uuid::nil(), "display_name": "Max"});
+        l.event(&family_event(
+            EventKind::ExpenseCreated,
+            serde_json::json!({"expense": e, "by": by}),
+        ));
+        l.event(&family_event(
+            EventKind::BudgetUpdate,
+            serde_json::to_value(update(&budget_with(8_500))).unwrap(),
+        ));
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 8_500);
+        // The reload's data was read before that expense: the events apply again on top.
+        l.load_after(budget_with(7_000), vec![], before);
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 8_500);
+        assert_eq!(l.expenses.len(), 1);
+        // A load begun after them takes its data as it is.
+        let after = l.mark();
+        l.load_after(budget_with(9_000), vec![], after);
+        assert_eq!(l.shown().unwrap().totals.spent_minor, 9_000);
+        assert!(l.expenses.is_empty());
     }
 
     #[test]

@@ -400,6 +400,10 @@ pub struct BudgetPage {
     /// Where this load came from.
     #[serde(default)]
     pub load: Option<LoadInfo>,
+    /// Where the family channel stood just before the data was read (server rendering only):
+    /// the page's connection resumes from there, so nothing published in between is missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<crate::ws::Position>,
 }
 
 /// Where a page's data came from: the budget answer's `X-Cache` (`HIT`, `MISS`, `STALE`,

@@ -4,6 +4,7 @@
 
 use crate::api::{self, ApiFailure};
 use crate::components::{sendable, use_me};
+use crate::live::Start;
 use crate::model::Me;
 use crate::pages::{failure_view, signed_out_redirect};
 use crate::socket::{Incoming, LiveSocket};
@@ -70,27 +71,30 @@ fn Dashboard(stats: AdminStats) -> impl IntoView {
     let shown = RwSignal::new(stats);
     let incidents = RwSignal::new(Vec::<(i64, AlertNotice)>::new());
     let live = LiveSocket::new();
-    live.start(vec!["admin:metrics".into()], move |incoming| {
-        let Incoming::Event(event) = incoming else {
-            return;
-        };
-        match event.kind {
-            EventKind::Metrics => {
-                if let Ok(next) = serde_json::from_value::<AdminStats>(event.data) {
-                    shown.update(|s| s.absorb(next));
+    live.start(
+        vec![("admin:metrics".into(), Start::Live)],
+        move |incoming| {
+            let Incoming::Event(event) = incoming else {
+                return;
+            };
+            match event.kind {
+                EventKind::Metrics => {
+                    if let Ok(next) = serde_json::from_value::<AdminStats>(event.data) {
+                        shown.update(|s| s.absorb(next));
+                    }
                 }
-            }
-            EventKind::Notification => {
-                if let Ok(notice) = serde_json::from_value::<AlertNotice>(event.data) {
-                    incidents.update(|list| {
-                        list.insert(0, (event.ts, notice));
-                        list.truncate(20);
-                    });
+                EventKind::Notification => {
+                    if let Ok(notice) = serde_json::from_value::<AlertNotice>(event.data) {
+                        incidents.update(|list| {
+                            list.insert(0, (event.ts, notice));
+                            list.truncate(20);
+                        });
+                    }
                 }
+                _ => {}
             }
-            _ => {}
-        }
-    });
+        },
+    );
     let s = move || shown.get();
     view! {
         <div class="perf">

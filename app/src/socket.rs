@@ -4,6 +4,7 @@
 //! resubscribes with `since` and hands the page what it must apply, or tells it to reload.
 //! On the server it only holds the signals (rendered as `connecting`).
 
+use crate::live::Start;
 use crate::ws::{ClientFrame, Event};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
@@ -92,9 +93,10 @@ impl LiveSocket {
     }
 
     /// Opens the connection (in the browser; nothing on the server) and subscribes to
-    /// `channels`; `on` receives what the page must apply. Stops when the page's owner is
+    /// `channels`, each from where the page's data stands in it; `on` receives what the page
+    /// must apply. Stops when the page's owner is
     /// cleaned up.
-    pub fn start(&self, channels: Vec<String>, on: impl Fn(Incoming) + 'static) {
+    pub fn start(&self, channels: Vec<(String, Start)>, on: impl Fn(Incoming) + 'static) {
         let (tx, rx) = unbounded();
         self.outgoing.set_value(Some(tx));
         #[cfg(not(feature = "ssr"))]
@@ -114,7 +116,7 @@ type Receiver = UnboundedReceiver<ClientFrame>;
 
 #[cfg(not(feature = "ssr"))]
 mod browser {
-    use super::{Incoming, LiveSocket, Receiver, Status};
+    use super::{Incoming, LiveSocket, Receiver, Start, Status};
     use crate::live::{may_reconnect, Backoff, Outbox, Positions, Step};
     use crate::ws::{ClientFrame, Control, ServerFrame};
     use futures::channel::mpsc::{unbounded, UnboundedReceiver};
@@ -131,7 +133,7 @@ mod browser {
 
     pub(super) fn start(
         socket: LiveSocket,
-        channels: Vec<String>,
+        channels: Vec<(String, Start)>,
         rx: Receiver,
         on: impl Fn(Incoming) + 'static,
     ) {
@@ -198,16 +200,16 @@ mod browser {
 
     async fn run(
         socket: LiveSocket,
-        channels: Vec<String>,
+        channels: Vec<(String, Start)>,
         mut rx: Receiver,
         mut wake: UnboundedReceiver<()>,
         on: Rc<dyn Fn(Incoming)>,
     ) {
         let mut session = Session {
             socket,
-            channels,
+            positions: Positions::new(&channels),
+            channels: channels.into_iter().map(|(c, _)| c).collect(),
             outbox: Outbox::default(),
-            positions: Positions::default(),
             on,
         };
         let mut backoff = Backoff::default();

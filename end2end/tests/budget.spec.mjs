@@ -41,6 +41,9 @@ test('a newcomer registers, creates a family, adds an expense and sees the total
   // next one loads): the figures follow, nothing on the page breaks.
   const month = page.getByTestId('month');
   const thisMonth = await month.textContent();
+  // What is typed into the form survives the page's data being loaded again.
+  const amount = page.getByTestId('expense-form').getByLabel(/Amount/);
+  await amount.fill('5.55');
   await page.getByRole('link', { name: 'Previous month' }).click();
   await expect(month).not.toHaveText(thisMonth);
   await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '0');
@@ -49,6 +52,7 @@ test('a newcomer registers, creates a family, adds an expense and sees the total
   await expect(month).toHaveText(thisMonth);
   await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '1234');
   await expect(page.getByTestId('expense')).toHaveCount(1);
+  await expect(amount).toHaveValue('5.55');
   expect(panics).toEqual([]);
 });
 

@@ -51,6 +51,34 @@ test('an expense appears in the other member\'s budget without a reload, with th
   await memberContext.close();
 });
 
+test('an expense saved while the page was still connecting is not missed', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  // The owner's next page load: its WebSocket reaches the server only once the member's
+  // expense is saved, after the page was rendered without it.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await owner.routeWebSocket(/\/ws$/, async (ws) => {
+    const early = [];
+    ws.onMessage((m) => early.push(m));
+    await held;
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    for (const m of early) server.send(m);
+  });
+  await open(owner, '/budget');
+  await expect(owner.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '0');
+  const saved = member.waitForResponse((r) => r.url().endsWith('/api/expenses') && r.request().method() === 'POST');
+  await addExpense(member, 'Dining out', '20', 'late lunch');
+  expect((await saved).status()).toBe(201);
+
+  release();
+  await expect(owner.getByTestId('connection-status')).toHaveText('connected');
+  await expect(owner.getByTestId('expense-list')).toContainText('late lunch');
+  await expect(owner.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '2000');
+  await ownerContext.close();
+  await memberContext.close();
+});
+
 test('presence shows both members online and one offline after its page closes; chat has typing and ack ticks', async ({ browser }) => {
   const { ownerContext, owner, memberContext, member } = await family(browser);
   const presence = owner.getByTestId('presence-list');

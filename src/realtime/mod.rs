@@ -466,6 +466,19 @@ impl Hub {
             .and_then(|c| c.last.clone())
     }
 
+    /// Where the channel's history stands now (`None` when the bus cannot say). Read before
+    /// the data a page renders, so the page's connection can resume from there: whatever is
+    /// published after the read is replayed to it, whatever before is in the data.
+    pub async fn position(&self, channel: &str) -> Option<Position> {
+        match self.bus.snapshot(channel, None).await {
+            Ok(s) => Some(s.position),
+            Err(e) => {
+                tracing::warn!(error = %e, channel, "channel position not read");
+                None
+            }
+        }
+    }
+
     /// Publishes a family event after a committed change; a failure is logged (the change is
     /// in the database, clients catch up by reloading on `recovered:false`).
     pub async fn family_event(

@@ -306,5 +306,6 @@ pub async fn page(
         budget,
         expenses,
         load: None,
+        position: None,
     })
 }

@@ -277,13 +277,7 @@ async fn the_budget_page_is_rendered_with_the_familys_data() {
         .unwrap()
         .to_string();
     add(&c, &food, 1234, &today).await;
-    let r = c
-        .http
-        .get(c.url("/budget"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let r = c.page("/budget").await;
     assert_eq!(r.status(), StatusCode::OK);
     let csp = r.headers()["content-security-policy"]
         .to_str()

@@ -129,6 +129,16 @@ impl Client {
         self.http.get(self.url(path)).send().await.expect("request")
     }
 
+    /// A page as a browser asks for it.
+    pub async fn page(&self, path: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn json(&self, path: &str) -> Value {
         let r = self.get(path).await;
         assert_eq!(r.status(), StatusCode::OK, "GET {path}");

@@ -326,6 +326,49 @@ async fn a_client_that_dropped_recovers_what_it_missed_in_order() {
     );
 }
 
+/// The family channel's position a server-rendered page carries in its data.
+fn rendered_position(html: &str) -> Value {
+    let unescaped = html.replace('\\', "");
+    let at = unescaped
+        .find(r#""position":{"#)
+        .expect("the page's data carries its position");
+    let object = &unescaped[at + r#""position":"#.len()..];
+    let object = &object[..=object.find('}').unwrap()];
+    serde_json::from_str(object).unwrap()
+}
+
+#[tokio::test]
+async fn a_rendered_budget_page_resumes_its_connection_from_the_data_it_shows() {
+    let app = spawn_app().await;
+    let (owner, created) = app.owner().await;
+    let channel = format!("family:{}", created["family"]["id"].as_str().unwrap());
+    let food = owner.category("Groceries").await;
+    let spend = |amount: i64| {
+        owner.post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": amount}),
+        )
+    };
+    assert_eq!(spend(50).await.status(), StatusCode::CREATED);
+    let html = owner.page("/budget").await.text().await.unwrap();
+    assert!(html.contains("0.50"), "the page shows the first expense");
+    let since = rendered_position(&html);
+    assert!(since["offset"].as_u64().unwrap() >= 1, "{since}");
+
+    // Published between the rendering and the page's subscription: replayed, not missed;
+    // what the page already shows is not.
+    assert_eq!(spend(70).await.status(), StatusCode::CREATED);
+    let mut ws = Ws::connect(&owner).await;
+    let sub = ws.subscribe(&channel, Some(since.clone())).await;
+    assert_eq!(sub["recovered"], true, "{sub}");
+    let replayed = ws.until("expense_created").await;
+    assert_eq!(replayed["data"]["expense"]["amount_minor"], 70);
+    assert_eq!(
+        replayed["offset"].as_u64(),
+        Some(since["offset"].as_u64().unwrap() + 1)
+    );
+}
+
 #[tokio::test]
 async fn presence_shows_who_is_connected_and_leaves_when_they_go() {
     let app = spawn_app().await;
