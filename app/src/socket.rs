@@ -94,8 +94,7 @@ impl LiveSocket {
 
     /// Opens the connection (in the browser; nothing on the server) and subscribes to
     /// `channels`, each from where the page's data stands in it; `on` receives what the page
-    /// must apply. Stops when the page's owner is
-    /// cleaned up.
+    /// must apply. Stops when the page's owner is cleaned up.
     pub fn start(&self, channels: Vec<(String, Start)>, on: impl Fn(Incoming) + 'static) {
         let (tx, rx) = unbounded();
         self.outgoing.set_value(Some(tx));
