@@ -57,7 +57,6 @@ pub(crate) struct Board {
     pub toast: RwSignal<Option<(u32, String)>>,
     /// A change of this device that did not go through.
     pub notice: RwSignal<Option<String>>,
-    pub reload: RwSignal<u32>,
     pub live: LiveSocket,
     draining: StoredValue<(bool, bool)>,
     /// What is typed into the expense form, kept for the page's lifetime: a reload of the
@@ -114,9 +113,31 @@ impl Board {
         );
     }
 
-    /// Reload over HTTP (a missed event, or a change whose event cannot come).
+    /// Loads the month shown again over HTTP (a missed event, or a change whose event
+    /// cannot come) and brings the ledger up to it, the live events that arrive meanwhile
+    /// applied again on top. The view stays as it is: what is being typed or edited survives.
     fn refresh(&self) {
-        self.reload.update(|n| *n += 1);
+        #[cfg(not(feature = "ssr"))]
+        {
+            let (ledger, load, notice) = (self.ledger, self.load, self.notice);
+            let month = ledger.with_untracked(|l| l.budget.as_ref().map(|b| b.month.clone()));
+            let mark = ledger.with_untracked(Ledger::mark);
+            spawn_local(async move {
+                match api::load_budget_page(month).await {
+                    Ok(page) => {
+                        let _ =
+                            ledger.try_update(|l| l.load_after(page.budget, page.expenses, mark));
+                        let _ = load.try_set(page.load);
+                    }
+                    Err(e) => {
+                        let _ = notice.try_set(Some(format!(
+                            "Could not load the budget again: {}",
+                            e.message()
+                        )));
+                    }
+                }
+            });
+        }
     }
 
     /// After an own change: the live event updates everyone, this device included; without
@@ -397,7 +418,6 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         load: RwSignal::new(None),
         toast: RwSignal::new(None),
         notice: RwSignal::new(None),
-        reload: RwSignal::new(0),
         live: LiveSocket::new(),
         draining: StoredValue::new((false, false)),
         draft: Draft::new(),
@@ -405,8 +425,8 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     // Each load knows where the ledger stood in the live events when it began, so the events
     // that arrive while it is under way are applied again on top of its (maybe older) data.
     let data = Resource::new(
-        move || (query.read().get("month"), board.reload.get()),
-        move |(month, _)| {
+        move || query.read().get("month"),
+        move |month| {
             let mark = ledger.with_untracked(Ledger::mark);
             sendable(async move { (api::load_budget_page(month).await, mark) })
         },
@@ -417,9 +437,9 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
 
     // The connection starts once the first data is there, from the family channel's
     // position the data was read at (server rendering): what was published between the
-    // rendering and the subscription is replayed, never missed. (Data loaded by the browser
-    // comes without a position: its connection starts from the present.) Set once, so the
-    // effect runs (and the connection lives) for the page's lifetime.
+    // rendering and the subscription is replayed, never missed. (Data the browser loaded
+    // comes without a position: it is loaded again once subscribed.) Set once, so the effect
+    // runs (and the connection lives) for the page's lifetime.
     let first_load = RwSignal::new(None::<Start>);
     let go_live = move |start: Start| {
         if first_load.with_untracked(Option::is_none) {
@@ -466,14 +486,14 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
                     match page {
                         Ok(page) => {
                             let BudgetPage { budget, expenses, load, position } = page;
-                            go_live(position.map_or(Start::Live, Start::At));
+                            go_live(position.map_or(Start::Unknown, Start::At));
                             board.ledger.update(|l| l.load_after(budget, expenses, mark));
                             board.load.set(load);
                             view! { <BudgetBody /> }.into_any()
                         }
                         Err(e) => {
-                            // Live all the same: a missed event reloads the data.
-                            go_live(Start::Live);
+                            // Live all the same: once subscribed, the data is loaded again.
+                            go_live(Start::Unknown);
                             failure_view(&e)
                         }
                     }

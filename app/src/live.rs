@@ -5,7 +5,7 @@
 
 use crate::model::{Budget, BudgetLine, Category, Expense, NewExpense, Totals};
 use crate::ws::{BudgetUpdate, ClientFrame, Control, Event, EventKind, ExpenseEvent, Position};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Full-jitter exponential backoff: the n-th retry waits a random time in
 /// `[0, min(MAX, BASE · 2ⁿ)]`; a successful connection resets it.
@@ -88,12 +88,17 @@ pub enum Start {
     /// The data is as of this position (read just before it): the first subscription
     /// resumes from there, so what was published in between is replayed.
     At(Position),
+    /// The data was read at a position nobody knows (the browser loaded it): once
+    /// subscribed, it is loaded again.
+    Unknown,
 }
 
 /// Where the client stands in each channel, to resubscribe with `since` after a reconnect.
 #[derive(Clone, Debug, Default)]
 pub struct Positions {
     at: HashMap<String, Position>,
+    /// Channels whose first `subscribed` asks the page to reload ([`Start::Unknown`]).
+    unknown: HashSet<String>,
 }
 
 impl Positions {
@@ -105,6 +110,9 @@ impl Positions {
                 Start::Live => {}
                 Start::At(position) => {
                     p.at.insert(channel.clone(), position.clone());
+                }
+                Start::Unknown => {
+                    p.unknown.insert(channel.clone());
                 }
             }
         }
@@ -128,6 +136,7 @@ impl Positions {
         else {
             return Step::Apply;
         };
+        let unknown_age = self.unknown.remove(channel);
         let had = self.at.contains_key(channel);
         if !recovered {
             self.at.insert(
@@ -137,8 +146,13 @@ impl Positions {
                     offset: *offset,
                 },
             );
-            // A fresh start needs nothing; a failed recovery must load over HTTP again.
-            return if had { Step::Reload } else { Step::Apply };
+            // A fresh start needs nothing; a failed recovery, or data of an unknown age, must
+            // be loaded over HTTP again.
+            return if had || unknown_age {
+                Step::Reload
+            } else {
+                Step::Apply
+            };
         }
         Step::Apply
     }
@@ -643,6 +657,11 @@ mod tests {
         assert_eq!(p.subscribed(&subscribed(false)), Step::Reload);
         assert_eq!(p.event(&event("e", 6)), Step::Apply);
         assert_eq!(p.since("family:x").unwrap().offset, 6);
+        // Data of unknown age: loaded again once subscribed, then only on trouble.
+        let mut p = Positions::new(&[("family:x".into(), Start::Unknown)]);
+        assert_eq!(p.since("family:x"), None);
+        assert_eq!(p.subscribed(&subscribed(false)), Step::Reload);
+        assert_eq!(p.event(&event("e", 6)), Step::Apply);
     }
 
     fn budget_with(spent: i64) -> Budget {
