@@ -57,6 +57,9 @@ pub(crate) struct Board {
     pub toast: RwSignal<Option<(u32, String)>>,
     /// A change of this device that did not go through.
     pub notice: RwSignal<Option<String>>,
+    /// Asks the page's data again from scratch: only while nothing is shown (the first load
+    /// failed); otherwise [`Board::refresh`] updates what is shown in place.
+    retry: RwSignal<u32>,
     pub live: LiveSocket,
     draining: StoredValue<(bool, bool)>,
     /// What is typed into the expense form, kept for the page's lifetime: a reload of the
@@ -117,26 +120,30 @@ impl Board {
     /// cannot come) and brings the ledger up to it, the live events that arrive meanwhile
     /// applied again on top. The view stays as it is: what is being typed or edited survives.
     fn refresh(&self) {
-        #[cfg(not(feature = "ssr"))]
-        {
-            let (ledger, load, notice) = (self.ledger, self.load, self.notice);
-            let month = ledger.with_untracked(|l| l.budget.as_ref().map(|b| b.month.clone()));
-            let mark = ledger.with_untracked(Ledger::mark);
-            spawn_local(async move {
-                match api::load_budget_page(month).await {
-                    Ok(page) => {
-                        let _ =
-                            ledger.try_update(|l| l.load_after(page.budget, page.expenses, mark));
-                        let _ = load.try_set(page.load);
+        if self.ledger.with_untracked(|l| l.budget.is_none()) {
+            self.retry.update(|n| *n += 1);
+        } else {
+            #[cfg(not(feature = "ssr"))]
+            {
+                let (ledger, load, notice) = (self.ledger, self.load, self.notice);
+                let month = ledger.with_untracked(|l| l.budget.as_ref().map(|b| b.month.clone()));
+                let mark = ledger.with_untracked(Ledger::mark);
+                spawn_local(async move {
+                    match api::load_budget_page(month).await {
+                        Ok(page) => {
+                            let _ = ledger
+                                .try_update(|l| l.load_after(page.budget, page.expenses, mark));
+                            let _ = load.try_set(page.load);
+                        }
+                        Err(e) => {
+                            let _ = notice.try_set(Some(format!(
+                                "Could not load the budget again: {}",
+                                e.message()
+                            )));
+                        }
                     }
-                    Err(e) => {
-                        let _ = notice.try_set(Some(format!(
-                            "Could not load the budget again: {}",
-                            e.message()
-                        )));
-                    }
-                }
-            });
+                });
+            }
         }
     }
 
@@ -418,6 +425,7 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         load: RwSignal::new(None),
         toast: RwSignal::new(None),
         notice: RwSignal::new(None),
+        retry: RwSignal::new(0),
         live: LiveSocket::new(),
         draining: StoredValue::new((false, false)),
         draft: Draft::new(),
@@ -425,8 +433,8 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     // Each load knows where the ledger stood in the live events when it began, so the events
     // that arrive while it is under way are applied again on top of its (maybe older) data.
     let data = Resource::new(
-        move || query.read().get("month"),
-        move |month| {
+        move || (query.read().get("month"), board.retry.get()),
+        move |(month, _)| {
             let mark = ledger.with_untracked(Ledger::mark);
             sendable(async move { (api::load_budget_page(month).await, mark) })
         },
