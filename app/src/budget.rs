@@ -62,8 +62,8 @@ pub(crate) struct Board {
     retry: RwSignal<u32>,
     pub live: LiveSocket,
     draining: StoredValue<(bool, bool)>,
-    /// What is typed into the expense form, kept for the page's lifetime: a reload of the
-    /// data builds the form again, and the typing must survive it.
+    /// What is typed into the expense form, kept for the page's lifetime: moving to another
+    /// month builds the form again, and the typing must survive it.
     draft: Draft,
 }
 
@@ -130,11 +130,7 @@ impl Board {
                 let mark = ledger.with_untracked(Ledger::mark);
                 spawn_local(async move {
                     match api::load_budget_page(month).await {
-                        Ok(page) => {
-                            let _ = ledger
-                                .try_update(|l| l.load_after(page.budget, page.expenses, mark));
-                            let _ = load.try_set(page.load);
-                        }
+                        Ok(page) => take_page(ledger, load, page, mark),
                         Err(e) => {
                             let _ = notice.try_set(Some(format!(
                                 "Could not load the budget again: {}",
@@ -381,6 +377,23 @@ fn notify(alert: &BudgetAlert) {
     let _ = alert;
 }
 
+/// The page's data, from a load begun at `mark` (see [`Ledger::load_after`]), into the ledger.
+fn take_page(
+    ledger: RwSignal<Ledger>,
+    load: RwSignal<Option<LoadInfo>>,
+    page: BudgetPage,
+    mark: u64,
+) {
+    let BudgetPage {
+        budget,
+        expenses,
+        load: info,
+        ..
+    } = page;
+    let _ = ledger.try_update(|l| l.load_after(budget, expenses, mark));
+    let _ = load.try_set(info);
+}
+
 /// What the page does with what its connection receives.
 fn live_handler(board: Board, people: Family, games: Games) -> impl Fn(Incoming) + 'static {
     move |incoming| match incoming {
@@ -493,10 +506,8 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
                     let (page, mark) = data.await;
                     match page {
                         Ok(page) => {
-                            let BudgetPage { budget, expenses, load, position } = page;
-                            go_live(position.map_or(Start::Unknown, Start::At));
-                            board.ledger.update(|l| l.load_after(budget, expenses, mark));
-                            board.load.set(load);
+                            go_live(page.position.clone().map_or(Start::Unknown, Start::At));
+                            take_page(board.ledger, board.load, page, mark);
                             view! { <BudgetBody /> }.into_any()
                         }
                         Err(e) => {
