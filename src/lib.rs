@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod json;
 pub mod lock;
 pub mod monitor;
+pub mod net;
 pub mod pages;
 pub mod prometheus;
 pub mod pubsub;

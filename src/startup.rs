@@ -167,9 +167,9 @@ impl Application {
         let front = crate::cache::middleware::FrontDoor::new(self.router, self.state.clone());
         let service = tower::Layer::layer(&crate::compress::CompressLayer::default(), front);
         axum::serve(
-            self.listener,
+            crate::net::Listener(self.listener),
             axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                SocketAddr,
+                crate::net::Remote,
             >(service),
         )
         .with_graceful_shutdown(async move {

@@ -18,9 +18,9 @@ use super::Frame;
 use crate::pubsub::{Delivery, Subscriber};
 use crate::redis_link::{RedisLink, RedisLinkError};
 use app::ws::{EventKind, Position};
-use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// Events kept per channel for recovery.
 pub const HISTORY: usize = 1000;

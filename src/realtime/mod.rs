@@ -1,8 +1,10 @@
 //! The realtime hub: WebSocket connections, their channel subscriptions, and delivery of the
 //! bus's frames to them.
 //!
-//! - Each connection has a bounded outgoing queue; a connection whose queue is full is closed
-//!   with 4008 (it reconnects and recovers), so one slow client never holds up the others.
+//! - A frame is written to each subscriber's socket by the task that delivers it (encoded
+//!   once, the same bytes for every socket; `wire`); only what the kernel does not take at once
+//!   waits in the connection's bounded queue. A connection whose queue is full is closed with
+//!   4008 (it reconnects and recovers), so one slow client never holds up the others.
 //! - This server listens to a channel on the bus while it has at least one local subscriber
 //!   (one Redis subscription per channel per server).
 //! - Frames of a channel arrive in offset order; a gap (a frame lost by the subscription) is
@@ -15,17 +17,17 @@ pub mod bus;
 pub mod metrics;
 pub mod presence;
 pub mod socket;
+pub mod wire;
 
 use app::ws::{Control, EventKind, Position};
-use axum::extract::ws::Utf8Bytes;
 use bus::{Bus, BusError};
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::{mpsc, Notify};
-
-/// Frames a connection may have waiting before it counts as too slow.
-pub const QUEUE: usize = 256;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use wire::{Refused, Wire};
 
 /// One frame on its way to clients: the JSON text is built once and shared.
 #[derive(Clone, Debug)]
@@ -73,65 +75,17 @@ impl Closer {
     }
 }
 
-/// A connection's outgoing queue, bounded at [`QUEUE`] frames. A plain deque rather than a
-/// channel: it allocates nothing while empty, which is what most connections are.
-#[derive(Default)]
-pub struct Outbox {
-    queue: Mutex<std::collections::VecDeque<Utf8Bytes>>,
-    ready: Notify,
-}
-
-pub enum Full {
-    Full,
-}
-
-impl Outbox {
-    pub fn try_send(&self, text: Utf8Bytes) -> Result<(), Full> {
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        if q.len() >= QUEUE {
-            return Err(Full::Full);
-        }
-        q.push_back(text);
-        drop(q);
-        self.ready.notify_one();
-        Ok(())
-    }
-
-    /// Waits for frames (or a close) and moves every queued one into `batch`. One wake-up
-    /// source for the writer: closing wakes it here too.
-    pub async fn recv_batch(&self, batch: &mut Vec<Utf8Bytes>, closer: &Closer) {
-        loop {
-            let ready = self.ready.notified();
-            if closer.code() != 0 {
-                return;
-            }
-            {
-                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                if !q.is_empty() {
-                    batch.extend(q.drain(..));
-                    if q.capacity() > 64 {
-                        q.shrink_to(16);
-                    }
-                    return;
-                }
-            }
-            ready.await;
-        }
-    }
-}
-
 impl Conn {
     /// Closes the connection with `code`: its reader and its writer both wake.
     pub fn close(&self, code: u16) {
         self.closer.close(code);
-        self.outbox.ready.notify_one();
     }
 }
 
 #[derive(Clone)]
 pub struct Conn {
     pub id: u64,
-    pub outbox: Arc<Outbox>,
+    pub wire: Arc<Wire>,
     pub closer: Arc<Closer>,
 }
 
@@ -394,14 +348,22 @@ impl Hub {
             .collect()
     }
 
-    /// Queues a text for one connection; a full queue closes it as too slow.
+    /// Sends a text to one connection; a full queue closes it as too slow.
     pub fn send(&self, conn: &Conn, text: Utf8Bytes) -> bool {
-        match conn.outbox.try_send(text) {
-            Ok(()) => {
-                self.metrics.messages_out.fetch_add(1, Ordering::Relaxed);
-                true
-            }
-            Err(Full::Full) => {
+        let sent = self.send_frame(conn, &wire::text_frame(&text));
+        if sent {
+            self.metrics.messages_out.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
+    }
+
+    /// Sends an encoded frame (not counted: the caller counts); a full queue closes the
+    /// connection as too slow.
+    fn send_frame(&self, conn: &Conn, frame: &Bytes) -> bool {
+        match conn.wire.send(frame) {
+            Ok(()) => true,
+            Err(Refused::Shut) => false,
+            Err(Refused::Full) => {
                 if conn.closer.code() == 0 {
                     self.metrics.slow_closed.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(conn = conn.id, "closing a client too slow to keep up");
@@ -440,21 +402,24 @@ impl Hub {
         if let (Some(epoch), Some(offset)) = (&frame.epoch, frame.offset) {
             c.last = Some((epoch.clone(), offset));
         }
+        // Encoded once; each live subscriber's socket gets the same bytes, written from here.
+        let encoded = wire::text_frame(&frame.text);
+        let mut sent = 0;
         for sub in c.subs.values_mut() {
             match &mut sub.state {
                 SubState::Holding(held) => held.push(frame.clone()),
-                SubState::Live(last) => match frame.offset {
-                    Some(o) if o <= *last => {}
-                    Some(o) => {
+                SubState::Live(last) => {
+                    if let Some(o) = frame.offset {
+                        if o <= *last {
+                            continue;
+                        }
                         *last = o;
-                        self.send(&sub.conn, frame.text.clone());
                     }
-                    None => {
-                        self.send(&sub.conn, frame.text.clone());
-                    }
-                },
+                    sent += u64::from(self.send_frame(&sub.conn, &encoded));
+                }
             }
         }
+        self.metrics.messages_out.fetch_add(sent, Ordering::Relaxed);
     }
 
     /// What this server last passed on for the channel.

@@ -1,24 +1,43 @@
-//! `GET /ws`: one WebSocket connection. A reader (this task) handles the client's frames; a
-//! writer task drains the connection's bounded queue, pings every heartbeat interval, drops
-//! a client that stopped answering, and sends the close frame when the hub asks for one.
+//! `GET /ws`: one WebSocket connection. The upgrade is done here (RFC 6455's handshake, with
+//! tungstenite's accept key) rather than by axum's extractor, so that the connection keeps its
+//! TCP stream: frames go out through the connection's [`Wire`], written straight to the
+//! socket by whoever sends them. A reader (this task) parses the client's frames with
+//! tungstenite; a writer task drains what the kernel did not take at once, pings every
+//! heartbeat interval, drops a client that stopped answering, and sends the close frame when
+//! the hub asks for one.
 
+use super::wire::{ping_frame, Wire};
 use super::{control_text, Closer, Conn, Hub};
 use crate::auth;
+use crate::error::ApiError;
+use crate::net::Remote;
 use crate::state::AppState;
 use crate::store::{ChatInsert, ChatRecord};
 use app::ws::{close, Channel, ChatData, ClientFrame, Control, EventKind, TypingData};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{self, Message, Utf8Bytes};
 use uuid::Uuid;
 
 /// Longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 2000;
+
+/// Not a close code on the wire: the client closed first (tungstenite answered its close
+/// frame), so the server sends none of its own.
+const PEER_CLOSED: u16 = 1;
 
 /// A token bucket for one connection's frames: a burst of twice the rate, then
 /// `WEBSOCKET_MAX_FRAMES_PER_SECOND` a second. Frames beyond it are answered `rate_limited`
@@ -62,17 +81,88 @@ struct Peer {
     admin: bool,
 }
 
+/// A valid WebSocket upgrade request (RFC 6455, section 4.2.1): the accept key to answer with
+/// and hyper's handle on the connection once the answer is out. Anything else at `/ws` is
+/// answered 400 `malformed`.
+pub struct Upgrade {
+    accept: HeaderValue,
+    on_upgrade: OnUpgrade,
+}
+
+fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let h = &parts.headers;
+        let refuse = |why: &str| {
+            ApiError::Malformed(format!(
+                "This address takes WebSocket connections only ({why})."
+            ))
+        };
+        if !has_token(h, header::CONNECTION, "upgrade")
+            || !has_token(h, header::UPGRADE, "websocket")
+        {
+            return Err(refuse(
+                "Connection: upgrade and Upgrade: websocket expected",
+            ));
+        }
+        if h.get(header::SEC_WEBSOCKET_VERSION).map(|v| v.as_bytes()) != Some(b"13") {
+            return Err(refuse("Sec-WebSocket-Version: 13 expected"));
+        }
+        let Some(key) = h.get(header::SEC_WEBSOCKET_KEY) else {
+            return Err(refuse("Sec-WebSocket-Key missing"));
+        };
+        let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let accept = HeaderValue::from_str(&accept).map_err(|_| refuse("bad key"))?;
+        let on_upgrade = parts
+            .extensions
+            .remove::<OnUpgrade>()
+            .ok_or_else(|| refuse("the connection cannot be upgraded"))?;
+        Ok(Upgrade { accept, on_upgrade })
+    }
+}
+
+impl Upgrade {
+    /// Answers 101 and runs `connection` on the upgraded stream once hyper hands it over.
+    fn accept<F, Fut>(self, connection: F) -> Response
+    where
+        F: FnOnce(Upgraded) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(async move {
+            match self.on_upgrade.await {
+                Ok(upgraded) => connection(upgraded).await,
+                Err(e) => tracing::debug!(error = %e, "the WebSocket upgrade did not complete"),
+            }
+        });
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let h = response.headers_mut();
+        h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, self.accept);
+        response
+    }
+}
+
 pub async fn upgrade(
     State(state): State<AppState>,
+    ConnectInfo(remote): ConnectInfo<Remote>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    upgrade: Upgrade,
 ) -> Response {
     if !crate::security::same_origin(&headers) {
-        return crate::error::ApiError::Forbidden(
-            "csrf",
-            "The request came from another site.".into(),
-        )
-        .into_response();
+        return ApiError::Forbidden("csrf", "The request came from another site.".into())
+            .into_response();
     }
     let current = match auth::current_user(&state, &headers).await {
         Ok(c) => c,
@@ -84,25 +174,108 @@ pub async fn upgrade(
         user_id: current.user.id,
         display_name: current.user.display_name,
     };
-    // Small buffers: most connections are idle most of the time.
-    ws.read_buffer_size(256)
-        .write_buffer_size(8 * 1024)
-        .max_write_buffer_size(256 * 1024)
-        .max_message_size(app::ws::MAX_FRAME_BYTES)
-        .max_frame_size(app::ws::MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| run(state, peer, socket))
+    let tcp = remote.tcp;
+    upgrade.accept(move |upgraded| run(state, peer, upgraded, Wire::new(tcp)))
+}
+
+/// The stream tungstenite reads the client's frames from: hyper's upgraded connection. What
+/// tungstenite writes itself (answers to pings and to a close) goes out through the wire, in
+/// order with everything else.
+struct Duplex {
+    read: TokioIo<Upgraded>,
+    wire: Arc<Wire>,
+}
+
+impl AsyncRead for Duplex {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.read).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Duplex {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        // tungstenite writes whole frames (its write buffer is off).
+        Poll::Ready(match self.wire.send(&bytes::Bytes::copy_from_slice(buf)) {
+            Ok(()) => Ok(buf.len()),
+            Err(_) => Err(io::ErrorKind::BrokenPipe.into()),
+        })
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
 }
 
 fn now_ms() -> i64 {
     crate::service::now_ms()
 }
 
-async fn run(state: AppState, peer: Peer, socket: WebSocket) {
+/// The writer task: drains the wire, pings, and closes when asked.
+async fn write(
+    wire: Arc<Wire>,
+    closer: Arc<Closer>,
+    last_heard: Arc<AtomicI64>,
+    heartbeat: Duration,
+) {
+    let mut ping = tokio::time::interval(heartbeat);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    let code = loop {
+        tokio::select! {
+            biased;
+            code = closer.closed() => break code,
+            drained = wire.drain() => {
+                if drained.is_err() {
+                    // The socket failed: the reader stops too.
+                    closer.close(1011);
+                    return;
+                }
+            },
+            _ = ping.tick() => {
+                let silent_ms = now_ms() - last_heard.load(Ordering::Relaxed);
+                if silent_ms > 2 * heartbeat.as_millis() as i64 + 1000 {
+                    tracing::debug!(silent_ms, "dropping a client that stopped answering");
+                    closer.close(close::GOING_AWAY);
+                    break close::GOING_AWAY;
+                }
+                let _ = wire.send(&ping_frame());
+            }
+        }
+    };
+    if code != PEER_CLOSED {
+        let reason = match code {
+            close::GOING_AWAY => "server going away",
+            close::TOO_SLOW => "too slow to keep up",
+            close::TOO_BIG => "frame too large",
+            close::FORBIDDEN => "forbidden",
+            close::PROTOCOL => "protocol violation",
+            _ => "closing",
+        };
+        wire.close(code, reason);
+    }
+    // The close frame (or tungstenite's answer to the client's) goes out before the socket
+    // is dropped; a client that reads nothing more is given a second.
+    let _ = tokio::time::timeout(Duration::from_secs(1), wire.flush()).await;
+}
+
+async fn run(state: AppState, peer: Peer, upgraded: Upgraded, wire: Wire) {
     let hub = state.hub.clone();
-    let outbox = Arc::new(super::Outbox::default());
+    let wire = Arc::new(wire);
     let conn = Conn {
         id: hub.next_id(),
-        outbox: outbox.clone(),
+        wire: wire.clone(),
         closer: Arc::new(Closer::default()),
     };
     hub.open(&conn);
@@ -111,73 +284,27 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
     if let Some(family) = peer.family {
         Box::pin(hub.presence.join(family, peer.user_id)).await;
     }
-    let (mut sink, mut stream) = socket.split();
-    let last_heard = Arc::new(AtomicI64::new(now_ms()));
-
-    let writer = {
-        let closer = conn.closer.clone();
-        let last_heard = last_heard.clone();
-        let heartbeat = hub.heartbeat;
-        tokio::spawn(async move {
-            let mut batch = Vec::new();
-            let mut ping = tokio::time::interval(heartbeat);
-            ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ping.tick().await;
-            let code = loop {
-                tokio::select! {
-                    biased;
-                    () = outbox.recv_batch(&mut batch, &closer) => {
-                        let code = closer.code();
-                        if code != 0 {
-                            break code;
-                        }
-                        // Everything that was queued goes out in one write.
-                        let mut sent = Ok(());
-                        for text in batch.drain(..) {
-                            if sent.is_ok() {
-                                sent = sink.feed(Message::Text(text)).await;
-                            }
-                        }
-                        if sent.is_err() || sink.flush().await.is_err() {
-                            // The reader stops too.
-                            closer.close(1011);
-                            return;
-                        }
-                        if batch.capacity() > 64 {
-                            batch.shrink_to(16);
-                        }
-                    },
-                    _ = ping.tick() => {
-                        let silent_ms = now_ms() - last_heard.load(Ordering::Relaxed);
-                        if silent_ms > 2 * heartbeat.as_millis() as i64 + 1000 {
-                            tracing::debug!(silent_ms, "dropping a client that stopped answering");
-                            closer.close(close::GOING_AWAY);
-                            break close::GOING_AWAY;
-                        }
-                        if sink.send(Message::Ping(Default::default())).await.is_err() {
-                            closer.close(1011);
-                            return;
-                        }
-                    }
-                }
-            };
-            let reason = match code {
-                close::GOING_AWAY => "server going away",
-                close::TOO_SLOW => "too slow to keep up",
-                close::TOO_BIG => "frame too large",
-                close::FORBIDDEN => "forbidden",
-                _ => "closing",
-            };
-            let _ = tokio::time::timeout(
-                Duration::from_secs(1),
-                sink.send(Message::Close(Some(CloseFrame {
-                    code,
-                    reason: reason.into(),
-                }))),
-            )
-            .await;
-        })
+    // Small buffers: most connections are idle most of the time. tungstenite writes each
+    // frame at once (into the wire).
+    let config = WebSocketConfig::default()
+        .read_buffer_size(256)
+        .write_buffer_size(0)
+        .max_message_size(Some(app::ws::MAX_FRAME_BYTES))
+        .max_frame_size(Some(app::ws::MAX_FRAME_BYTES));
+    let duplex = Duplex {
+        read: TokioIo::new(upgraded),
+        wire: wire.clone(),
     };
+    let mut stream =
+        tokio_tungstenite::WebSocketStream::from_raw_socket(duplex, Role::Server, Some(config))
+            .await;
+    let last_heard = Arc::new(AtomicI64::new(now_ms()));
+    let writer = tokio::spawn(write(
+        wire,
+        conn.closer.clone(),
+        last_heard.clone(),
+        hub.heartbeat,
+    ));
 
     hub.send(
         &conn,
@@ -192,6 +319,7 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
         state.settings.ws_frames_per_second,
         std::time::Instant::now(),
     );
+    let mut code = 1000;
     loop {
         let message = tokio::select! {
             m = stream.next() => m,
@@ -223,22 +351,28 @@ async fn run(state: AppState, peer: Peer, socket: WebSocket) {
                     error(None, "bad_frame", "Frames are JSON text, not binary."),
                 );
             }
-            Ok(Message::Ping(_) | Message::Pong(_)) => {}
-            Ok(Message::Close(_)) => break,
-            Err(e) => {
-                // tungstenite's capacity error: "Space limit exceeded: Message too long: …".
-                let text = e.to_string().to_lowercase();
-                let too_big = text.contains("too long") || text.contains("space limit");
-                if too_big {
-                    conn.close(close::TOO_BIG);
-                }
+            Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
+            Ok(Message::Close(_)) => {
+                // tungstenite has queued its answer; this writes it into the wire.
+                let _ = stream.flush().await;
+                code = PEER_CLOSED;
                 break;
             }
+            Err(tungstenite::Error::Capacity(_)) => {
+                code = close::TOO_BIG;
+                break;
+            }
+            // Unmasked or malformed frames, text that is not UTF-8.
+            Err(tungstenite::Error::Protocol(_) | tungstenite::Error::Utf8(_)) => {
+                code = close::PROTOCOL;
+                break;
+            }
+            Err(_) => break,
         }
     }
-    conn.close(1000);
-    // A client that stopped reading altogether can hold the writer in a write forever:
-    // after 2 s it is aborted, which drops the socket.
+    conn.close(code);
+    // The writer gives the close frame a second; should it hang anyway, it is aborted after
+    // 2 s, which drops the socket.
     let mut writer = writer;
     if tokio::time::timeout(Duration::from_secs(2), &mut writer)
         .await

@@ -10,7 +10,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use std::net::SocketAddr;
 
 #[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterRequest,
     responses(
@@ -40,12 +39,13 @@ pub async fn register(
         (status = 429, description = "Too many failures; see Retry-After", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(remote): ConnectInfo<crate::net::Remote>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let previous = auth::session_id(&headers);
-    let (user, session) = accounts::login(&state, req, &peer.ip().to_string(), previous).await?;
+    let (user, session) =
+        accounts::login(&state, req, &remote.addr.ip().to_string(), previous).await?;
     Ok((
         [(
             header::SET_COOKIE,

@@ -173,6 +173,58 @@ async fn only_signed_in_users_connect_and_frames_are_checked() {
 }
 
 #[tokio::test]
+async fn the_upgrade_and_the_frames_follow_rfc_6455() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    // A plain request is not an upgrade: the contract's error, not a socket.
+    let r = c.get("/ws").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "malformed", "{body}");
+
+    // Text that is not UTF-8 is a protocol violation: 4400.
+    let mut ws = Ws::connect(&c).await;
+    let frame = tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
+        vec![0xff, 0xfe, 0xfd],
+        tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode::Data(
+            tokio_tungstenite::tungstenite::protocol::frame::coding::Data::Text,
+        ),
+        true,
+    );
+    ws.stream.send(Message::Frame(frame)).await.unwrap();
+    assert_eq!(ws.close_code().await, Some(4400));
+
+    // A client's close is answered with its code, once, and the socket ends.
+    let mut ws = Ws::connect(&c).await;
+    ws.stream.close(None).await.unwrap();
+    let mut closes = 0;
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(5), ws.stream.next()).await {
+        match m {
+            Ok(Message::Close(_)) => closes += 1,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    assert_eq!(closes, 1, "one close frame answers the client's");
+    // Pings are answered (tungstenite's pong goes out through the same wire, in order).
+    let mut ws = Ws::connect(&c).await;
+    ws.stream
+        .send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .unwrap();
+    let pong = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Some(Ok(Message::Pong(p))) = ws.stream.next().await {
+                return p;
+            }
+        }
+    })
+    .await
+    .expect("a pong");
+    assert_eq!(&pong[..], b"are you there");
+}
+
+#[tokio::test]
 async fn a_members_expense_reaches_the_family_with_its_budget_and_alerts_once() {
     let app = spawn_app().await;
     let (owner, created, mut ws, channel) = owner_on_channel(&app).await;

@@ -1,0 +1,174 @@
+//! The listener behind `axum::serve`. Each accepted TCP stream is shared (`Arc`): hyper reads
+//! and writes HTTP through one handle, and a connection upgraded to a WebSocket keeps
+//! another, so the hub can write frames straight to the socket from the task that fans them
+//! out (see `realtime::wire`) while hyper's upgraded stream goes on reading.
+
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// Most a single read hands to hyper. A read fills only memory that is initialised first
+/// (`ReadBuf::initialize_unfilled_to`); a request line and its headers fit in one read.
+const READ_CHUNK: usize = 4096;
+
+/// Accepts TCP connections for `axum::serve` (as axum's own `TcpListener` does: connection
+/// errors are retried at once, others after a pause).
+pub struct Listener(pub tokio::net::TcpListener);
+
+impl axum::serve::Listener for Listener {
+    type Io = SharedTcp;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (SharedTcp, SocketAddr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => return (SharedTcp(Arc::new(stream)), addr),
+                Err(e) if is_connection_error(&e) => {}
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait for some to be closed.
+                    tracing::error!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// What a request knows of its connection (`ConnectInfo<Remote>`): the peer's address and
+/// the stream itself, for the WebSocket upgrade.
+#[derive(Clone)]
+pub struct Remote {
+    pub addr: SocketAddr,
+    pub tcp: Arc<TcpStream>,
+}
+
+impl Connected<IncomingStream<'_, Listener>> for Remote {
+    fn connect_info(stream: IncomingStream<'_, Listener>) -> Self {
+        Remote {
+            addr: *stream.remote_addr(),
+            tcp: stream.io().0.clone(),
+        }
+    }
+}
+
+/// A TCP stream that several owners can read and write (through `&TcpStream`).
+pub struct SharedTcp(pub Arc<TcpStream>);
+
+impl AsyncRead for SharedTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            let room = buf.remaining().min(READ_CHUNK);
+            match self.0.try_read(buf.initialize_unfilled_to(room)) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl SharedTcp {
+    /// Waits until the socket is writable and `write` gets through (hyper's writes).
+    fn poll_write_with(
+        &self,
+        cx: &mut Context<'_>,
+        write: impl Fn(&TcpStream) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match write(&self.0) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                done => return Poll::Ready(done),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for SharedTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |tcp| tcp.try_write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |tcp| tcp.try_write_vectored(bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A peer that is already gone makes this fail: nothing is left to shut down then.
+        let _ = socket2::SockRef::from(&*self.0).shutdown(std::net::Shutdown::Write);
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn reads_and_writes_through_either_handle() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let mut served = Listener(listener);
+        let (mut shared, _) = axum::serve::Listener::accept(&mut served).await;
+        let other = shared.0.clone();
+
+        client.write_all(b"hello").await.unwrap();
+        let mut got = [0u8; 5];
+        shared.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"hello");
+
+        shared.write_all(b"one ").await.unwrap();
+        other.writable().await.unwrap();
+        assert_eq!(other.try_write(b"two").unwrap(), 3);
+        shared.shutdown().await.unwrap();
+        let mut all = Vec::new();
+        client.read_to_end(&mut all).await.unwrap();
+        assert_eq!(all, b"one two");
+    }
+}
