@@ -6,6 +6,7 @@
 #   bench/ws.sh fanout  [clients] [rate]   rate msgs/s to clients over two servers
 #   bench/ws.sh kill    [clients] [rate]   fan-out, then SIGKILL of one server mid-run
 # Needs redis-server and a PostgreSQL at 127.0.0.1:5432 (HEARTH_TEST_POSTGRES).
+# HEARTH_BIN=path runs another build of the server (an older one, to compare on one machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-fanout}"
@@ -13,6 +14,7 @@ clients="${2:-1000}"
 rate="${3:-100}"
 pg="${HEARTH_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
 cargo build --release -p hearth --bin hearth --example wsload >/dev/null 2>&1
+bin="${HEARTH_BIN:-./target/release/hearth}"
 work="$(mktemp -d)"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -30,10 +32,10 @@ start() { # port; sets started_pid (not run in a subshell, so the trap knows eve
   local port=$1
   if [ "$backend" = embedded ]; then
     DATABASE_URL="sqlite://$work/hearth.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-      WEBSOCKET_MAX_FRAMES_PER_SECOND=100000 RUST_LOG=warn ./target/release/hearth >"$work/$port.log" 2>&1 &
+      WEBSOCKET_MAX_FRAMES_PER_SECOND=100000 RUST_LOG=warn "$bin" >"$work/$port.log" 2>&1 &
   else
     REDIS_URL="redis://127.0.0.1:$redis_port" DATABASE_URL="$db" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-      WEBSOCKET_MAX_FRAMES_PER_SECOND=100000 RUST_LOG=warn ./target/release/hearth >"$work/$port.log" 2>&1 &
+      WEBSOCKET_MAX_FRAMES_PER_SECOND=100000 RUST_LOG=warn "$bin" >"$work/$port.log" 2>&1 &
   fi
   started_pid=$!
   pids+=($started_pid)

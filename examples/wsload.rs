@@ -68,8 +68,21 @@ fn now_us() -> u64 {
         .as_micros() as u64
 }
 
-/// (RSS bytes, CPU seconds) of a process, from `/proc`.
-fn proc_usage(pid: u32) -> (u64, f64) {
+/// A process's RSS and CPU time, from `/proc` (its own accounting).
+#[derive(Clone, Copy, Default)]
+struct Usage {
+    rss: u64,
+    user_s: f64,
+    system_s: f64,
+}
+
+impl Usage {
+    fn cpu(&self) -> f64 {
+        self.user_s + self.system_s
+    }
+}
+
+fn proc_usage(pid: &str) -> Usage {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let rss_kb: u64 = status
         .lines()
@@ -80,17 +93,28 @@ fn proc_usage(pid: u32) -> (u64, f64) {
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let after = stat.rsplit_once(')').map(|(_, a)| a).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<f64>().ok()))
-        .sum();
-    (rss_kb * 1024, ticks / 100.0)
+    let secs = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
+    Usage {
+        rss: rss_kb * 1024,
+        user_s: secs(11),
+        system_s: secs(12),
+    }
 }
 
-fn usage(pids: &[u32]) -> (u64, f64) {
+fn usage(pids: &[u32]) -> Usage {
     pids.iter()
-        .map(|&p| proc_usage(p))
-        .fold((0, 0.0), |(r, c), (r2, c2)| (r + r2, c + c2))
+        .map(|&p| proc_usage(&p.to_string()))
+        .fold(Usage::default(), |a, b| Usage {
+            rss: a.rss + b.rss,
+            user_s: a.user_s + b.user_s,
+            system_s: a.system_s + b.system_s,
+        })
 }
 
 /// Signs up a fresh owner with a family; returns the cookie and the family channel.
@@ -140,7 +164,11 @@ async fn connect(server: &str, cookie: &str, local: IpAddr) -> Result<Ws, String
         .bind(SocketAddr::new(local, 0))
         .map_err(|e| e.to_string())?;
     let stream = socket.connect(host).await.map_err(|e| e.to_string())?;
-    let (ws, _) = tokio_tungstenite::client_async(request, stream)
+    // tungstenite zeroes its whole read buffer before each read (128 KiB by default): with
+    // 1,000 clients that memset was a quarter of the load tool's CPU. Frames here are small.
+    let config =
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
         .await
         .map_err(|e| e.to_string())?;
     Ok(ws)
@@ -149,12 +177,11 @@ async fn connect(server: &str, cookie: &str, local: IpAddr) -> Result<Ws, String
 /// A number after `"key":` in a frame, without parsing the whole frame.
 fn field_u64(text: &str, key: &str) -> Option<u64> {
     let at = text.find(key)? + key.len();
-    let digits: String = text[at..]
-        .chars()
-        .skip_while(|c| *c == '"')
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
+    let rest = text[at..].trim_start_matches('"');
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
 }
 
 fn field_str<'a>(text: &'a str, key: &str) -> Option<&'a str> {
@@ -298,7 +325,7 @@ async fn main() {
     let a = args();
     assert!(!a.servers.is_empty(), "--servers URL[,URL]");
     let (cookie, channel) = sign_up(&a.servers[0]).await;
-    let (rss0, _) = usage(&a.pids);
+    let rss0 = usage(&a.pids).rss;
 
     // Open the sockets, 200 at a time.
     let started = Instant::now();
@@ -328,7 +355,7 @@ async fn main() {
         }
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (rss1, cpu_before) = usage(&a.pids);
+    let rss1 = usage(&a.pids).rss;
     println!(
         "connections held: {} of {} ({} failed) in {:.1} s",
         sockets.len(),
@@ -402,8 +429,8 @@ async fn main() {
     let publish_until = Instant::now() + Duration::from_secs(a.seconds);
     let mut published = 0u64;
     let mut killed = false;
-    let (_, cpu_start) = usage(&a.pids);
-    let _ = cpu_before;
+    let cpu_start = usage(&a.pids);
+    let own_start = proc_usage("self");
     while Instant::now() < publish_until {
         tick.tick().await;
         if let Some(at) = kill_at {
@@ -440,14 +467,8 @@ async fn main() {
     } else {
         a.pids.clone()
     };
-    let (_, cpu_end) = usage(&pids_alive);
-    let cpu_start_alive = if killed {
-        // The killed server's CPU cannot be read after its death: count the survivors only.
-        let _ = cpu_start;
-        f64::NAN
-    } else {
-        cpu_start
-    };
+    let cpu_end = usage(&pids_alive);
+    let own_end = proc_usage("self");
 
     let received = stats.received.load(Ordering::Relaxed);
     let expected = published * a.clients as u64;
@@ -479,11 +500,26 @@ async fn main() {
         pct(&bus, 99),
         bus.last().copied().unwrap_or(0) as f64 / 1000.0
     );
-    if cpu_start_alive.is_finite() && received > 0 {
+    // The killed server's CPU cannot be read after its death: then only the load tool's.
+    if !killed && received > 0 {
+        let per = |s: f64| s * 1e6 / received as f64;
+        let (user, system) = (
+            cpu_end.user_s - cpu_start.user_s,
+            cpu_end.system_s - cpu_start.system_s,
+        );
         println!(
-            "server CPU: {:.2} s for {received} deliveries: {:.2} µs per delivered message",
-            cpu_end - cpu_start_alive,
-            (cpu_end - cpu_start_alive) * 1e6 / received as f64
+            "server CPU: {:.2} s for {received} deliveries: {:.2} µs per delivered message (user {:.2}, system {:.2})",
+            user + system,
+            per(user + system),
+            per(user),
+            per(system)
+        );
+    }
+    if received > 0 {
+        println!(
+            "load tool CPU (the clients and the publisher): {:.2} s, {:.2} µs per delivered message",
+            own_end.cpu() - own_start.cpu(),
+            (own_end.cpu() - own_start.cpu()) * 1e6 / received as f64
         );
     }
     if killed {
