@@ -4,12 +4,14 @@
 #   from L1 (embedded), from L1 with Redis (versions heard by pub/sub), from L2 (Redis only),
 #   and uncached; then the hit rate of a 90 % read / 10 % write mix over many families.
 # Needs wrk and a Redis at 127.0.0.1:6379. Usage: [ROUNDS=5] bench/run.sh [seconds per run]
+# HEARTH_BIN=path runs another build of the server (an older one, to compare on one machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
 conns=32
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
 cargo build --release -p hearth --bin hearth --example bare >/dev/null 2>&1
+bin="${HEARTH_BIN:-./target/release/hearth}"
 work="$(mktemp -d)"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -18,7 +20,7 @@ month="$(date +%Y-%m)"
 
 start() { # port, then env assignments
   local port=$1; shift
-  env "$@" LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="$db" RUST_LOG=warn ./target/release/hearth >"$work/$port.log" 2>&1 &
+  env "$@" LEPTOS_SITE_ADDR="127.0.0.1:$port" DATABASE_URL="$db" RUST_LOG=warn "$bin" >"$work/$port.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
   echo "server on $port did not start"; exit 1

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
 /// Most a single read hands to hyper. A read fills only memory that is initialised first
@@ -83,13 +83,29 @@ impl AsyncRead for SharedTcp {
         loop {
             ready!(self.0.poll_read_ready(cx))?;
             let room = buf.remaining().min(READ_CHUNK);
-            match self.0.try_read(buf.initialize_unfilled_to(room)) {
-                Ok(n) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
+            let dst = buf.initialize_unfilled_to(room);
+            // A read shorter than asked for drained the socket: its readiness is cleared
+            // (by answering `WouldBlock` to `try_io` once the bytes are in), as tokio's own
+            // `TcpStream` does, so the next poll waits for data instead of paying for a read
+            // that can only answer EAGAIN (one system call per keep-alive request).
+            let mut got = None;
+            let read = self.0.try_io(Interest::READABLE, || {
+                let n = self.0.try_read(dst)?;
+                got = Some(n);
+                if n > 0 && n < room {
+                    Err(io::ErrorKind::WouldBlock.into())
+                } else {
+                    Ok(n)
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Poll::Ready(Err(e)),
+            });
+            if let Some(n) = got {
+                buf.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            match read {
+                Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Poll::Ready(Err(e)),
+                // Not readable after all: wait for the next readiness.
+                _ => {}
             }
         }
     }
@@ -162,6 +178,14 @@ mod tests {
         let mut got = [0u8; 5];
         shared.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"hello");
+
+        // The short read cleared the readiness: the next read waits, then gets what comes.
+        let mut more = [0u8; 3];
+        let waiting = tokio::time::timeout(Duration::from_millis(50), shared.read(&mut more));
+        assert!(waiting.await.is_err(), "nothing to read yet");
+        client.write_all(b"abc").await.unwrap();
+        shared.read_exact(&mut more).await.unwrap();
+        assert_eq!(&more, b"abc");
 
         shared.write_all(b"one ").await.unwrap();
         other.writable().await.unwrap();
