@@ -184,6 +184,7 @@ pub async fn upgrade(
 struct Duplex {
     read: TokioIo<Upgraded>,
     wire: Arc<Wire>,
+    closer: Arc<Closer>,
 }
 
 impl AsyncRead for Duplex {
@@ -205,7 +206,12 @@ impl AsyncWrite for Duplex {
         // tungstenite writes whole frames (its write buffer is off).
         Poll::Ready(match self.wire.send(&bytes::Bytes::copy_from_slice(buf)) {
             Ok(()) => Ok(buf.len()),
-            Err(_) => Err(io::ErrorKind::BrokenPipe.into()),
+            Err(refused) => {
+                if refused == super::wire::Refused::Full {
+                    self.closer.close(close::TOO_SLOW);
+                }
+                Err(io::ErrorKind::BrokenPipe.into())
+            }
         })
     }
 
@@ -294,6 +300,7 @@ async fn run(state: AppState, peer: Peer, upgraded: Upgraded, wire: Wire) {
     let duplex = Duplex {
         read: TokioIo::new(upgraded),
         wire: wire.clone(),
+        closer: conn.closer.clone(),
     };
     let mut stream =
         tokio_tungstenite::WebSocketStream::from_raw_socket(duplex, Role::Server, Some(config))
