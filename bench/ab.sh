@@ -21,24 +21,11 @@ start() { # port binary
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.1; done
   echo "server on $1 did not start"; exit 1
 }
-signup() { # port -> cookie of an owner with a family and 12 expenses
-  local port=$1; local jar="$work/jar-$port"
-  curl -sf -c "$jar" -H 'content-type: application/json' \
-    -d "{\"email\":\"ab-$port@example.org\",\"password\":\"correct horse battery\",\"display_name\":\"Bench\"}" \
-    "http://127.0.0.1:$port/api/auth/register" >/dev/null
-  curl -sf -b "$jar" -H 'content-type: application/json' \
-    -d '{"name":"Bench","currency":"EUR","timezone":"UTC"}' "http://127.0.0.1:$port/api/families" >/dev/null
-  local cat; cat="$(curl -sf -b "$jar" "http://127.0.0.1:$port/api/categories" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)"
-  for i in $(seq 1 12); do
-    curl -sf -b "$jar" -H 'content-type: application/json' \
-      -d "{\"category_id\":\"$cat\",\"amount_minor\":$((i * 137)),\"note\":\"item $i\",\"spent_on\":\"$month-01\"}" \
-      "http://127.0.0.1:$port/api/expenses" >/dev/null
-  done
-  grep hearth_session "$jar" | awk '{print $7}'
-}
+source bench/accounts.sh
 pa="$(free_port)"; pb="$(free_port)"; pbare="$(free_port)"
 start "$pa" "$old"; start "$pb" "$new"
-ca="$(signup "$pa")"; cb="$(signup "$pb")"
+read -r ca _ _ <<<"$(signup "$pa" "ab-$pa@example.org")"
+read -r cb _ _ <<<"$(signup "$pb" "ab-$pb@example.org")"
 curl -sf -b "hearth_session=$cb" "http://127.0.0.1:$pb/api/budgets?month=$month" >"$work/body.json"
 ./target/release/examples/bare "$pbare" "$work/body.json" & pids+=($!)
 sleep 0.5
