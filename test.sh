@@ -19,11 +19,15 @@ cargo fmt --all -- --check
 
 say "clippy: server (ssr) and browser (hydrate, csr) builds"
 cargo clippy -p hearth --all-targets -- -D warnings
+cargo clippy -p batch-send --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features csr -- -D warnings
 
 say "unit tests of the shared app crate"
 cargo test -p app --features ssr
+
+say "the fan-out's batched sends (io_uring)"
+cargo test -p batch-send
 
 say "server unit and integration tests (store contract on SQLite and on PostgreSQL)"
 cargo test -p hearth

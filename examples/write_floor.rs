@@ -2,7 +2,7 @@
 //! TCP socket whose reader is waiting, as in a WebSocket fan-out (see BENCHMARKS.md).
 //!
 //! ```text
-//! write_floor [--clients 500] [--rounds 400] [--bytes 160] [--rate 100]
+//! write_floor [--clients 500] [--rounds 400] [--bytes 160] [--rate 100] [--uring 1]
 //! ```
 //!
 //! One thread writes `--bytes` bytes to each of `--clients` connected sockets in turn,
@@ -11,10 +11,13 @@
 //! receiving side's network processing runs inside the writer's system call, so the writer's
 //! kernel time per write is the floor under a server's CPU time per delivered message when
 //! each delivery is one write. The writer's user and system time come from
-//! `/proc/thread-self/stat` (the thread's own accounting).
+//! `/proc/thread-self/stat` (the thread's own accounting). With `--uring 1` each round's
+//! writes go to the kernel in one io_uring submission (the `batch-send` crate, as the hub's
+//! fan-out does), so the difference is what one system call per write costs.
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 fn arg(name: &str, default: u64) -> u64 {
@@ -43,6 +46,7 @@ fn main() {
     let rounds = arg("--rounds", 400);
     let bytes = arg("--bytes", 160) as usize;
     let rate = arg("--rate", 100).max(1);
+    let uring = arg("--uring", 0) == 1;
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("address");
 
@@ -88,9 +92,23 @@ fn main() {
     let period = Duration::from_secs_f64(1.0 / rate as f64);
     let (u0, s0) = thread_times();
     let started = Instant::now();
+    let mut results = Vec::with_capacity(clients);
     for round in 0..rounds {
-        for socket in &mut sockets {
-            socket.write_all(&frame).expect("write");
+        if uring {
+            let fds: Vec<_> = sockets.iter().map(|s| s.as_fd()).collect();
+            results.clear();
+            assert!(
+                batch_send::send_each(&fds, &frame, &mut results),
+                "io_uring is not available here"
+            );
+            for (socket, taken) in sockets.iter_mut().zip(&results) {
+                let taken = *taken.as_ref().unwrap_or(&0);
+                socket.write_all(&frame[taken..]).expect("write");
+            }
+        } else {
+            for socket in &mut sockets {
+                socket.write_all(&frame).expect("write");
+            }
         }
         let next = started + period * (round as u32 + 1);
         if let Some(wait) = next.checked_duration_since(Instant::now()) {
@@ -104,8 +122,9 @@ fn main() {
     let tick_us = 1e6 / 100.0; // USER_HZ is 100 on Linux
     let per = |ticks: u64| ticks as f64 * tick_us / writes as f64;
     println!(
-        "{writes} writes of {bytes} bytes to {clients} loopback sockets, {rate} rounds/s: \
+        "{writes} writes of {bytes} bytes to {clients} loopback sockets, {rate} rounds/s{}: \
          kernel {:.2} us per write, user {:.2} us per write ({} of {} bytes received)",
+        if uring { ", io_uring" } else { "" },
         per(s1 - s0),
         per(u1 - u0),
         received,

@@ -360,7 +360,13 @@ impl Hub {
     /// Sends an encoded frame (not counted: the caller counts); a full queue closes the
     /// connection as too slow.
     fn send_frame(&self, conn: &Conn, frame: &Bytes) -> bool {
-        match conn.wire.send(frame) {
+        self.sent(conn, conn.wire.send(frame))
+    }
+
+    /// Whether a frame went out (or waits to); a connection whose queue is full is closed as
+    /// too slow.
+    fn sent(&self, conn: &Conn, result: Result<(), Refused>) -> bool {
+        match result {
             Ok(()) => true,
             Err(Refused::Shut) => false,
             Err(Refused::Full) => {
@@ -402,9 +408,10 @@ impl Hub {
         if let (Some(epoch), Some(offset)) = (&frame.epoch, frame.offset) {
             c.last = Some((epoch.clone(), offset));
         }
-        // Encoded once; each live subscriber's socket gets the same bytes, written from here.
+        // Encoded once; each live subscriber's socket gets the same bytes, written from here,
+        // all of them in one go.
         let encoded = wire::text_frame(&frame.text);
-        let mut sent = 0;
+        let mut live = Vec::with_capacity(c.subs.len());
         for sub in c.subs.values_mut() {
             match &mut sub.state {
                 SubState::Holding(held) => held.push(frame.clone()),
@@ -415,11 +422,21 @@ impl Hub {
                         }
                         *last = o;
                     }
-                    sent += u64::from(self.send_frame(&sub.conn, &encoded));
+                    live.push(&sub.conn);
                 }
             }
         }
-        self.metrics.messages_out.fetch_add(sent, Ordering::Relaxed);
+        let wires: Vec<&Wire> = live.iter().map(|conn| &*conn.wire).collect();
+        let mut results = Vec::with_capacity(live.len());
+        wire::send_each(&wires, &encoded, &mut results);
+        let sent = live
+            .iter()
+            .zip(results)
+            .filter(|(conn, result)| self.sent(conn, *result))
+            .count();
+        self.metrics
+            .messages_out
+            .fetch_add(sent as u64, Ordering::Relaxed);
     }
 
     /// What this server last passed on for the channel.

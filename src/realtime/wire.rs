@@ -10,6 +10,7 @@
 use bytes::{Buf, Bytes};
 use std::collections::VecDeque;
 use std::io;
+use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -21,7 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
 pub const QUEUE_BYTES: usize = 1 << 20;
 
 /// Why a frame was not taken.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
     /// The queue is full: the client is too slow.
     Full,
@@ -45,6 +46,41 @@ impl Queue {
     fn push(&mut self, chunk: Bytes) {
         self.bytes += chunk.len();
         self.chunks.push_back(chunk);
+    }
+
+    /// Decides a frame without writing it: refused when shut, queued behind frames waiting
+    /// (refused when that makes the queue too long); `None` when it is to be written now.
+    fn admit(&mut self, frame: &Bytes) -> Option<Result<(), Refused>> {
+        if self.shut {
+            return Some(Err(Refused::Shut));
+        }
+        if self.chunks.is_empty() {
+            return None;
+        }
+        if self.bytes + frame.len() > QUEUE_BYTES {
+            return Some(Err(Refused::Full));
+        }
+        self.push(frame.clone());
+        Some(Ok(()))
+    }
+
+    /// Takes the outcome of writing `frame` to the socket at once: what the kernel did not
+    /// take waits; a failed socket shuts the wire. Says whether the writer task must be woken.
+    fn settle(&mut self, frame: &Bytes, written: io::Result<usize>) -> (Result<(), Refused>, bool) {
+        match written {
+            Ok(n) if n == frame.len() => return (Ok(()), false),
+            Ok(n) => {
+                self.partial = n > 0;
+                self.push(frame.slice(n..));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.push(frame.clone()),
+            Err(_) => {
+                self.shut = true;
+                self.failed = true;
+                return (Err(Refused::Shut), true);
+            }
+        }
+        (Ok(()), true)
     }
 
     /// The kernel took `n` bytes from the front.
@@ -101,34 +137,15 @@ impl Wire {
     /// queued otherwise.
     pub fn send(&self, frame: &Bytes) -> Result<(), Refused> {
         let mut q = self.lock();
-        if q.shut {
-            return Err(Refused::Shut);
+        if let Some(decided) = q.admit(frame) {
+            return decided;
         }
-        if !q.chunks.is_empty() {
-            if q.bytes + frame.len() > QUEUE_BYTES {
-                return Err(Refused::Full);
-            }
-            q.push(frame.clone());
-            return Ok(());
-        }
-        match self.tcp.try_write(frame) {
-            Ok(n) if n == frame.len() => return Ok(()),
-            Ok(n) => {
-                q.partial = n > 0;
-                q.push(frame.slice(n..));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => q.push(frame.clone()),
-            Err(_) => {
-                q.shut = true;
-                q.failed = true;
-                drop(q);
-                self.ready.notify_one();
-                return Err(Refused::Shut);
-            }
-        }
+        let (result, wake) = q.settle(frame, self.tcp.try_write(frame));
         drop(q);
-        self.ready.notify_one();
-        Ok(())
+        if wake {
+            self.ready.notify_one();
+        }
+        result
     }
 
     /// Queues the close frame as the last one. Whole frames still waiting are dropped (the
@@ -206,6 +223,43 @@ impl Wire {
     /// Bytes waiting for the kernel.
     pub fn queued(&self) -> usize {
         self.lock().bytes
+    }
+}
+
+/// Sends one encoded frame to each of `wires`, as [`Wire::send`] would to each in turn, and
+/// appends each one's result to `out`. The writes for wires with nothing waiting go to the
+/// kernel together (one io_uring submission for up to 256 sockets, see the `batch-send`
+/// crate), or one by one where io_uring is not available. Every wire's lock is held until
+/// its frame is settled, so nothing else writes between its check and its write.
+pub fn send_each(wires: &[&Wire], frame: &Bytes, out: &mut Vec<Result<(), Refused>>) {
+    let mut queues: Vec<_> = wires.iter().map(|w| w.lock()).collect();
+    let start = out.len();
+    let mut direct = Vec::with_capacity(wires.len());
+    for (i, q) in queues.iter_mut().enumerate() {
+        match q.admit(frame) {
+            Some(decided) => out.push(decided),
+            None => {
+                direct.push(i);
+                out.push(Ok(()));
+            }
+        }
+    }
+    let sockets: Vec<_> = direct.iter().map(|&i| wires[i].tcp.as_fd()).collect();
+    let mut written = Vec::with_capacity(direct.len());
+    if !batch_send::send_each(&sockets, frame, &mut written) {
+        written.extend(direct.iter().map(|&i| wires[i].tcp.try_write(frame)));
+    }
+    let mut wake = Vec::new();
+    for (&i, w) in direct.iter().zip(written) {
+        let (result, woken) = queues[i].settle(frame, w);
+        out[start + i] = result;
+        if woken {
+            wake.push(i);
+        }
+    }
+    drop(queues);
+    for i in wake {
+        wires[i].ready.notify_one();
     }
 }
 
@@ -312,6 +366,50 @@ mod tests {
             assert_eq!(t.split(' ').next(), Some(i.to_string().as_str()));
         }
         assert_eq!(wire.queued(), 0);
+        writer.abort();
+    }
+
+    #[tokio::test]
+    async fn a_frame_sent_to_each_wire_goes_out_at_once_or_behind_what_waits() {
+        let (idle, mut idle_client) = pair().await;
+        let (busy, mut busy_client) = pair().await;
+        let (closed, _closed_client) = pair().await;
+        // The busy wire's client reads nothing until frames wait in its queue.
+        let big = "b".repeat(16 * 1024);
+        let mut waiting = 0;
+        while busy.queued() == 0 {
+            busy.send(&text_frame(&format!("{waiting} {big}"))).unwrap();
+            waiting += 1;
+        }
+        closed.close(1000, "");
+        let mut out = vec![Err(Refused::Full)];
+        for i in 0..3 {
+            send_each(
+                &[&*idle, &*busy, &*closed],
+                &text_frame(&format!("{} each {i}", waiting + i)),
+                &mut out,
+            );
+        }
+        assert_eq!(out.remove(0), Err(Refused::Full), "what was in `out` stays");
+        let expected: Vec<_> = (0..3)
+            .flat_map(|_| [Ok(()), Ok(()), Err(Refused::Shut)])
+            .collect();
+        assert_eq!(out, expected);
+        assert_eq!(idle.queued(), 0, "nothing waited: written at once");
+        let writer = {
+            let busy = busy.clone();
+            tokio::spawn(async move { busy.drain().await })
+        };
+        for i in 0..3 {
+            assert_eq!(
+                text(&mut idle_client).await,
+                format!("{} each {i}", waiting + i)
+            );
+        }
+        for i in 0..waiting + 3 {
+            let t = text(&mut busy_client).await;
+            assert_eq!(t.split(' ').next(), Some(i.to_string().as_str()));
+        }
         writer.abort();
     }
 
