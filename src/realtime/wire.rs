@@ -1,7 +1,8 @@
 //! A WebSocket connection's outgoing side, the way uWebSockets and Centrifugo's fast path do
 //! it: whoever sends a frame writes it to the socket at once, from its own task. The hub's
-//! fan-out encodes a frame once and writes the same bytes to each subscriber's socket in
-//! turn: no task is woken and nothing is copied per delivery. Only what the kernel does not
+//! fan-out encodes a frame once and writes the same bytes to every subscriber's socket, all
+//! in one io_uring submission ([`send_each`]): no task is woken, nothing is copied and no
+//! system call is made per delivery. Only what the kernel does not
 //! take at once (its send buffer is full: the client reads slower than it is sent to) waits
 //! in the connection's bounded queue, which the connection's writer task drains as the
 //! socket becomes writable; while anything waits, later frames queue behind it, so the order
@@ -230,7 +231,8 @@ impl Wire {
 /// appends each one's result to `out`. The writes for wires with nothing waiting go to the
 /// kernel together (one io_uring submission for up to 256 sockets, see the `batch-send`
 /// crate), or one by one where io_uring is not available. Every wire's lock is held until
-/// its frame is settled, so nothing else writes between its check and its write.
+/// its frame is settled, so nothing else writes between its check and its write; the wires
+/// must therefore be distinct (the hub's subscribers of a channel are, one per connection).
 pub fn send_each(wires: &[&Wire], frame: &Bytes, out: &mut Vec<Result<(), Refused>>) {
     let mut queues: Vec<_> = wires.iter().map(|w| w.lock()).collect();
     let start = out.len();
