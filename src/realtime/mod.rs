@@ -112,9 +112,8 @@ pub struct Hub {
     pub node_id: String,
     pub bus: Bus,
     channels: Mutex<HashMap<String, ChannelState>>,
-    /// Every open connection, to close them all on shutdown.
     /// Every open connection with the channels it is subscribed to (so closing one touches
-    /// only its own channels).
+    /// only its own channels, and shutdown closes them all).
     conns: Mutex<HashMap<u64, (Conn, Vec<String>)>>,
     next_id: AtomicU64,
     pub heartbeat: std::time::Duration,
