@@ -77,6 +77,9 @@ pub struct Settings {
     pub rollup_interval_ms: u64,
     /// Frames a WebSocket client may send a second (twice that in a burst).
     pub ws_frames_per_second: u64,
+    /// How long a channel's events wait to leave together, in one write per subscriber
+    /// (0: each leaves at once). Trades latency for CPU at high fan-out.
+    pub ws_write_delay_ms: u64,
     pub performance_monitoring: bool,
     pub admin_emails: Vec<Email>,
     pub metrics_token: Option<Secret>,
@@ -148,6 +151,7 @@ impl Settings {
             parse_number(&get, "ANALYTICS_ROLLUP_INTERVAL", 10_000, 100, 3_600_000)?;
         let ws_frames_per_second =
             parse_number(&get, "WEBSOCKET_MAX_FRAMES_PER_SECOND", 30, 1, 1_000_000)?;
+        let ws_write_delay_ms = parse_number(&get, "WEBSOCKET_WRITE_DELAY", 0, 0, 1_000)?;
         let performance_monitoring = match get("PERFORMANCE_MONITORING").as_deref() {
             None | Some("true") | Some("1") | Some("yes") => true,
             Some("false") | Some("0") | Some("no") => false,
@@ -176,6 +180,7 @@ impl Settings {
             heartbeat_interval_ms,
             rollup_interval_ms,
             ws_frames_per_second,
+            ws_write_delay_ms,
             performance_monitoring,
             admin_emails,
             metrics_token,
@@ -276,6 +281,7 @@ mod tests {
         assert_eq!(s.redis, RedisSettings::Embedded);
         assert_eq!(s.cache_default_ttl_s, 3600);
         assert_eq!(s.heartbeat_interval_ms, 30_000);
+        assert_eq!(s.ws_write_delay_ms, 0, "events leave at once");
         assert!(s.performance_monitoring);
     }
 
@@ -288,6 +294,7 @@ mod tests {
             ("REDIS_CLUSTER_NODES", "a,b"),
             ("CACHE_DEFAULT_TTL", "-1"),
             ("WEBSOCKET_HEARTBEAT_INTERVAL", "fast"),
+            ("WEBSOCKET_WRITE_DELAY", "5000"),
             ("PERFORMANCE_MONITORING", "maybe"),
             ("ADMIN_EMAILS", "not-an-email"),
         ] {

@@ -117,6 +117,7 @@ impl Application {
         let node_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
         let redis_for_hub = cache.redis().cloned();
         let heartbeat_ms = settings.heartbeat_interval_ms;
+        let write_delay_ms = settings.ws_write_delay_ms;
         let leptos = leptos_options(local);
         let state = AppState::new(Shared {
             store,
@@ -137,6 +138,7 @@ impl Application {
                 node_id,
                 redis_for_hub,
                 Duration::from_millis(heartbeat_ms),
+                Duration::from_millis(write_delay_ms),
             ),
         });
         tokio::spawn(crate::rollup::run(state.clone()));

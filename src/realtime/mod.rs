@@ -106,6 +106,8 @@ struct ChannelState {
     subs: HashMap<u64, Sub>,
     /// The last stored frame this server passed on.
     last: Option<(Arc<str>, u64)>,
+    /// Frames waiting for the write delay to pass (with `WEBSOCKET_WRITE_DELAY` only).
+    pending: Vec<Frame>,
 }
 
 pub struct Hub {
@@ -117,6 +119,10 @@ pub struct Hub {
     conns: Mutex<HashMap<u64, (Conn, Vec<String>)>>,
     next_id: AtomicU64,
     pub heartbeat: std::time::Duration,
+    /// How long a channel's frames wait to leave together (zero: each leaves at once).
+    write_delay: std::time::Duration,
+    /// This hub, for the write delay's timers.
+    me: Weak<Hub>,
     pub metrics: metrics::Metrics,
     pub presence: presence::Presence,
     /// Frames from the bus, handled in order by one task (it may fill gaps from Redis).
@@ -133,9 +139,10 @@ impl Hub {
         node_id: String,
         redis: Option<crate::redis_link::RedisLink>,
         heartbeat: std::time::Duration,
+        write_delay: std::time::Duration,
     ) -> Arc<Self> {
         let (incoming, rx) = mpsc::unbounded_channel();
-        let hub = Arc::new(Hub {
+        let hub = Arc::new_cyclic(|me| Hub {
             presence: presence::Presence::new(redis.clone(), node_id.clone()),
             node_id,
             bus: Bus::new(redis),
@@ -143,6 +150,8 @@ impl Hub {
             conns: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             heartbeat,
+            write_delay,
+            me: me.clone(),
             metrics: metrics::Metrics::default(),
             incoming,
         });
@@ -407,32 +416,86 @@ impl Hub {
         if let (Some(epoch), Some(offset)) = (&frame.epoch, frame.offset) {
             c.last = Some((epoch.clone(), offset));
         }
-        // Encoded once; each live subscriber's socket gets the same bytes, written from here,
-        // all of them in one go.
-        let encoded = wire::text_frame(&frame.text);
-        let mut live = Vec::with_capacity(c.subs.len());
+        if self.write_delay.is_zero() {
+            self.fan_out(c, std::slice::from_ref(&frame));
+            return;
+        }
+        // The first frame of a batch starts its timer; the rest join it.
+        if c.pending.is_empty() {
+            let (hub, channel, delay) = (self.me.clone(), frame.channel.clone(), self.write_delay);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Some(hub) = hub.upgrade() {
+                    hub.flush(&channel);
+                }
+            });
+        }
+        c.pending.push(frame);
+    }
+
+    /// Sends the frames a channel's write delay held back.
+    fn flush(&self, channel: &str) {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = channels.get_mut(channel) {
+            let frames = std::mem::take(&mut c.pending);
+            self.fan_out(c, &frames);
+        }
+    }
+
+    /// Passes `frames`, in order, to the channel's subscribers: a recovering one holds them;
+    /// a live one gets, in one write, each frame above the last offset it got. Each frame is
+    /// encoded once, and the subscribers that get all of them (nearly always every one) get
+    /// the same bytes in one batched submission (`wire::send_each`).
+    fn fan_out(&self, c: &mut ChannelState, frames: &[Frame]) {
+        let encoded: Vec<Bytes> = frames.iter().map(|f| wire::text_frame(&f.text)).collect();
+        let mut everything = Vec::with_capacity(c.subs.len());
+        let mut sent = 0;
         for sub in c.subs.values_mut() {
-            match &mut sub.state {
-                SubState::Holding(held) => held.push(frame.clone()),
-                SubState::Live(last) => {
-                    if let Some(o) = frame.offset {
-                        if o <= *last {
-                            continue;
-                        }
+            let last = match &mut sub.state {
+                SubState::Holding(held) => {
+                    held.extend_from_slice(frames);
+                    continue;
+                }
+                SubState::Live(last) => last,
+            };
+            // `None` while the subscriber takes every frame; the indices it takes otherwise.
+            let mut taken: Option<Vec<usize>> = None;
+            for (i, frame) in frames.iter().enumerate() {
+                let fresh = match frame.offset {
+                    Some(o) if o <= *last => false,
+                    Some(o) => {
                         *last = o;
+                        true
                     }
-                    live.push(&sub.conn);
+                    None => true,
+                };
+                match (&mut taken, fresh) {
+                    (None, false) => taken = Some((0..i).collect()),
+                    (Some(t), true) => t.push(i),
+                    _ => {}
+                }
+            }
+            match taken {
+                None => everything.push(&sub.conn),
+                Some(t) if t.is_empty() => {}
+                Some(t) => {
+                    let bytes = joined(t.iter().map(|&i| &encoded[i]));
+                    if self.sent(&sub.conn, sub.conn.wire.send(&bytes)) {
+                        sent += t.len();
+                    }
                 }
             }
         }
-        let wires: Vec<&Wire> = live.iter().map(|conn| &*conn.wire).collect();
-        let mut results = Vec::with_capacity(live.len());
-        wire::send_each(&wires, &encoded, &mut results);
-        let sent = live
+        let all = joined(encoded.iter());
+        let wires: Vec<&Wire> = everything.iter().map(|conn| &*conn.wire).collect();
+        let mut results = Vec::with_capacity(wires.len());
+        wire::send_each(&wires, &all, &mut results);
+        let took_all = everything
             .iter()
             .zip(results)
             .filter(|(conn, result)| self.sent(conn, *result))
             .count();
+        sent += took_all * frames.len();
         self.metrics
             .messages_out
             .fetch_add(sent as u64, Ordering::Relaxed);
@@ -476,6 +539,22 @@ impl Hub {
             tracing::warn!(error = %e, channel, kind = kind.as_str(), "event not published");
         }
     }
+}
+
+/// Encoded frames one after another, for one write (one frame: itself, not copied).
+fn joined<'a>(mut frames: impl Iterator<Item = &'a Bytes>) -> Bytes {
+    let Some(first) = frames.next() else {
+        return Bytes::new();
+    };
+    let Some(second) = frames.next() else {
+        return first.clone();
+    };
+    let mut out = bytes::BytesMut::from(&first[..]);
+    out.extend_from_slice(second);
+    for frame in frames {
+        out.extend_from_slice(frame);
+    }
+    out.freeze()
 }
 
 pub fn control_text(control: &Control) -> Utf8Bytes {

@@ -577,3 +577,47 @@ async fn a_flood_of_frames_is_answered_rate_limited_and_dropped() {
     assert!((10..=12).contains(&answered), "{answered}");
     assert_eq!(answered + limited, 20);
 }
+
+#[tokio::test]
+async fn with_a_write_delay_a_channels_events_leave_together_in_order_and_once() {
+    let app = spawn_app_with(&[("WEBSOCKET_WRITE_DELAY", "500")]).await;
+    let (_owner, created, mut a, channel) = owner_on_channel(&app).await;
+    let member = app.member(created["invite_code"].as_str().unwrap()).await;
+    let mut b = Ws::connect(&member).await;
+    let at = b.subscribe(&channel, None).await;
+    let chat = |id: &str| json!({"type": "chat", "id": id, "channel": channel, "text": id});
+
+    let started = tokio::time::Instant::now();
+    a.send(chat("c1")).await;
+    let first = a.until("ack").await["offset"].as_u64().unwrap();
+    // A second socket recovers the first chat from history while it waits to be sent: the
+    // delayed batch must not give it that chat again.
+    let mut late = Ws::connect(&member).await;
+    let since = json!({"epoch": at["epoch"], "offset": first - 1});
+    assert_eq!(
+        late.subscribe(&channel, Some(since)).await["recovered"],
+        true
+    );
+    assert_eq!(late.until("chat").await["offset"].as_u64(), Some(first));
+    // Spaced out, the next chats still join the first one's batch (acks are not delayed).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    a.send(chat("c2")).await;
+    let second = a.until("ack").await["offset"].as_u64().unwrap();
+    assert_eq!(second, first + 1);
+
+    let got = b.until("chat").await;
+    let arrived = started.elapsed();
+    assert_eq!(got["offset"].as_u64(), Some(first));
+    assert!(
+        arrived >= Duration::from_millis(450),
+        "sent after {arrived:?}"
+    );
+    assert_eq!(b.until("chat").await["offset"].as_u64(), Some(second));
+    assert!(
+        started.elapsed() - arrived < Duration::from_millis(50),
+        "the batch left together"
+    );
+    assert_eq!(late.until("chat").await["offset"].as_u64(), Some(second));
+    late.none_of("chat", Duration::from_millis(700)).await;
+    b.none_of("chat", Duration::from_millis(100)).await;
+}
