@@ -433,12 +433,16 @@ impl Hub {
         c.pending.push(frame);
     }
 
-    /// Sends the frames a channel's write delay held back.
+    /// Sends the frames a channel's write delay held back. When the channel was left and
+    /// subscribed again meanwhile, an old timer sends the new batch early and the new
+    /// batch's own timer finds nothing.
     fn flush(&self, channel: &str) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = channels.get_mut(channel) {
             let frames = std::mem::take(&mut c.pending);
-            self.fan_out(c, &frames);
+            if !frames.is_empty() {
+                self.fan_out(c, &frames);
+            }
         }
     }
 
