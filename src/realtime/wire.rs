@@ -1,8 +1,8 @@
 //! A WebSocket connection's outgoing side, the way uWebSockets and Centrifugo's fast path do
 //! it: whoever sends a frame writes it to the socket at once, from its own task. The hub's
 //! fan-out encodes a frame once and writes the same bytes to every subscriber's socket, all
-//! in one io_uring submission ([`send_each`]): no task is woken, nothing is copied and no
-//! system call is made per delivery. Only what the kernel does not
+//! in one io_uring submission where the kernel offers it ([`send_each`]): no task is woken,
+//! nothing is copied and no system call is made per delivery. Only what the kernel does not
 //! take at once (its send buffer is full: the client reads slower than it is sent to) waits
 //! in the connection's bounded queue, which the connection's writer task drains as the
 //! socket becomes writable; while anything waits, later frames queue behind it, so the order
