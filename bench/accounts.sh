@@ -25,9 +25,11 @@ login() { # port email -> cookie
   grep hearth_session "$jar" | awk '{print $7}'
 }
 
-run() { # label url cookie [extra wrk args]
+run() { # label url cookie|none [extra wrk args]
   local label=$1 url=$2 cookie=$3; shift 3
-  local out; out="$(wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Cookie: hearth_session=$cookie" "$@" "$url")"
+  local jar=(-H "Cookie: hearth_session=$cookie")
+  [ "$cookie" = none ] && jar=()   # signed out: no cookie at all
+  local out; out="$(wrk -t1 -c"$conns" -d"${secs}s" --latency "${jar[@]}" "$@" "$url")"
   local rps p50 p99
   rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
   p50="$(echo "$out" | awk '$1=="50%" {print $2}')"

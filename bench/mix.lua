@@ -22,7 +22,8 @@ end
 
 function request()
   local f = families[math.random(#families)]
-  local headers = { ["Cookie"] = "hearth_session=" .. f.cookie }
+  -- As a browser asks: the session cookie and the codings every browser accepts.
+  local headers = { ["Cookie"] = "hearth_session=" .. f.cookie, ["Accept-Encoding"] = "br, gzip" }
   seq = seq + 1
   if math.random() < 0.1 then
     headers["Content-Type"] = "application/json"

@@ -3,6 +3,8 @@
 //! `Accept-Encoding` goes around it: its answer would leave as it is anyway, and the layer's
 //! body wrapper, predicate and response moves would still cost every such request (API
 //! clients, scripts and probes send none). Those answers get the same `Vary` the layer adds.
+//! Answers that chose their coding already (the caches' representations, marked
+//! [`Negotiated`]) pass through as they are, identity included.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -17,12 +19,31 @@ use tower_http::compression::predicate::{And, DefaultPredicate, Predicate as _, 
 use tower_http::compression::{Compression, CompressionBody, CompressionLayer, ResponseFuture};
 
 /// Which answers are compressed: tower-http's defaults (not images, not gRPC, not SSE, not
-/// tiny), and only bodies above 1 KiB.
-type Worthwhile = And<SizeAbove, DefaultPredicate>;
+/// tiny), only bodies above 1 KiB, and none whose coding was negotiated already.
+type Worthwhile = And<And<SizeAbove, DefaultPredicate>, NotNegotiated>;
 
 fn worthwhile() -> Worthwhile {
     // The size first: most answers are decided by it, before any content-type comparison.
-    SizeAbove::new(1024).and(DefaultPredicate::new())
+    SizeAbove::new(1024)
+        .and(DefaultPredicate::new())
+        .and(NotNegotiated)
+}
+
+/// A response extension: the answer is the representation `Accept-Encoding` chose (see
+/// `cache::coding`), identity included, and must not be compressed again.
+#[derive(Clone, Copy, Debug)]
+pub struct Negotiated;
+
+#[derive(Clone, Copy, Debug)]
+pub struct NotNegotiated;
+
+impl tower_http::compression::Predicate for NotNegotiated {
+    fn should_compress<B>(&self, response: &http::Response<B>) -> bool
+    where
+        B: http_body::Body,
+    {
+        response.extensions().get::<Negotiated>().is_none()
+    }
 }
 
 #[derive(Clone)]

@@ -163,11 +163,13 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // The response cache's front door answers L1 hits of the cached reads before the
-        // router; compression wraps both once, not each route: a layer added with
+        // The response cache's front door answers L1 hits of the cached reads and cached
+        // pages before the router, in the representation asked for (compressed when
+        // stored); compression wraps the router once, not each route: a layer added with
         // `Router::layer` is boxed and cloned per route and per request.
-        let front = crate::cache::middleware::FrontDoor::new(self.router, self.state.clone());
-        let service = tower::Layer::layer(&crate::compress::CompressLayer::default(), front);
+        let compressed =
+            tower::Layer::layer(&crate::compress::CompressLayer::default(), self.router);
+        let service = crate::cache::middleware::FrontDoor::new(compressed, self.state.clone());
         axum::serve(
             crate::net::Listener(self.listener),
             axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<

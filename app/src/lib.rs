@@ -133,14 +133,29 @@ fn Hydration(options: LeptosOptions) -> impl IntoView {
 /// inline hydration and resource scripts. WebAssembly needs `'wasm-unsafe-eval'`.
 #[cfg(feature = "ssr")]
 pub fn content_security_policy(nonce: Option<&str>) -> String {
-    let scripts = match nonce {
-        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
-        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
-    };
+    match nonce {
+        Some(n) => policy_allowing(&format!("'nonce-{n}'")),
+        None => policy_allowing(""),
+    }
+}
+
+/// The policy of a cached page: its inline scripts are allowed by their SHA-256 (base64
+/// digests) instead of a nonce, since a nonce must not be sent twice.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy_for_hashes(digests: &[String]) -> String {
+    let sources: Vec<String> = digests.iter().map(|d| format!("'sha256-{d}'")).collect();
+    policy_allowing(&sources.join(" "))
+}
+
+/// The policy with `scripts` (nonce or hash sources) allowed beside the site's own files.
+#[cfg(feature = "ssr")]
+fn policy_allowing(scripts: &str) -> String {
+    let space = if scripts.is_empty() { "" } else { " " };
     format!(
-        "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; \
-         form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
+        "default-src 'self'; script-src 'self'{space}{scripts} 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; \
+         manifest-src 'self'; worker-src 'self'"
     )
 }
 

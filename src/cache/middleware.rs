@@ -1,9 +1,12 @@
 //! The response cache for the family-scoped `GET /api/*` routes: the key is method, route
 //! template, sorted query and family (with the family's tag version); only 200s without
 //! `Set-Cookie` are stored; a burst of misses for one key computes once (moka coalesces
-//! the loads). Adds `X-Cache`, `Cache-Status` (RFC 9211), `Server-Timing`, `ETag` and
-//! `Cache-Control: private, no-cache`, and answers a current `If-None-Match` with 304.
+//! the loads). An answer is the entry's representation `Accept-Encoding` prefers (brotli,
+//! gzip or identity, compressed when the entry was made: `super::coding`), with its own
+//! `ETag`, `Vary: accept-encoding`, `X-Cache`, `Cache-Status` (RFC 9211), `Server-Timing`
+//! and `Cache-Control: private, no-cache`; a current `If-None-Match` gets 304.
 
+use super::coding::Accepted;
 use super::stats::Outcome;
 use super::{Cache, CachedResponse, Lookup};
 use crate::auth::{self, FamilyMember};
@@ -29,25 +32,92 @@ use tower::{Service, ServiceExt as _};
 /// Largest body the cache keeps.
 const MAX_CACHED_BODY: usize = 1024 * 1024;
 
-/// The two request headers the cache reads.
+/// The request headers the cache reads.
 #[derive(Clone)]
-struct Conditions {
+pub(crate) struct Conditions {
     if_none_match: Option<HeaderValue>,
     cache_control: Option<HeaderValue>,
+    accepted: Accepted,
 }
 
-fn not_modified(conditions: &Conditions, etag: &HeaderValue) -> bool {
-    let etag = etag.as_bytes();
-    conditions
-        .if_none_match
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|t| {
-                let t = t.trim();
-                t.trim_start_matches("W/").as_bytes() == etag || t == "*"
+impl Conditions {
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        Self {
+            if_none_match: headers.get(header::IF_NONE_MATCH).cloned(),
+            cache_control: headers.get(header::CACHE_CONTROL).cloned(),
+            accepted: Accepted::parse(headers.get(header::ACCEPT_ENCODING)),
+        }
+    }
+
+    /// `Cache-Control: no-cache` from the client: compute afresh (and store the result).
+    pub(crate) fn wants_fresh(&self) -> bool {
+        self.cache_control
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("no-cache"))
+    }
+
+    /// Whether `If-None-Match` names `etag` (weak comparison, RFC 9110 §13.1.2).
+    fn not_modified(&self, etag: &HeaderValue) -> bool {
+        let etag = etag.as_bytes();
+        self.if_none_match
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',').any(|t| {
+                    let t = t.trim();
+                    t.trim_start_matches("W/").as_bytes() == etag || t == "*"
+                })
             })
-        })
+    }
+
+    /// The answer for `entry` in the coding the request prefers: 200 with the body and its
+    /// `Content-Type`, 304 when `If-None-Match` names that representation, 406 when the
+    /// request accepts none of them. Carries the representation's `ETag` and `Vary`.
+    pub(crate) fn answer(&self, entry: &CachedResponse) -> Response {
+        let Some(coding) = self
+            .accepted
+            .choose(|c| Some(entry.representation(c).0.len()))
+        else {
+            return not_acceptable();
+        };
+        let (body, etag) = entry.representation(coding);
+        let mut response = if self.not_modified(etag) {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            let mut r = Response::new(Body::from(body.clone()));
+            r.headers_mut().reserve(16);
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, entry.content_type.clone());
+            if let Some(encoding) = coding.header() {
+                r.headers_mut().insert(header::CONTENT_ENCODING, encoding);
+            }
+            r
+        };
+        let h = response.headers_mut();
+        h.insert(header::ETAG, etag.clone());
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        response
+            .extensions_mut()
+            .insert(crate::compress::Negotiated);
+        response
+    }
+}
+
+/// 406: the request's `Accept-Encoding` excludes every coding the answer exists in.
+fn not_acceptable() -> Response {
+    let mut response = (
+        StatusCode::NOT_ACCEPTABLE,
+        axum::Json(app::model::ErrorBody::new(
+            "not_acceptable",
+            "The answer is available as br, gzip or identity; Accept-Encoding excludes all three.",
+        )),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 /// Why a computed answer was not stored; kept as bytes so it can be shared.
@@ -144,18 +214,8 @@ fn respond(
     cache_time: Duration,
     total: Duration,
 ) -> Response {
-    let mut response = if not_modified(conditions, &entry.etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mut r = Response::new(Body::from(entry.body.clone()));
-        r.headers_mut().reserve(16);
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, entry.content_type.clone());
-        r
-    };
-    let h = response.headers_mut();
-    h.insert(header::ETAG, entry.etag.clone());
-    cache_headers(h, outcome, detail, cache_time, total);
+    let mut response = conditions.answer(entry);
+    cache_headers(response.headers_mut(), outcome, detail, cache_time, total);
     response
 }
 
@@ -271,8 +331,10 @@ pub mod paths {
     pub const FRONT_DOOR: [&str; 3] = [CATEGORIES, BUDGETS, EXPENSES];
 }
 
-/// The response cache's front door, in front of the router: a `GET` of a cached read that
-/// L1 can answer at once (see `at_once`) is answered here, with the guard's work done
+/// The response cache's front door, in front of the router (and of compression, since
+/// what it answers is compressed already): a `GET` of a page goes through the pages cache
+/// (`super::pages`); a `GET` of a cached read that L1 can answer at once (see `at_once`) is
+/// answered here, with the guard's work done
 /// (`security::answered_early`: counted, logged, security headers), without routing it
 /// and passing it through the per-route layers; anything else goes to the router, carrying
 /// what the door found (`AskedAtTheDoor`) so the route's cache does not ask again. On a
@@ -292,17 +354,35 @@ impl<S> FrontDoor<S> {
 
 impl<S> Service<Request> for FrontDoor<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<Ready<Answer>, S::Future>;
+    type Future =
+        Either<Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + Send>>>, S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
+        if let Some(page) = super::pages::route_of(&request) {
+            // The ready service renders; a clone takes its place for the next request.
+            let inner = self.inner.clone();
+            let inner = std::mem::replace(&mut self.inner, inner);
+            let (state, label) = (self.state.clone(), RequestLabel::get(page));
+            return Either::Left(Either::Right(Box::pin(async move {
+                let response = super::pages::serve(state.clone(), request, inner, page).await;
+                Ok(match response.headers().get(super::pages::CACHE_STATUS) {
+                    // A hit: the guard's work is done here, as for the API's hits.
+                    Some(v) if v.as_bytes().starts_with(b"hearth; hit") => {
+                        crate::security::answered_early(&state, label, response)
+                    }
+                    _ => response,
+                })
+            })));
+        }
         let route = (request.method() == Method::GET)
             .then(|| request.uri().path())
             .and_then(|path| paths::FRONT_DOOR.into_iter().find(|r| *r == path));
@@ -311,7 +391,7 @@ where
             let planned = match at_once(&self.state, &request, route, label.started()) {
                 AtOnce::Answered(response) => {
                     let response = crate::security::answered_early(&self.state, label, response);
-                    return Either::Left(ready(Ok(response)));
+                    return Either::Left(Either::Left(ready(Ok(response))));
                 }
                 AtOnce::Planned(planned) => Some(planned),
                 AtOnce::Unplanned => None,
@@ -462,17 +542,9 @@ impl Plan {
             Lookup::Current(v) => (v, false),
             Lookup::Degraded(v) => (v, true),
         };
-        // Only the two request headers the cache reads, not a copy of them all.
-        let conditions = Conditions {
-            if_none_match: request.headers().get(header::IF_NONE_MATCH).cloned(),
-            cache_control: request.headers().get(header::CACHE_CONTROL).cloned(),
-        };
-        // `Cache-Control: no-cache` from the client: compute afresh (and store the result).
-        let refresh = conditions
-            .cache_control
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("no-cache"));
+        // Only the request headers the cache reads, not a copy of them all.
+        let conditions = Conditions::of(request.headers());
+        let refresh = conditions.wants_fresh();
         Self {
             key: Cache::key(
                 member.family.id,

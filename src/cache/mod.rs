@@ -18,7 +18,10 @@
 //! fifth of its life is served and refreshed in the background (stale-while-revalidate), so
 //! hot entries do not expire under load.
 
+pub mod coding;
 pub mod middleware;
+pub mod pages;
+pub mod shrink;
 pub mod stats;
 
 use crate::pubsub::{Delivery, Subscriber};
@@ -49,17 +52,29 @@ pub fn ttl_for(route: &str, default: Duration) -> Duration {
     }
 }
 
-/// Bodies above this size are stored lz4-compressed in Redis.
+/// Identity bodies above this size are stored lz4-compressed in Redis.
 const COMPRESS_ABOVE: usize = 1024;
 
-/// One cached HTTP response (only 200s without `Set-Cookie` are cached).
+/// The `encode` flags: the identity body is lz4-compressed; the compressed forms follow;
+/// the brotli form was made for size ([`coding::Level::Small`]).
+const FLAG_LZ4: u8 = 1;
+const FLAG_FORMS: u8 = 2;
+const FLAG_SMALL: u8 = 4;
+
+/// One cached HTTP response (only 200s without `Set-Cookie` are cached), in each content
+/// coding it is sent in (see [`coding`]).
 #[derive(Clone, Debug)]
 pub struct CachedResponse {
     /// Header values, validated once when stored rather than on every hit.
     pub content_type: HeaderValue,
     pub etag: HeaderValue,
-    /// Shared, so a hit answers without copying the body.
+    /// The identity bytes. Shared, so a hit answers without copying the body.
     pub body: axum::body::Bytes,
+    /// The brotli and gzip forms, compressed when the entry was made (brotli again, for
+    /// size, by the [`Shrinker`]).
+    pub br: coding::Encoded,
+    pub gzip: coding::Encoded,
+    pub level: coding::Level,
     /// How long it lives (its data type's TTL).
     pub ttl: Duration,
     /// When this server stored or loaded it.
@@ -72,14 +87,22 @@ impl PartialEq for CachedResponse {
         self.content_type == other.content_type
             && self.etag == other.etag
             && self.body == other.body
+            && self.br == other.br
+            && self.gzip == other.gzip
     }
 }
 
 impl CachedResponse {
+    /// An entry for `body`, with its compressed forms (made fast).
     pub fn new(content_type: HeaderValue, body: axum::body::Bytes, ttl: Duration) -> Self {
+        let etag = etag_of(&body);
+        let fast = coding::Level::Fast;
         CachedResponse {
+            br: coding::Encoded::of(&body, &etag, coding::Coding::Br, fast),
+            gzip: coding::Encoded::of(&body, &etag, coding::Coding::Gzip, fast),
+            level: fast,
             content_type,
-            etag: etag_of(&body),
+            etag,
             body,
             ttl,
             created: Instant::now(),
@@ -95,20 +118,60 @@ impl CachedResponse {
         )
     }
 
+    /// The same entry with its brotli form made for size; `None` when it was already, or
+    /// when that form is no smaller.
+    pub fn smaller(&self) -> Option<Self> {
+        if self.level == coding::Level::Small {
+            return None;
+        }
+        let small = coding::Level::Small;
+        let br = coding::Encoded::of(&self.body, &self.etag, coding::Coding::Br, small);
+        (br.body.len() < self.br.body.len()).then(|| CachedResponse {
+            br,
+            level: small,
+            ..self.clone()
+        })
+    }
+
+    /// The representation in `coding`: its bytes and ETag.
+    pub fn representation(&self, coding: coding::Coding) -> (&axum::body::Bytes, &HeaderValue) {
+        match coding {
+            coding::Coding::Identity => (&self.body, &self.etag),
+            coding::Coding::Br => (&self.br.body, &self.br.etag),
+            coding::Coding::Gzip => (&self.gzip.body, &self.gzip.etag),
+        }
+    }
+
+    /// Bytes held in memory, all representations together (L1's weigher).
+    pub fn weight(&self) -> usize {
+        self.body.len() + self.br.body.len() + self.gzip.body.len() + 192
+    }
+
     /// In the last fifth of its life: serve it, but compute a fresh one in the background.
     pub fn wants_refresh(&self, now: Instant) -> bool {
         now.saturating_duration_since(self.created) > self.ttl / 5 * 4
     }
 
-    /// Compact framing for Redis: flags, two length-prefixed strings, then the body
-    /// (lz4 with its size prepended when large).
+    /// Compact framing for Redis: flags, content type and ETag, the brotli and gzip forms as
+    /// they are (already compressed), each length-prefixed, then the identity body (lz4 with
+    /// its size prepended when large).
     pub fn encode(&self) -> Vec<u8> {
         let compressed = self.body.len() > COMPRESS_ABOVE;
-        let mut out = Vec::with_capacity(self.body.len() / 2 + 64);
-        out.push(u8::from(compressed));
-        for s in [&self.content_type, &self.etag] {
+        let mut out = Vec::with_capacity(
+            self.body.len() / 2 + self.br.body.len() + self.gzip.body.len() + 64,
+        );
+        let small = self.level == coding::Level::Small;
+        out.push(
+            FLAG_FORMS | if compressed { FLAG_LZ4 } else { 0 } | if small { FLAG_SMALL } else { 0 },
+        );
+        for s in [
+            self.content_type.as_bytes(),
+            self.etag.as_bytes(),
+            &self.br.body,
+            &self.gzip.body,
+        ] {
             out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            out.extend_from_slice(s.as_bytes());
+            out.extend_from_slice(s);
         }
         if compressed {
             out.extend_from_slice(&lz4_flex::compress_prepend_size(&self.body));
@@ -118,26 +181,56 @@ impl CachedResponse {
         out
     }
 
+    /// Reads what `encode` wrote. An entry written before the compressed forms were kept
+    /// (no `FLAG_FORMS`) gets them made once, here.
     pub fn decode(bytes: &[u8], ttl: Duration) -> Option<Self> {
         let (&flags, mut rest) = bytes.split_first()?;
-        let mut text = || -> Option<HeaderValue> {
+        if flags & !(FLAG_LZ4 | FLAG_FORMS | FLAG_SMALL) != 0 {
+            return None;
+        }
+        let level = if flags & FLAG_SMALL != 0 {
+            coding::Level::Small
+        } else {
+            coding::Level::Fast
+        };
+        let mut field = || -> Option<&[u8]> {
             let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-            let s = HeaderValue::from_bytes(rest.get(4..4 + len)?).ok()?;
+            let s = rest.get(4..4 + len)?;
             rest = &rest[4 + len..];
             Some(s)
         };
-        let content_type = text()?;
-        let etag = text()?;
-        let body = if flags & 1 == 1 {
+        let content_type = HeaderValue::from_bytes(field()?).ok()?;
+        let etag = HeaderValue::from_bytes(field()?).ok()?;
+        let forms = if flags & FLAG_FORMS != 0 {
+            let br = axum::body::Bytes::copy_from_slice(field()?);
+            let gzip = axum::body::Bytes::copy_from_slice(field()?);
+            Some((br, gzip))
+        } else {
+            None
+        };
+        let body: axum::body::Bytes = if flags & FLAG_LZ4 != 0 {
             lz4_flex::decompress_size_prepended(rest).ok()?
         } else {
             rest.to_vec()
         }
         .into();
+        let (br, gzip) = match forms {
+            Some((br, gzip)) => (
+                coding::Encoded::with(br, &etag, coding::Coding::Br, level),
+                coding::Encoded::with(gzip, &etag, coding::Coding::Gzip, level),
+            ),
+            None => (
+                coding::Encoded::of(&body, &etag, coding::Coding::Br, level),
+                coding::Encoded::of(&body, &etag, coding::Coding::Gzip, level),
+            ),
+        };
         Some(CachedResponse {
             content_type,
             etag,
             body,
+            br,
+            gzip,
+            level,
             ttl,
             created: Instant::now(),
         })
@@ -199,7 +292,11 @@ pub struct Cache {
     last_good: moka::future::Cache<String, Arc<CachedResponse>, crate::FastHash>,
     pub stats: stats::CacheStats,
     /// Each thread's last few L1 entries (`crate::front`); retired with every invalidation.
-    front: crate::front::Front,
+    front: Arc<crate::front::Front>,
+    /// Makes stored entries' brotli forms again for size, in the background.
+    shrinker: shrink::Shrinker,
+    /// Rendered pages ([`pages`]), beside L1 and flushed with it; `None` when L1 is off.
+    pub pages: Option<moka::future::Cache<String, Arc<pages::CachedPage>, crate::FastHash>>,
 }
 
 /// L1 entries live for their own TTL.
@@ -275,14 +372,31 @@ fn tag_key(tag: &str) -> String {
 
 impl Cache {
     pub fn new(redis: Option<RedisLink>, ttl: Duration, l1_max_bytes: u64) -> Arc<Self> {
-        let cache = Arc::new(Cache {
-            l1: moka::future::Cache::builder()
-                .max_capacity(l1_max_bytes)
-                .weigher(|k: &String, v: &Arc<CachedResponse>| {
-                    (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX)
+        let l1 = moka::future::Cache::builder()
+            .max_capacity(l1_max_bytes)
+            .weigher(|k: &String, v: &Arc<CachedResponse>| {
+                (k.len() + v.weight()).try_into().unwrap_or(u32::MAX)
+            })
+            .expire_after(EntryTtl)
+            .build_with_hasher(crate::FastHash::default());
+        let pages = (l1_max_bytes > 0).then(|| {
+            moka::future::Cache::builder()
+                .max_capacity(l1_max_bytes / 2)
+                .weigher(|k: &String, v: &Arc<pages::CachedPage>| {
+                    (k.len() + v.weight()).try_into().unwrap_or(u32::MAX)
                 })
-                .expire_after(EntryTtl)
-                .build_with_hasher(crate::FastHash::default()),
+                .time_to_live(ttl)
+                .build_with_hasher(crate::FastHash::default())
+        });
+        let front = Arc::new(crate::front::Front::default());
+        let shrinker = shrink::Shrinker::spawn(shrink::Targets {
+            l1: (l1_max_bytes > 0).then(|| l1.clone()),
+            pages: pages.clone(),
+            redis: redis.clone(),
+            front: front.clone(),
+        });
+        let cache = Arc::new(Cache {
+            l1,
             l1_enabled: l1_max_bytes > 0,
             redis,
             versions: Mutex::new(HashMap::default()),
@@ -295,12 +409,14 @@ impl Cache {
             last_good: moka::future::Cache::builder()
                 .max_capacity(l1_max_bytes / 4)
                 .weigher(|k: &String, v: &Arc<CachedResponse>| {
-                    (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX)
+                    (k.len() + v.weight()).try_into().unwrap_or(u32::MAX)
                 })
                 .time_to_live(ttl * 24)
                 .build_with_hasher(crate::FastHash::default()),
             stats: stats::CacheStats::default(),
-            front: Default::default(),
+            front,
+            shrinker,
+            pages,
         });
         if let Some(link) = &cache.redis {
             let weak = Arc::downgrade(&cache);
@@ -368,8 +484,7 @@ impl Cache {
                     .unwrap_or_else(|p| p.into_inner())
                     .clear();
                 if !first {
-                    self.l1.invalidate_all();
-                    self.front.retire_all();
+                    self.flush_l1();
                     tracing::info!("invalidation stream resumed: versions forgotten, L1 flushed");
                 }
             }
@@ -388,9 +503,17 @@ impl Cache {
         for tag in missed {
             self.bump(&tag).await;
         }
+        self.flush_l1();
+        tracing::info!("cache healed after a Redis outage");
+    }
+
+    /// Drops everything held in process: L1, the threads' fronts and the rendered pages.
+    fn flush_l1(&self) {
         self.l1.invalidate_all();
         self.front.retire_all();
-        tracing::info!("cache healed after a Redis outage");
+        if let Some(pages) = &self.pages {
+            pages.invalidate_all();
+        }
     }
 
     /// Whether Redis missed the tag's last bump.
@@ -573,6 +696,15 @@ impl Cache {
                 )
                 .await;
         }
+        self.shrinker.offer(shrink::Job::Entry {
+            key: key.to_string(),
+            entry: value,
+        });
+    }
+
+    /// Offers a page just stored to be made smaller in the background.
+    pub(crate) fn shrink_page(&self, key: String, page: Arc<pages::CachedPage>) {
+        self.shrinker.offer(shrink::Job::Page { key, page });
     }
 
     /// The last good answer for `key`'s request, whatever version or day it was for.
@@ -624,8 +756,7 @@ impl Cache {
                 for tag in tags {
                     self.bump(&tag).await;
                 }
-                self.l1.invalidate_all();
-                self.front.retire_all();
+                self.flush_l1();
             }
         }
         self.l1.run_pending_tasks().await;
@@ -692,8 +823,78 @@ mod tests {
         let large = CachedResponse::json("{\"a\":1}".repeat(500).into_bytes(), ttl);
         let encoded = large.encode();
         assert!(encoded.len() < large.body.len() / 4);
-        assert_eq!(CachedResponse::decode(&encoded, ttl), Some(large));
+        assert_eq!(CachedResponse::decode(&encoded, ttl), Some(large.clone()));
         assert_eq!(CachedResponse::decode(&[1, 0], ttl), None);
+        // Made for size: smaller, the same identity, and it survives the trip too.
+        let varied = (0..200)
+            .map(|i| format!("{{\"note\":\"item {i}\",\"amount_minor\":{}}}", i * 37))
+            .collect::<Vec<_>>()
+            .join(",");
+        let large = CachedResponse::json(varied.into_bytes(), ttl);
+        let small = large.smaller().expect("quality 11 beats quality 4 here");
+        assert!(small.br.body.len() < large.br.body.len());
+        assert_ne!(small.br.etag, large.br.etag);
+        assert_eq!((&small.body, &small.etag), (&large.body, &large.etag));
+        assert_eq!(
+            CachedResponse::decode(&small.encode(), ttl),
+            Some(small.clone())
+        );
+        assert!(small.smaller().is_none(), "once is enough");
+    }
+
+    #[test]
+    fn entries_from_before_the_compressed_forms_get_them_when_read() {
+        let ttl = Duration::from_secs(60);
+        let body = "{\"a\":1}".repeat(500);
+        let etag = etag_of(body.as_bytes());
+        // The framing before this version: flags (lz4 only), content type, ETag, body.
+        let mut old = vec![FLAG_LZ4];
+        for s in [&b"application/json"[..], etag.as_bytes()] {
+            old.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            old.extend_from_slice(s);
+        }
+        old.extend_from_slice(&lz4_flex::compress_prepend_size(body.as_bytes()));
+        let read = CachedResponse::decode(&old, ttl).unwrap();
+        assert_eq!(read, CachedResponse::json(body.into_bytes(), ttl));
+        assert_eq!(
+            CachedResponse::decode(&[0x80, 0, 0, 0, 0], ttl),
+            None,
+            "unknown flags"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stored_entry_is_made_smaller_in_the_background() {
+        let cache = Cache::new(None, Duration::from_secs(60), 1 << 20);
+        let body = (0..200)
+            .map(|i| format!("{{\"note\":\"item {i}\",\"amount_minor\":{}}}", i * 37))
+            .collect::<Vec<_>>()
+            .join(",");
+        let entry = Arc::new(CachedResponse::json(
+            body.into_bytes(),
+            Duration::from_secs(60),
+        ));
+        cache.put("k", entry.clone()).await;
+        let now = Instant::now;
+        let deadline = now() + Duration::from_secs(10);
+        let swapped = loop {
+            let current = cache.get_l1("k", now()).await.unwrap();
+            if current.level == coding::Level::Small {
+                break current;
+            }
+            assert!(now() < deadline, "never made smaller");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!((&swapped.body, &swapped.etag), (&entry.body, &entry.etag));
+        assert!(swapped.br.body.len() < entry.br.body.len());
+        // A newer entry under the key is never replaced by an older one made smaller.
+        let newer = Arc::new(CachedResponse::json(
+            b"{}".to_vec(),
+            Duration::from_secs(60),
+        ));
+        cache.l1.insert("k".into(), newer.clone()).await;
+        assert!(!shrink::swap(&cache.l1, "k", &entry, swapped).await);
+        assert_eq!(cache.l1.get("k").await.unwrap(), newer);
     }
 
     #[test]

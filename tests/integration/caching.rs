@@ -139,7 +139,7 @@ async fn large_responses_are_compressed_and_compressed_bodies_accepted() {
     );
 }
 
-async fn wait_for_redis(c: &Client, want: &str) {
+pub(crate) async fn wait_for_redis(c: &Client, want: &str) {
     for _ in 0..100 {
         let ready = c.get("/readyz").await.json::<Value>().await.unwrap();
         if ready["redis"] == want {
@@ -150,7 +150,7 @@ async fn wait_for_redis(c: &Client, want: &str) {
     panic!("redis never became {want}");
 }
 
-async fn server(store: Arc<dyn Store>, redis_url: &str) -> TestApp {
+pub(crate) async fn server(store: Arc<dyn Store>, redis_url: &str) -> TestApp {
     let vars = [
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_string()),
         ("REDIS_URL", redis_url.to_string()),

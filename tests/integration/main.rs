@@ -14,6 +14,7 @@ mod hub_servers;
 mod metrics;
 mod monitor;
 mod operations;
+mod pages;
 mod realtime;
 mod sentinel;
 mod store_contract;
