@@ -74,6 +74,9 @@ impl CachedPage {
             }
         }
         h.insert(CACHE_STATUS, HeaderValue::from_static(detail));
+        // Per viewer: never stored by a shared cache; a browser revalidates with the ETag.
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("private, no-cache"));
         response
     }
 }
@@ -412,6 +415,7 @@ mod tests {
         )));
         assert_eq!(answer.headers()[header::CONTENT_ENCODING], "br");
         assert_eq!(answer.headers()[header::VARY], "accept-encoding");
+        assert_eq!(answer.headers()[header::CACHE_CONTROL], "private, no-cache");
         // A page that sets a cookie is never kept.
         let mut response = Response::new(Body::from("<p>hi</p>"));
         response

@@ -3,10 +3,8 @@
 use crate::helpers::*;
 use hearth::config::Settings;
 use hearth::startup::Application;
-use hearth::store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 
 fn header(r: &reqwest::Response, name: &str) -> String {
@@ -150,19 +148,24 @@ pub(crate) async fn wait_for_redis(c: &Client, want: &str) {
     panic!("redis never became {want}");
 }
 
-pub(crate) async fn server(store: Arc<dyn Store>, redis_url: &str) -> TestApp {
-    let vars = [
-        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_string()),
-        ("REDIS_URL", redis_url.to_string()),
-    ];
+/// A server on `pg`'s schema (its store made on the servers' runtime, where it is used),
+/// with Redis at `redis_url` or embedded.
+pub(crate) async fn server(pg: &PgSchema, redis_url: Option<&str>) -> TestApp {
+    let mut vars = vec![("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_string())];
+    vars.extend(redis_url.map(|url| ("REDIS_URL", url.to_string())));
     let settings =
         Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             .unwrap();
-    let app = Application::build_with_store(settings, store)
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let pg = PgSchema {
+        url: pg.url.clone(),
+        schema: pg.schema.clone(),
+    };
+    let base = serve(async move {
+        Application::build_with_store(settings, pg.store().await)
+            .await
+            .unwrap()
+    })
+    .await;
     TestApp {
         base,
         db_path: Default::default(),
@@ -172,8 +175,8 @@ pub(crate) async fn server(store: Arc<dyn Store>, redis_url: &str) -> TestApp {
 #[tokio::test]
 async fn two_servers_sharing_redis_and_postgres_never_read_before_a_write() {
     let pg = PgSchema::fresh();
-    let a = server(pg.store().await, "redis://127.0.0.1:6379").await;
-    let b = server(pg.store().await, "redis://127.0.0.1:6379").await;
+    let a = server(&pg, Some("redis://127.0.0.1:6379")).await;
+    let b = server(&pg, Some("redis://127.0.0.1:6379")).await;
     let (on_a, _) = a.owner().await;
     wait_for_redis(&on_a, "up").await;
     // The same browser (cookie) talks to server B too: sessions must be shared.
@@ -230,7 +233,7 @@ async fn a_server_whose_subscription_dropped_forgets_what_it_learnt() {
     let redis_url = format!("redis://127.0.0.1:{port}");
     let mut servers = Vec::new();
     for _ in 0..2 {
-        servers.push(server(pg.store().await, &redis_url).await);
+        servers.push(server(&pg, Some(&redis_url)).await);
     }
     let (on_a, _) = servers[0].owner().await;
     let on_b = on_a.on(&servers[1].base);
@@ -485,23 +488,7 @@ async fn no_cache_from_the_client_computes_afresh() {
 #[tokio::test]
 async fn when_the_database_fails_the_last_good_answer_is_served_stale() {
     let pg = PgSchema::fresh();
-    let store = pg.store().await;
-    let vars = [("LEPTOS_SITE_ADDR", "127.0.0.1:0")];
-    let settings = Settings::from_lookup(|k| {
-        vars.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string())
-    })
-    .unwrap();
-    let app = Application::build_with_store(settings, store)
-        .await
-        .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    let app = TestApp {
-        base,
-        db_path: Default::default(),
-    };
+    let app = server(&pg, None).await;
     let (c, _) = app.owner().await;
     let good: Value = c
         .get("/api/budgets?month=2026-03")

@@ -29,16 +29,49 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let settings =
         Settings::from_lookup(|k| all.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
             .expect("test settings are valid");
-    let app = Application::build(settings)
-        .await
-        .expect("the server builds");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let base = serve(async move {
+        Application::build(settings)
+            .await
+            .expect("the server builds")
+    })
+    .await;
     let db_path = match vars.iter().find(|(k, _)| *k == "DATABASE_URL") {
         Some((_, url)) => std::path::PathBuf::from(url.trim_start_matches("sqlite://")),
         None => db_path,
     };
     TestApp { base, db_path }
+}
+
+/// The runtime every in-process test server runs on, for the whole test process, as one
+/// runtime serves a real server. A server lives on after its test (idle) instead of being
+/// dropped with the test's runtime in the middle of whatever it was doing: with many tests
+/// rendering pages at once, a render in one test's server then and again never finished
+/// (Leptos' rendering is process-wide state; this is the shape a real server has).
+fn servers() -> &'static tokio::runtime::Runtime {
+    static SERVERS: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    SERVERS.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-servers")
+            .enable_all()
+            .build()
+            .expect("the servers' runtime starts")
+    })
+}
+
+/// Builds a server with `build` on the servers' runtime and runs it there; its base URL.
+pub async fn serve(
+    build: impl std::future::Future<Output = Application> + Send + 'static,
+) -> String {
+    servers()
+        .spawn(async move {
+            let app = build.await;
+            let base = format!("http://127.0.0.1:{}", app.port());
+            tokio::spawn(app.run_until_stopped(std::future::pending()));
+            base
+        })
+        .await
+        .expect("the server starts")
 }
 
 impl TestApp {

@@ -302,13 +302,20 @@ async fn a_page_cached_before_sign_out_is_not_served_after_it() {
 #[tokio::test]
 async fn a_write_on_one_server_is_on_the_next_page_and_read_from_another() {
     let pg = PgSchema::fresh();
-    let a = crate::caching::server(pg.store().await, "redis://127.0.0.1:6379").await;
-    let b = crate::caching::server(pg.store().await, "redis://127.0.0.1:6379").await;
+    let a = crate::caching::server(&pg, Some("redis://127.0.0.1:6379")).await;
+    let b = crate::caching::server(&pg, Some("redis://127.0.0.1:6379")).await;
     let (on_a, _) = a.owner().await;
     let on_b = on_a.on(&b.base);
     crate::caching::wait_for_redis(&on_a, "up").await;
     crate::caching::wait_for_redis(&on_b, "up").await;
     let food = on_a.category("Groceries").await;
+    on_a.spend(&food, 1, Some("2026-03-01")).await;
+    // An entry A stored reaches B through Redis with its compressed forms, as they were made.
+    let path = "/api/expenses?month=2026-03";
+    let plain = fetch(&on_a, path, &[]).await;
+    let from_b = browser(&on_b, path).await;
+    assert_eq!(from_b.header("cache-status"), "hearth; hit; detail=l2");
+    assert_eq!(from_b.body, plain.body);
     for round in 1..=3i64 {
         // Both servers hold the page and the answer, in brotli.
         for c in [&on_a, &on_b] {
@@ -319,12 +326,12 @@ async fn a_write_on_one_server_is_on_the_next_page_and_read_from_another() {
         let page = browser(&on_b, "/budget?month=2026-03").await;
         assert_eq!(page.header("content-encoding"), "br");
         assert!(
-            page.text().contains(&format!("{round}.00")),
+            page.text().contains(&format!("{round}.01")),
             "round {round}: B's page shows A's write"
         );
         let api = browser(&on_b, "/api/budgets?month=2026-03").await;
         assert_eq!(api.header("content-encoding"), "br");
         let body: Value = serde_json::from_slice(&api.body).unwrap();
-        assert_eq!(body["totals"]["spent_minor"], 100 * round);
+        assert_eq!(body["totals"]["spent_minor"], 100 * round + 1);
     }
 }
