@@ -101,6 +101,13 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(code) => ApiError::Conflict(code, conflict_message(code).into()),
             StoreError::VersionConflict(current) => ApiError::VersionConflict(current),
+            StoreError::CategoryInUse {
+                expenses,
+                challenges,
+            } => ApiError::Conflict("category_in_use", in_use_message(expenses, challenges)),
+            StoreError::BadReference(field) => {
+                ApiError::invalid(field, "name another category of the family")
+            }
             StoreError::Unavailable(e) => ApiError::Unavailable(e.to_string()),
             e @ (StoreError::Database(_) | StoreError::Corrupt(_)) => {
                 ApiError::Internal(e.to_string())
@@ -109,12 +116,29 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Why a category cannot be deleted as it is, with the counts.
+fn in_use_message(expenses: i64, challenges: i64) -> String {
+    let count = |n: i64, one: &str, many: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    };
+    let uses = match (expenses, challenges) {
+        (e, 0) => count(e, "expense uses", "expenses use"),
+        (0, c) => count(c, "challenge follows", "challenges follow"),
+        (e, c) => format!(
+            "{} and {}",
+            count(e, "expense", "expenses"),
+            count(c, "challenge use", "challenges use")
+        ),
+    };
+    format!("{uses} this category: move them to another category (move_to) to delete it.")
+}
+
 fn conflict_message(code: &str) -> &'static str {
     match code {
         "email_taken" => "An account with this email exists; sign in instead.",
         "already_in_family" => "You are already in a family.",
         "category_exists" => "The family already has a category with this name.",
-        "category_in_use" => "Expenses use this category; move or delete them first.",
         "duplicate_id" => "This expense id was already used for a different expense.",
         _ => "The request conflicts with the current state.",
     }

@@ -173,6 +173,14 @@ pub async fn create_category(body: NewCategory) -> ApiResult<Category> {
     send("POST", "/api/categories", Some(&body)).await
 }
 
+/// Deletes a category; with `move_to`, its expenses go there first.
+pub async fn delete_category(id: uuid::Uuid, move_to: Option<uuid::Uuid>) -> ApiResult<()> {
+    let query = move_to
+        .map(|to| format!("?move_to={to}"))
+        .unwrap_or_default();
+    send_no_content("DELETE", &format!("/api/categories/{id}{query}")).await
+}
+
 pub async fn set_limit(
     month: String,
     category_id: uuid::Uuid,

@@ -858,9 +858,110 @@ fn LineRow(line: BudgetLine, month: String, digits: u8, currency: String) -> imp
                 </form>
             </Show>
             <ErrorNote error />
+            <DeleteCategory category_id name=line.category_name.clone() />
         </li>
     }
     .into_any()
+}
+
+/// Deleting a category: asked once, then done at once when nothing names it; when expenses
+/// or challenges do, the server says how many and the person picks the category that takes
+/// them (`?move_to=`), or keeps the category.
+#[component]
+fn DeleteCategory(category_id: Uuid, name: String) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let asking = RwSignal::new(false);
+    let in_use = RwSignal::new(None::<String>);
+    let target = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+    let others = Signal::derive(move || {
+        board
+            .category_choices
+            .get()
+            .into_iter()
+            .filter(|(id, _)| *id != category_id)
+            .collect::<Vec<_>>()
+    });
+    let delete = move |move_to: Option<Uuid>| {
+        pending.set(true);
+        spawn_local(async move {
+            match api::delete_category(category_id, move_to).await {
+                Ok(()) => {
+                    asking.set(false);
+                    in_use.set(None);
+                    error.set(None);
+                    board.refresh();
+                }
+                Err(e) if e.code() == "category_in_use" => {
+                    if target.with_untracked(String::is_empty) {
+                        if let Some((first, _)) = others.get_untracked().first() {
+                            target.set(first.to_string());
+                        }
+                    }
+                    in_use.set(Some(e.message()));
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+            pending.set(false);
+        });
+    };
+    let cancel = move |_| {
+        asking.set(false);
+        in_use.set(None);
+        error.set(None);
+    };
+    let on_move = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        match Uuid::parse_str(&target.get_untracked()) {
+            Ok(to) => delete(Some(to)),
+            Err(_) => error.set(Some("Choose the category that takes them.".into())),
+        }
+    };
+    view! {
+        <Show
+            when=move || asking.get()
+            fallback=move || view! {
+                <button type="button" class="link" on:click=move |_| asking.set(true)>"Delete category"</button>
+            }
+        >
+            {
+                let name = name.clone();
+                move || match in_use.get() {
+                    None => view! {
+                        <p class="inline" data-testid="delete-category">
+                            {format!("Delete {name}? ")}
+                            <button type="button" disabled=move || pending.get() on:click=move |_| delete(None)>"Delete"</button>
+                            <button type="button" class="link" on:click=cancel>"Cancel"</button>
+                        </p>
+                    }
+                    .into_any(),
+                    Some(message) => view! {
+                        <form class="inline" on:submit=on_move data-testid="move-category-form">
+                            <p role="status">{message}</p>
+                            <Show
+                                when=move || !others.with(Vec::is_empty)
+                                fallback=|| view! { <p>"Add another category to move them to first."</p> }
+                            >
+                                <label>
+                                    "Move them to"
+                                    <select name="move_to" bind:value=target>
+                                        <For each=move || others.get() key=|(id, _)| *id let((id, other))>
+                                            <option value=id.to_string()>{other}</option>
+                                        </For>
+                                    </select>
+                                </label>
+                                <button type="submit" disabled=move || pending.get()>"Move and delete"</button>
+                            </Show>
+                            <button type="button" class="link" on:click=cancel>"Keep it"</button>
+                        </form>
+                    }
+                    .into_any(),
+                }
+            }
+        </Show>
+        <ErrorNote error />
+    }
 }
 
 #[component]

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { open, register, uniqueEmail, line, addExpense, watchPanics } from './helpers.mjs';
+import { open, register, uniqueEmail, line, addExpense, watchPanics, createFamily } from './helpers.mjs';
 
 test('a newcomer registers, creates a family, adds an expense and sees the total after a reload', async ({ page }) => {
   const panics = watchPanics(page);
@@ -96,4 +96,31 @@ test('an owner sets a limit, a second member joins with the invite code and shar
   await expect(owner.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '10500');
   await ownerContext.close();
   await memberContext.close();
+});
+
+test('a category in use is deleted by choosing where its expenses go', async ({ page }) => {
+  const panics = watchPanics(page);
+  await createFamily(page, 'Dana', 'The Movers');
+  await expect(page.getByTestId('budget-line')).toHaveCount(5);
+  await addExpense(page, 'Groceries', '7.50', 'bread');
+  await expect(line(page, 'Groceries')).toContainText('7.50');
+
+  // Nothing names "Transport": it goes at once, after one question.
+  const transport = line(page, 'Transport');
+  await transport.getByRole('button', { name: 'Delete category' }).click();
+  await transport.getByTestId('delete-category').getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByTestId('budget-line')).toHaveCount(4);
+
+  // "Groceries" holds an expense: the server says so and the person picks where it goes.
+  const groceries = line(page, 'Groceries');
+  await groceries.getByRole('button', { name: 'Delete category' }).click();
+  await groceries.getByTestId('delete-category').getByRole('button', { name: 'Delete' }).click();
+  const moving = groceries.getByTestId('move-category-form');
+  await expect(moving).toContainText('1 expense uses this category');
+  await moving.getByLabel('Move them to').selectOption({ label: 'Housing' });
+  await moving.getByRole('button', { name: 'Move and delete' }).click();
+  await expect(page.getByTestId('budget-line')).toHaveCount(3);
+  await expect(line(page, 'Housing')).toContainText('7.50');
+  await expect(page.getByTestId('expense')).toContainText('Housing');
+  expect(panics).toEqual([]);
 });

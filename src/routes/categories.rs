@@ -1,8 +1,8 @@
 //! `/api/categories`.
 
-use super::parse_id;
+use super::{parse_id, MonthQuery};
 use crate::auth::FamilyMember;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
 use crate::service::budget;
 use crate::state::AppState;
@@ -55,16 +55,32 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/categories/{id}", tag = "budget",
-    params(("id" = String, Path, description = "Category id")),
+    params(
+        ("id" = String, Path, description = "Category id"),
+        ("move_to" = Option<uuid::Uuid>, Query,
+            description = "Another category of the family that takes this one's expenses, \
+                           challenges and (for months it has none) limits")),
     responses(
-        (status = 204, description = "Deleted with its limits"),
+        (status = 204, description = "Deleted (its expenses moved to `move_to` first)"),
         (status = 404, description = "No such category in this family", body = ErrorBody),
-        (status = 409, description = "Expenses still use it", body = ErrorBody)))]
+        (status = 409, description = "`category_in_use`: expenses or challenges name it and no \
+                                      `move_to` was given; the message says how many",
+            body = ErrorBody),
+        (status = 422, description = "`move_to` is not another category of the family",
+            body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     member: FamilyMember,
     Path(id): Path<String>,
+    query: MonthQuery,
 ) -> ApiResult<StatusCode> {
-    budget::delete_category(&state, &member, parse_id(&id)?).await?;
+    let move_to = query
+        .get("move_to")
+        .map(|v| {
+            uuid::Uuid::parse_str(v)
+                .map_err(|_| ApiError::invalid("move_to", "name another category of the family"))
+        })
+        .transpose()?;
+    budget::delete_category(&state, &member, parse_id(&id)?, move_to).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -117,9 +117,20 @@ pub async fn update_category(
     Ok(category)
 }
 
-pub async fn delete_category(state: &AppState, member: &FamilyMember, id: Uuid) -> ApiResult<()> {
-    state.store.delete_category(member.family.id, id).await?;
-    super::changed(state, &member.family).await;
+/// Deletes a category; one that expenses or challenges name needs `move_to`, another
+/// category of the family that takes them (see `Store::delete_category`).
+pub async fn delete_category(
+    state: &AppState,
+    member: &FamilyMember,
+    id: Uuid,
+    move_to: Option<Uuid>,
+) -> ApiResult<()> {
+    let family = member.family.id;
+    let moved = (state.store)
+        .delete_category(family, id, move_to, super::now_ms())
+        .await?;
+    let current = super::changed(state, &member.family).await;
+    super::events::category_deleted(state, member, &moved, move_to, current).await;
     Ok(())
 }
 

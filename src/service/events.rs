@@ -43,6 +43,30 @@ pub async fn expense(
     super::challenges::after_expense(state, &member.family).await;
 }
 
+/// A category was deleted, its expenses moved to `target` (`moved`, as they are now): each
+/// moved expense as `expense_updated`, then the month's lines without the category (and any
+/// alert the target reached), then the challenges' progress.
+pub async fn category_deleted(
+    state: &AppState,
+    member: &FamilyMember,
+    moved: &[Expense],
+    target: Option<Uuid>,
+    current: Option<Budget>,
+) {
+    for expense in moved {
+        let data = ExpenseEvent {
+            expense: expense.clone(),
+            by: actor(member),
+        };
+        let kind = EventKind::ExpenseUpdated;
+        state.hub.family_event(member.family.id, kind, &data).await;
+    }
+    budget(state, member, None, target, current).await;
+    if !moved.is_empty() {
+        super::challenges::after_expense(state, &member.family).await;
+    }
+}
+
 /// The month's budget changed (an expense or a limit): `budget_update`, then any new alert
 /// of the changed category. `current` (the current month's budget, when already computed) is
 /// used when it is the month asked for. Returns the month's budget.

@@ -21,6 +21,12 @@ pub enum StoreError {
     /// A uniqueness or state rule was broken; the code is the contract's error code.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A category still named by expenses or challenges (deleting it would orphan them).
+    #[error("category in use by {expenses} expenses and {challenges} challenges")]
+    CategoryInUse { expenses: i64, challenges: i64 },
+    /// The named field points at no row it may point at.
+    #[error("{0} names nothing here")]
+    BadReference(&'static str),
     /// The expense changed since the caller read it; here it is as it is now.
     #[error("version conflict")]
     VersionConflict(Box<Expense>),
@@ -142,7 +148,19 @@ pub trait Store: Send + Sync + 'static {
     async fn create_category(&self, family: Uuid, category: &Category) -> StoreResult<()>;
     async fn update_category(&self, family: Uuid, category: &Category) -> StoreResult<()>;
     /// `Conflict("category_in_use")` while expenses point at it.
-    async fn delete_category(&self, family: Uuid, id: Uuid) -> StoreResult<()>;
+    /// Deletes a category of the family in one transaction. Without `move_to`, only one
+    /// that no expense or challenge names (else `CategoryInUse` with the counts); with it,
+    /// its expenses (their version bumped) and challenges move there first, and its limits
+    /// too for the months the target has none. Returns the moved expenses as they are now.
+    /// `NotFound` for a category not the family's; `BadReference("move_to")` for a target
+    /// that is not another category of the family.
+    async fn delete_category(
+        &self,
+        family: Uuid,
+        id: Uuid,
+        move_to: Option<Uuid>,
+        now_ms: i64,
+    ) -> StoreResult<Vec<Expense>>;
 
     /// `NotFound` when the category is not the family's.
     async fn set_limit(

@@ -377,31 +377,101 @@ macro_rules! store_impl {
                 }
             }
 
-            async fn delete_category(&self, family: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<()> {
+            async fn delete_category(
+                &self,
+                family: uuid::Uuid,
+                id: uuid::Uuid,
+                move_to: Option<uuid::Uuid>,
+                now_ms: i64,
+            ) -> $crate::store::StoreResult<Vec<app::model::Expense>> {
+                let (family, id) = (family.to_string(), id.to_string());
                 let mut tx = self.pool.begin_with($begin).await?;
-                let used: Option<(String,)> = sqlx::query_as("SELECT id FROM expenses WHERE family_id = $1 AND category_id = $2 LIMIT 1")
-                    .bind(family.to_string())
-                    .bind(id.to_string())
+                let of_family = "SELECT id FROM categories WHERE family_id = $1 AND id = $2";
+                let found: Option<(String,)> = sqlx::query_as(of_family)
+                    .bind(&family)
+                    .bind(&id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if used.is_some() {
-                    return Err($crate::store::StoreError::Conflict("category_in_use"));
-                }
-                sqlx::query("DELETE FROM budget_limits WHERE family_id = $1 AND category_id = $2")
-                    .bind(family.to_string())
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                let done = sqlx::query("DELETE FROM categories WHERE family_id = $1 AND id = $2")
-                    .bind(family.to_string())
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() != 1 {
+                if found.is_none() {
                     return Err($crate::store::StoreError::NotFound);
                 }
+                let moved = match move_to {
+                    None => {
+                        let mut uses = [0i64; 2];
+                        for (n, table) in uses.iter_mut().zip(["expenses", "challenges"]) {
+                            let (count,): (i64,) = sqlx::query_as(&format!(
+                                "SELECT COUNT(*) FROM {table} WHERE family_id = $1 AND category_id = $2"
+                            ))
+                            .bind(&family)
+                            .bind(&id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            *n = count;
+                        }
+                        if uses != [0, 0] {
+                            return Err($crate::store::StoreError::CategoryInUse {
+                                expenses: uses[0],
+                                challenges: uses[1],
+                            });
+                        }
+                        Vec::new()
+                    }
+                    Some(target) => {
+                        let target = target.to_string();
+                        let found: Option<(String,)> = sqlx::query_as(of_family)
+                            .bind(&family)
+                            .bind(&target)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if found.is_none() || target == id {
+                            return Err($crate::store::StoreError::BadReference("move_to"));
+                        }
+                        // Limits go where the target has none for that month; the rest go.
+                        sqlx::query(
+                            "UPDATE budget_limits SET category_id = $3 \
+                             WHERE family_id = $1 AND category_id = $2 AND month NOT IN \
+                             (SELECT month FROM budget_limits WHERE family_id = $1 AND category_id = $3)",
+                        )
+                        .bind(&family)
+                        .bind(&id)
+                        .bind(&target)
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query("UPDATE challenges SET category_id = $3 WHERE family_id = $1 AND category_id = $2")
+                            .bind(&family)
+                            .bind(&id)
+                            .bind(&target)
+                            .execute(&mut *tx)
+                            .await?;
+                        let rows: Vec<sql::ExpenseRow> = sqlx::query_as(&format!(
+                            "UPDATE expenses SET category_id = $3, updated_at = $4, version = version + 1 \
+                             WHERE family_id = $1 AND category_id = $2 RETURNING {}",
+                            sql::EXPENSE_COLUMNS
+                        ))
+                        .bind(&family)
+                        .bind(&id)
+                        .bind(&target)
+                        .bind(now_ms)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        rows.into_iter().map(sql::expense).collect::<Result<Vec<_>, _>>()?
+                    }
+                };
+                // What else names the category: its remaining limits and the alerts it raised.
+                for table in ["budget_limits", "budget_alerts"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE family_id = $1 AND category_id = $2"))
+                        .bind(&family)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM categories WHERE family_id = $1 AND id = $2")
+                    .bind(&family)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(moved)
             }
 
             async fn set_limit(

@@ -621,3 +621,100 @@ async fn with_a_write_delay_a_channels_events_leave_together_in_order_and_once()
     late.none_of("chat", Duration::from_millis(700)).await;
     b.none_of("chat", Duration::from_millis(100)).await;
 }
+
+#[tokio::test]
+async fn a_category_in_use_is_deleted_by_moving_its_expenses_and_everyone_sees_it() {
+    let app = spawn_app().await;
+    let (owner, _created, mut ws, _channel) = owner_on_channel(&app).await;
+    let food = owner.category("Groceries").await;
+    let home = owner.category("Housing").await;
+    let month = owner.json("/api/budgets").await["month"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spent = owner.spend(&food, 1250, None).await;
+    owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/budgets/{month}/{food}"),
+            json!({"limit_minor": 5000}),
+        )
+        .await;
+    let path = format!("/api/categories/{food}");
+    // In use: 409 with how many, and nothing changes.
+    let r = owner.send(reqwest::Method::DELETE, &path, json!({})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "category_in_use");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 expense uses this category"),
+        "{body}"
+    );
+    // Not another category of the family: 422 naming the field; a non-id too.
+    for bad in [
+        food.clone(),
+        uuid::Uuid::new_v4().to_string(),
+        "soon".into(),
+    ] {
+        let r = owner
+            .send(
+                reqwest::Method::DELETE,
+                &format!("{path}?move_to={bad}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "invalid_field"
+        );
+    }
+    assert!(owner.line(&month, "Groceries").await.is_object());
+    // Moved: 204, the expense is Housing's (a new version), the line and its limit moved.
+    let r = owner
+        .send(
+            reqwest::Method::DELETE,
+            &format!("{path}?move_to={home}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let moved = ws.until("expense_updated").await;
+    assert_eq!(moved["data"]["expense"]["id"], spent["id"]);
+    assert_eq!(moved["data"]["expense"]["category_id"], home.as_str());
+    let update = ws.until("budget_update").await;
+    let lines = update["data"]["lines"].as_array().unwrap();
+    assert!(lines.iter().all(|l| l["category_id"] != food.as_str()));
+    let housing = owner.line(&month, "Housing").await;
+    assert_eq!(
+        (
+            housing["spent_minor"].as_i64(),
+            housing["limit_minor"].as_i64()
+        ),
+        (Some(1250), Some(5000))
+    );
+    let expenses = owner.json(&format!("/api/expenses?month={month}")).await;
+    assert_eq!(expenses["expenses"][0]["category_id"], home.as_str());
+    assert_eq!(expenses["expenses"][0]["version"], 2);
+    // Gone, and a category nothing names goes without move_to.
+    let r = owner.send(reqwest::Method::DELETE, &path, json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let spare = owner
+        .post("/api/categories", json!({"name": "Spare"}))
+        .await;
+    assert_eq!(spare.status(), StatusCode::CREATED);
+    let spare = spare.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = owner
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/categories/{spare}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}

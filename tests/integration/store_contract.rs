@@ -2,11 +2,11 @@
 //! PostgreSQL (a fresh schema per test; `HEARTH_TEST_POSTGRES`, by default the local
 //! server's `test` database).
 
-use app::model::{Category, Role};
+use app::model::{Category, ChallengeKind, ChallengeStatus, Role};
 use chrono::NaiveDate;
 use hearth::store::{
-    ExpenseChanges, FamilyRecord, Inserted, NewExpenseRecord, SqliteStore, Store, StoreError,
-    UserRecord,
+    ChallengeRecord, ExpenseChanges, FamilyRecord, Inserted, NewExpenseRecord, SqliteStore, Store,
+    StoreError, UserRecord,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -41,6 +41,7 @@ contract!(
     inserting_an_expense_is_idempotent_on_its_id,
     updates_check_the_version,
     deleting_returns_the_expense_once,
+    a_category_in_use_is_deleted_only_by_moving_what_names_it,
     recently_active_families_are_those_with_recent_expenses,
 );
 
@@ -181,10 +182,13 @@ async fn categories_are_scoped_to_their_family(store: Arc<dyn Store>) {
     store.update_category(a.id, &renamed).await.unwrap();
     assert_eq!(store.categories(a.id).await.unwrap()[0].name, "Groceries");
     assert!(matches!(
-        store.delete_category(b.id, a_food.id).await,
+        store.delete_category(b.id, a_food.id, None, 0).await,
         Err(StoreError::NotFound)
     ));
-    store.delete_category(a.id, a_food.id).await.unwrap();
+    store
+        .delete_category(a.id, a_food.id, None, 0)
+        .await
+        .unwrap();
     assert!(store.categories(a.id).await.unwrap().is_empty());
 }
 
@@ -347,14 +351,123 @@ async fn deleting_returns_the_expense_once(store: Arc<dyn Store>) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.delete_category(f.id, food.id).await,
-        Err(StoreError::Conflict("category_in_use"))
+        store.delete_category(f.id, food.id, None, 0).await,
+        Err(StoreError::CategoryInUse {
+            expenses: 1,
+            challenges: 0
+        })
     ));
     assert_eq!(store.delete_expense(f.id, e.id).await.unwrap().id, e.id);
     assert!(matches!(
         store.delete_expense(f.id, e.id).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn a_category_in_use_is_deleted_only_by_moving_what_names_it(store: Arc<dyn Store>) {
+    let (owner, f, food) = family(&store).await;
+    let (_, other, other_food) = family(&store).await;
+    let home = cat("Home");
+    store.create_category(f.id, &home).await.unwrap();
+    let spent = expense(&f, &owner, food.id, 500, "2026-03-02");
+    store.insert_expense(&spent).await.unwrap();
+    for (category, month, limit) in [(food.id, "2026-02", 100), (food.id, "2026-03", 200)] {
+        store.set_limit(f.id, category, month, limit).await.unwrap();
+    }
+    store
+        .set_limit(f.id, home.id, "2026-03", 999)
+        .await
+        .unwrap();
+    store
+        .raise_alert(f.id, food.id, "2026-03", 80, 0)
+        .await
+        .unwrap();
+    let challenge = ChallengeRecord {
+        id: Uuid::new_v4(),
+        family_id: f.id,
+        created_by: owner.id,
+        kind: ChallengeKind::CategoryCap,
+        category_id: Some(food.id),
+        limit_minor: Some(1000),
+        starts_on: day("2026-03-01"),
+        ends_on: day("2026-03-07"),
+        status: ChallengeStatus::Active,
+        created_at_ms: 0,
+        participants: vec![owner.id],
+    };
+    store.create_challenge(&challenge).await.unwrap();
+
+    // Named by an expense and a challenge: refused with the counts, nothing changed.
+    assert!(matches!(
+        store.delete_category(f.id, food.id, None, 7).await,
+        Err(StoreError::CategoryInUse {
+            expenses: 1,
+            challenges: 1
+        })
+    ));
+    // Moving to itself, to another family's category or to nothing that exists: refused.
+    for target in [food.id, other_food.id, Uuid::new_v4()] {
+        assert!(matches!(
+            store.delete_category(f.id, food.id, Some(target), 7).await,
+            Err(StoreError::BadReference("move_to"))
+        ));
+    }
+    assert!(matches!(
+        store
+            .delete_category(other.id, food.id, Some(home.id), 7)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.categories(f.id).await.unwrap().len(), 2);
+
+    let moved = store
+        .delete_category(f.id, food.id, Some(home.id), 7)
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(
+        (moved[0].id, moved[0].category_id, moved[0].version),
+        (spent.id, home.id, 2),
+        "moved, and a new version for whoever edits it with the old one"
+    );
+    let names: Vec<Uuid> = store
+        .categories(f.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(names, vec![home.id]);
+    // The target keeps its own March limit and takes February's.
+    let limits: Vec<(String, i64)> = store
+        .limits_until(f.id, "2026-12")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| {
+            assert_eq!(l.category_id, home.id);
+            (l.month, l.limit_minor)
+        })
+        .collect();
+    assert_eq!(
+        limits,
+        vec![("2026-02".into(), 100), ("2026-03".into(), 999)]
+    );
+    let spent_by: Vec<(Uuid, i64)> = store
+        .spent_by_category(f.id, day("2026-03-01"), day("2026-04-01"))
+        .await
+        .unwrap();
+    assert_eq!(spent_by, vec![(home.id, 500)]);
+    let challenges = store.challenges(f.id, 10).await.unwrap();
+    assert_eq!(challenges[0].category_id, Some(home.id));
+    // A category named by nothing goes without `move_to`.
+    let empty = cat("Empty");
+    store.create_category(f.id, &empty).await.unwrap();
+    assert!(store
+        .delete_category(f.id, empty.id, None, 8)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn recently_active_families_are_those_with_recent_expenses(store: Arc<dyn Store>) {
