@@ -17,7 +17,6 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
-    hearth::telemetry::init();
     let db_path = std::env::temp_dir().join(format!("hearth-test-{}.db", Uuid::new_v4()));
     let db_url = format!("sqlite://{}", db_path.display());
     let mut all: Vec<(String, String)> = vars
@@ -59,10 +58,21 @@ fn servers() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// The servers' logs as a server writes them (`info`, unless `RUST_LOG` says otherwise), but
+/// nothing from the Redis client, whose connections retry (and log) for the rest of the run
+/// once a test stopped its own Redis under a server that lives on.
+fn logs() {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,redis=off"));
+    let _ = fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
 /// Builds a server with `build` on the servers' runtime and runs it there; its base URL.
 pub async fn serve(
     build: impl std::future::Future<Output = Application> + Send + 'static,
 ) -> String {
+    logs();
     servers()
         .spawn(async move {
             let app = build.await;
