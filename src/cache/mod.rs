@@ -55,6 +55,11 @@ pub fn ttl_for(route: &str, default: Duration) -> Duration {
 /// Identity bodies above this size are stored lz4-compressed in Redis.
 const COMPRESS_ABOVE: usize = 1024;
 
+/// The framing of the entries in Redis, part of every key: bumped whenever `encode` changes,
+/// so that during a rolling upgrade servers of two versions never read each other's entries
+/// (an older server would take the compressed forms for the body).
+const ENTRY_FORMAT: &str = "e2";
+
 /// The `encode` flags: the identity body is lz4-compressed; the compressed forms follow;
 /// the brotli form was made for size ([`coding::Level::Small`]).
 const FLAG_LZ4: u8 = 1;
@@ -181,11 +186,11 @@ impl CachedResponse {
         out
     }
 
-    /// Reads what `encode` wrote. An entry written before the compressed forms were kept
-    /// (no `FLAG_FORMS`) gets them made once, here.
+    /// Reads what `encode` wrote (entries of another framing live under other keys: see
+    /// [`ENTRY_FORMAT`]).
     pub fn decode(bytes: &[u8], ttl: Duration) -> Option<Self> {
         let (&flags, mut rest) = bytes.split_first()?;
-        if flags & !(FLAG_LZ4 | FLAG_FORMS | FLAG_SMALL) != 0 {
+        if flags & !(FLAG_LZ4 | FLAG_FORMS | FLAG_SMALL) != 0 || flags & FLAG_FORMS == 0 {
             return None;
         }
         let level = if flags & FLAG_SMALL != 0 {
@@ -201,35 +206,20 @@ impl CachedResponse {
         };
         let content_type = HeaderValue::from_bytes(field()?).ok()?;
         let etag = HeaderValue::from_bytes(field()?).ok()?;
-        let forms = if flags & FLAG_FORMS != 0 {
-            let br = axum::body::Bytes::copy_from_slice(field()?);
-            let gzip = axum::body::Bytes::copy_from_slice(field()?);
-            Some((br, gzip))
-        } else {
-            None
-        };
+        let br = axum::body::Bytes::copy_from_slice(field()?);
+        let gzip = axum::body::Bytes::copy_from_slice(field()?);
         let body: axum::body::Bytes = if flags & FLAG_LZ4 != 0 {
             lz4_flex::decompress_size_prepended(rest).ok()?
         } else {
             rest.to_vec()
         }
         .into();
-        let (br, gzip) = match forms {
-            Some((br, gzip)) => (
-                coding::Encoded::with(br, &etag, coding::Coding::Br, level),
-                coding::Encoded::with(gzip, &etag, coding::Coding::Gzip, level),
-            ),
-            None => (
-                coding::Encoded::of(&body, &etag, coding::Coding::Br, level),
-                coding::Encoded::of(&body, &etag, coding::Coding::Gzip, level),
-            ),
-        };
         Some(CachedResponse {
+            br: coding::Encoded::with(br, &etag, coding::Coding::Br, level),
+            gzip: coding::Encoded::with(gzip, &etag, coding::Coding::Gzip, level),
             content_type,
             etag,
             body,
-            br,
-            gzip,
             level,
             ttl,
             created: Instant::now(),
@@ -803,6 +793,8 @@ impl Cache {
         key.push_str(itoa::Buffer::new().format(version));
         key.push_str(":d");
         push_day(&mut key, day);
+        key.push(':');
+        key.push_str(ENTRY_FORMAT);
         key.push_str(":GET:");
         key.push_str(route);
         key.push('?');
@@ -843,19 +835,17 @@ mod tests {
     }
 
     #[test]
-    fn entries_from_before_the_compressed_forms_get_them_when_read() {
+    fn entries_of_another_framing_are_not_read() {
         let ttl = Duration::from_secs(60);
-        let body = "{\"a\":1}".repeat(500);
-        let etag = etag_of(body.as_bytes());
-        // The framing before this version: flags (lz4 only), content type, ETag, body.
-        let mut old = vec![FLAG_LZ4];
-        for s in [&b"application/json"[..], etag.as_bytes()] {
-            old.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            old.extend_from_slice(s);
-        }
-        old.extend_from_slice(&lz4_flex::compress_prepend_size(body.as_bytes()));
-        let read = CachedResponse::decode(&old, ttl).unwrap();
-        assert_eq!(read, CachedResponse::json(body.into_bytes(), ttl));
+        let entry = CachedResponse::json(b"{\"a\":1}".to_vec(), ttl);
+        let mut bytes = entry.encode();
+        assert_eq!(CachedResponse::decode(&bytes, ttl), Some(entry));
+        bytes[0] &= !FLAG_FORMS;
+        assert_eq!(
+            CachedResponse::decode(&bytes, ttl),
+            None,
+            "the framing before"
+        );
         assert_eq!(
             CachedResponse::decode(&[0x80, 0, 0, 0, 0], ttl),
             None,
@@ -954,7 +944,7 @@ mod tests {
             assert_eq!(s, day.to_string());
             assert_eq!(
                 Cache::key(f, 42, day, "/api/budgets", Some("month=2026-03")),
-                format!("hearth:cache:{{f:{f}}}:v42:d{day}:GET:/api/budgets?month=2026-03")
+                format!("hearth:cache:{{f:{f}}}:v42:d{day}:e2:GET:/api/budgets?month=2026-03")
             );
         }
     }
@@ -975,7 +965,7 @@ mod tests {
         assert_eq!(fallback_key(&k1), fallback_key(&k2));
         assert_eq!(
             fallback_key(&k1),
-            format!("hearth:cache:{{f:{f}}}:GET:/api/budgets?month=2026-03")
+            format!("hearth:cache:{{f:{f}}}:e2:GET:/api/budgets?month=2026-03")
         );
         assert_ne!(
             fallback_key(&k1),
