@@ -76,7 +76,7 @@ pub struct CachedResponse {
     /// The identity bytes. Shared, so a hit answers without copying the body.
     pub body: axum::body::Bytes,
     /// The brotli and gzip forms, compressed when the entry was made (brotli again, for
-    /// size, by the [`Shrinker`]).
+    /// size, by the [`shrink::Shrinker`]).
     pub br: coding::Encoded,
     pub gzip: coding::Encoded,
     pub level: coding::Level,
