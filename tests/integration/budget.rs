@@ -293,3 +293,45 @@ async fn the_budget_page_is_rendered_with_the_familys_data() {
     assert!(!html.contains("nonce="));
     assert!(csp.contains("'sha256-") && !csp.contains("unsafe-inline"));
 }
+
+#[tokio::test]
+async fn a_category_whose_alerts_outlived_its_expenses_is_deleted_cleanly() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let month = c.json("/api/budgets").await["month"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    c.send(
+        reqwest::Method::PUT,
+        &format!("/api/budgets/{month}/{food}"),
+        json!({"limit_minor": 100}),
+    )
+    .await;
+    // 90 % of the limit: the 80 % alert is raised (and kept) for the category.
+    let spent = c.spend(&food, 90, None).await;
+    assert_eq!(c.line(&month, "Groceries").await["alert"], "warning");
+    let r = c
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/expenses/{}", spent["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert!(r.status().is_success());
+    // Nothing but its alert and limit names it now: it goes, never a 500.
+    let r = c
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/categories/{food}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(c.json("/api/categories").await["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|k| k["id"] != food.as_str()));
+}
