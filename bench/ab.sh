@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Two builds of Hearth side by side on the L1 hit path (see BENCHMARKS.md, cache run 10):
 # the bare handler, build A and build B, each embedded on SQLite, GET /api/budgets with a
-# signed-in member's cookie, alternating `wrk -t1 -c32` runs so the machine's drift hits all
-# three alike. Usage: bench/ab.sh OLD_BIN [NEW_BIN] [rounds] [seconds]
+# signed-in member's cookie (and `Accept-Encoding: br, gzip`, as a browser sends it),
+# alternating `wrk -t1 -c32` runs so the machine's drift hits all three alike.
+# Usage: [ACCEPT_ENCODING=] bench/ab.sh OLD_BIN [NEW_BIN] [rounds] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old="${1:?the other build of hearth}"
@@ -29,8 +30,11 @@ read -r cb _ _ <<<"$(signup "$pb" "ab-$pb@example.org")"
 curl -sf -b "hearth_session=$cb" "http://127.0.0.1:$pb/api/budgets?month=$month" >"$work/body.json"
 ./target/release/examples/bare "$pbare" "$work/body.json" & pids+=($!)
 sleep 0.5
-rps() { wrk -t1 -c32 -d"${secs}s" -H "Cookie: hearth_session=$2" "http://127.0.0.1:$1/api/budgets?month=$month" | awk '/Requests\/sec/ {print $2}'; }
-echo "req/s, wrk -t1 -c32 -d${secs}s, $(nproc) cores: bare / A ($old) / B ($new)"
+# As a browser asks: the cookie and `Accept-Encoding: br, gzip` (ACCEPT_ENCODING= for
+# identity). The bare handler ignores both and sends its identity bytes: the ceiling.
+encoding="${ACCEPT_ENCODING-br, gzip}"
+rps() { wrk -t1 -c32 -d"${secs}s" -H "Cookie: hearth_session=$2" ${encoding:+-H "Accept-Encoding: $encoding"} "http://127.0.0.1:$1/api/budgets?month=$month" | awk '/Requests\/sec/ {print $2}'; }
+echo "req/s, wrk -t1 -c32 -d${secs}s, Accept-Encoding: '${encoding}', $(nproc) cores: bare / A ($old) / B ($new)"
 for r in $(seq 1 "$rounds"); do
   bare="$(rps "$pbare" "$cb")"; a="$(rps "$pa" "$ca")"; b="$(rps "$pb" "$cb")"
   echo "round $r: $bare / $a / $b   A = $(awk -v x="$a" -v y="$bare" 'BEGIN{printf "%.2f", x/y}')x bare, B = $(awk -v x="$b" -v y="$bare" 'BEGIN{printf "%.2f", x/y}')x bare, B = $(awk -v x="$b" -v y="$a" 'BEGIN{printf "%.2f", x/y}')x A"
