@@ -136,7 +136,9 @@ pub fn Header(me: MeResource) -> impl IntoView {
         <header class="topbar">
             <a class="skip" href="#main">"Skip to content"</a>
             <A href="/" attr:class="brand">
-                <span aria-hidden="true">"🔥"</span>
+                // The logo as the site's own SVG: an emoji shows as an empty box where no
+                // emoji font is installed.
+                <img class="logo" src="/favicon.svg" alt="" width="22" height="22" />
                 " Hearth"
             </A>
             <Transition fallback=|| ()>
