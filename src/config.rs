@@ -7,6 +7,97 @@ use std::path::PathBuf;
 
 use crate::domain::Email;
 
+/// Every setting: variable, default, meaning (what `hearth --help` prints; README's table
+/// says the same at more length).
+pub const SETTINGS: &[(&str, &str, &str)] = &[
+    ("LEPTOS_SITE_ADDR", "127.0.0.1:3000", "where it listens"),
+    (
+        "DATABASE_URL",
+        "sqlite://data/hearth.db",
+        "SQLite file (created if missing) or postgres://user:pass@host/db",
+    ),
+    (
+        "REDIS_URL",
+        "unset",
+        "Redis shared by several servers (redis://host:port)",
+    ),
+    (
+        "REDIS_CLUSTER_NODES",
+        "unset",
+        "host:port,… of a Redis Cluster; wins over REDIS_URL",
+    ),
+    ("REDIS_SENTINELS", "unset", "host:port,… of Redis Sentinels"),
+    (
+        "REDIS_SENTINEL_MASTER",
+        "unset",
+        "the master's name (with REDIS_SENTINELS)",
+    ),
+    (
+        "CACHE_DEFAULT_TTL",
+        "3600",
+        "seconds a cached response lives (1 … 2592000)",
+    ),
+    (
+        "CACHE_L1_MAX_BYTES",
+        "67108864",
+        "size of the in-process cache; 0 turns it off",
+    ),
+    (
+        "WEBSOCKET_HEARTBEAT_INTERVAL",
+        "30000",
+        "milliseconds (1000 … 600000)",
+    ),
+    (
+        "WEBSOCKET_MAX_FRAMES_PER_SECOND",
+        "30",
+        "frames a client may send a second",
+    ),
+    (
+        "WEBSOCKET_WRITE_DELAY",
+        "0",
+        "milliseconds a channel's events wait to leave together (0 … 1000)",
+    ),
+    (
+        "ANALYTICS_ROLLUP_INTERVAL",
+        "10000",
+        "milliseconds between analytics roll-ups",
+    ),
+    (
+        "PERFORMANCE_MONITORING",
+        "true",
+        "false: no per-second series, alerts or /metrics",
+    ),
+    ("ADMIN_EMAILS", "empty", "comma list of the admins' emails"),
+    (
+        "METRICS_TOKEN",
+        "unset",
+        "when set, /metrics needs Authorization: Bearer <token>",
+    ),
+    ("RUST_LOG", "info,sqlx=warn", "log filter"),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "unset",
+        "an OpenTelemetry collector for traces",
+    ),
+];
+
+/// `hearth --help`: what it is, how to run it and every setting.
+pub fn help() -> String {
+    let width = SETTINGS.iter().map(|(v, _, _)| v.len()).max().unwrap_or(0);
+    let mut out = String::from(
+        "hearth: a self-hosted realtime family budget\n\n\
+         Usage: hearth            serve (settings from the environment)\n       \
+         hearth --version  print the version\n       \
+         hearth --help     print this\n\nSettings (environment variables):\n",
+    );
+    for (variable, default, meaning) in SETTINGS {
+        out.push_str(&format!(
+            "  {variable:<width$}  {meaning} (default: {default})\n"
+        ));
+    }
+    out
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {variable}: {message}")]
 pub struct ConfigError {
@@ -261,6 +352,30 @@ fn parse_database(url: &str) -> Result<DatabaseSettings, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_lists_every_setting_the_server_reads() {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        for sentinels in [None, Some("127.0.0.1:26379")] {
+            let _ = Settings::from_lookup(|k| {
+                asked.borrow_mut().insert(k.to_string());
+                (k == "REDIS_SENTINELS")
+                    .then(|| sentinels.map(String::from))
+                    .flatten()
+            });
+        }
+        let listed: std::collections::BTreeSet<String> =
+            SETTINGS.iter().map(|(v, _, _)| v.to_string()).collect();
+        let missing: Vec<_> = asked.borrow().difference(&listed).cloned().collect();
+        assert!(missing.is_empty(), "not in SETTINGS: {missing:?}");
+        let text = help();
+        for (variable, default, _) in SETTINGS {
+            assert!(
+                text.contains(variable) && text.contains(default),
+                "{variable}"
+            );
+        }
+    }
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {

@@ -1,4 +1,5 @@
-//! `hearth`: reads the settings, builds the server and serves until SIGINT or SIGTERM.
+//! `hearth`: reads the settings, builds the server and serves until SIGINT or SIGTERM;
+//! `hearth --version` and `hearth --help` (the settings) print and exit.
 
 use hearth::config::Settings;
 use hearth::startup::Application;
@@ -9,6 +10,21 @@ use hearth::startup::Application;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--version" | "-V") => {
+            println!("hearth {}", env!("CARGO_PKG_VERSION"));
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some("--help" | "-h") => {
+            print!("{}", hearth::config::help());
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("hearth: unknown argument {other:?} (hearth --help lists what it takes)");
+            return std::process::ExitCode::from(2);
+        }
+    }
     // Outside the runtime: the trace exporter's HTTP client blocks, and dropping the guard
     // after the runtime sends the last spans.
     let telemetry = hearth::telemetry::init();

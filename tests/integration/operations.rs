@@ -74,3 +74,30 @@ async fn unknown_pages_are_404_pages() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("Page not found"));
 }
+
+#[test]
+fn the_binary_prints_its_version_and_settings_and_refuses_unknown_arguments() {
+    let run = |arg: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .arg(arg)
+            .output()
+            .expect("the binary runs")
+    };
+    let version = run("--version");
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("hearth {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = run("--help");
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for (variable, _, _) in hearth::config::SETTINGS {
+        assert!(text.contains(variable), "{variable} in --help");
+    }
+    let bogus = run("--serve-me-tea");
+    assert_eq!(bogus.status.code(), Some(2));
+    let line = String::from_utf8_lossy(&bogus.stderr);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.contains("--serve-me-tea") && line.contains("--help"));
+}
