@@ -41,9 +41,6 @@ pub enum Coding {
 }
 
 impl Coding {
-    /// The compressed codings an entry keeps, in the order preferred on a tie.
-    pub const COMPRESSED: [Coding; 2] = [Coding::Br, Coding::Gzip];
-
     /// `Content-Encoding` (none for identity).
     pub fn header(self) -> Option<HeaderValue> {
         match self {
