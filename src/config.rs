@@ -40,7 +40,7 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     (
         "CACHE_L1_MAX_BYTES",
         "67108864",
-        "size of the in-process cache; 0 turns it off",
+        "size of the in-process cache (pages: half as much again); 0: off",
     ),
     (
         "WEBSOCKET_HEARTBEAT_INTERVAL",
