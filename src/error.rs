@@ -26,6 +26,9 @@ pub enum ApiError {
     VersionConflict(Box<Expense>),
     #[error("body too large")]
     TooLarge,
+    /// `Accept-Encoding` excludes every coding the answer exists in (RFC 9110 §12.5.3).
+    #[error("no acceptable content coding")]
+    NotAcceptable,
     #[error(transparent)]
     Invalid(#[from] FieldError),
     #[error("rate limited")]
@@ -65,6 +68,12 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "version_conflict",
                 "The expense was changed meanwhile; the current version is attached.".into(),
+            ),
+            ApiError::NotAcceptable => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not_acceptable",
+                "The answer is available as br, gzip or identity; Accept-Encoding excludes all three."
+                    .into(),
             ),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

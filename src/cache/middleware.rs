@@ -106,33 +106,37 @@ impl Conditions {
 
 /// 406: the request's `Accept-Encoding` excludes every coding the answer exists in.
 fn not_acceptable() -> Response {
-    let mut response = (
-        StatusCode::NOT_ACCEPTABLE,
-        axum::Json(app::model::ErrorBody::new(
-            "not_acceptable",
-            "The answer is available as br, gzip or identity; Accept-Encoding excludes all three.",
-        )),
-    )
-        .into_response();
+    let mut response = crate::error::ApiError::NotAcceptable.into_response();
     response
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 
-/// Why a computed answer was not stored; kept as bytes so it can be shared.
+/// Why a computed answer (or a rendered page, `super::pages`) was not stored; kept as bytes
+/// so it can be shared with the requests that waited for it.
 #[derive(Debug)]
-struct Uncacheable {
+pub(crate) struct Uncacheable {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
 }
 
-fn rebuild(u: &Uncacheable) -> Response {
-    let mut r = Response::new(Body::from(u.body.clone()));
-    *r.status_mut() = u.status;
-    *r.headers_mut() = u.headers.clone();
-    r
+impl Uncacheable {
+    pub(crate) fn new(parts: axum::http::response::Parts, body: Bytes) -> Self {
+        Self {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub(crate) fn rebuild(&self) -> Response {
+        let mut r = Response::new(Body::from(self.body.clone()));
+        *r.status_mut() = self.status;
+        *r.headers_mut() = self.headers.clone();
+        r
+    }
 }
 
 async fn run_and_capture(
@@ -149,11 +153,7 @@ async fn run_and_capture(
         && !parts.headers.contains_key(header::SET_COOKIE)
         && body.len() <= MAX_CACHED_BODY;
     if !cacheable {
-        return Err(Uncacheable {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        });
+        return Err(Uncacheable::new(parts, body));
     }
     let content_type = parts
         .headers
@@ -203,7 +203,7 @@ impl Detail {
 }
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
-const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
+pub(crate) const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 
 fn respond(
@@ -373,14 +373,15 @@ where
             let inner = std::mem::replace(&mut self.inner, inner);
             let (state, label) = (self.state.clone(), RequestLabel::get(page));
             return Either::Left(Either::Right(Box::pin(async move {
-                let response = super::pages::serve(state.clone(), request, inner, page).await;
-                Ok(match response.headers().get(super::pages::CACHE_STATUS) {
-                    // A hit: the guard's work is done here, as for the API's hits.
-                    Some(v) if v.as_bytes().starts_with(b"hearth; hit") => {
-                        crate::security::answered_early(&state, label, response)
-                    }
-                    _ => response,
-                })
+                Ok(
+                    match super::pages::serve(&state, request, inner, page).await {
+                        // A hit: the guard's work is done here, as for the API's hits.
+                        super::pages::Served::FromCache(response) => {
+                            crate::security::answered_early(&state, label, response)
+                        }
+                        super::pages::Served::Routed(response) => response,
+                    },
+                )
             })));
         }
         let route = (request.method() == Method::GET)
@@ -509,8 +510,11 @@ async fn response_cache(
     plan.answer(state.clone(), matched, request, inner).await
 }
 
-/// Runs the route the cache wraps.
-async fn run(inner: Inner, request: Request) -> Response {
+/// Runs the route (or router) a cache wraps.
+pub(crate) async fn run<S>(inner: S, request: Request) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let Ok(response) = inner.oneshot(request).await;
     response
 }
@@ -732,7 +736,7 @@ async fn stale_if_error(
             );
         }
     }
-    rebuild(failed)
+    failed.rebuild()
 }
 
 #[cfg(test)]

@@ -286,7 +286,7 @@ pub struct Cache {
     /// Makes stored entries' brotli forms again for size, in the background.
     shrinker: shrink::Shrinker,
     /// Rendered pages ([`pages`]), beside L1 and flushed with it; `None` when L1 is off.
-    pub pages: Option<moka::future::Cache<String, Arc<pages::CachedPage>, crate::FastHash>>,
+    pub pages: Option<pages::Pages>,
 }
 
 /// L1 entries live for their own TTL.

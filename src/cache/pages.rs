@@ -14,28 +14,29 @@
 //! page is stored, instead of the nonce Leptos rendered (a nonce must not be sent twice):
 //! the policy is as strict as before, as any script whose bytes differ is refused.
 
-use super::middleware::Conditions;
+use super::middleware::{run, Conditions, Uncacheable, CACHE_STATUS};
 use super::{CachedResponse, Lookup};
 use crate::auth::{self, FamilyMember};
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse as _, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tower::{Service, ServiceExt as _};
+use tower::Service;
 
 /// The pages served through the cache (their paths are their routes).
 pub const PAGES: [&str; 6] = ["/", "/budget", "/family", "/login", "/register", "/offline"];
 
+/// The rendered pages, kept in process beside L1.
+pub type Pages = moka::future::Cache<String, Arc<CachedPage>, crate::FastHash>;
+
 /// Largest page kept, and longest query string a key takes.
 const MAX_PAGE: usize = 1024 * 1024;
 const MAX_QUERY: usize = 256;
-
-pub(crate) const CACHE_STATUS: HeaderName = HeaderName::from_static("cache-status");
 
 /// A rendered page in all its representations, with the headers it was rendered with and
 /// the policy that allows its inline scripts.
@@ -147,9 +148,16 @@ async fn key(
     Some(key)
 }
 
+/// A page's answer: from the cache alone (the router's guard has not seen it), or through
+/// the router (rendered, counted and given the security headers there).
+pub enum Served {
+    FromCache(Response),
+    Routed(Response),
+}
+
 /// Answers a `GET` of the page `route` from the cache, rendering it with `inner` (the
 /// router) on a miss, once for all concurrent requests of one key.
-pub async fn serve<S>(state: AppState, mut request: Request, inner: S, route: &str) -> Response
+pub async fn serve<S>(state: &AppState, request: Request, inner: S, route: &str) -> Served
 where
     S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
     S::Future: Send,
@@ -157,17 +165,34 @@ where
     let conditions = Conditions::of(request.headers());
     let pages = &state.cache.pages;
     let key = match pages.as_ref() {
-        Some(_) => key(&state, (request.uri(), request.headers()), route).await,
+        Some(_) => key(state, (request.uri(), request.headers()), route).await,
         None => None,
     };
     let (Some(pages), Some(key)) = (pages, key) else {
-        return render(inner, request).await;
+        return Served::Routed(run(inner, request).await);
     };
     if !conditions.wants_fresh() {
         if let Some(page) = pages.get(&key).await {
-            return page.answer(&conditions, "hearth; hit; detail=page");
+            return Served::FromCache(page.answer(&conditions, "hearth; hit; detail=page"));
         }
     }
+    Served::Routed(render(state, pages, key, conditions, request, inner).await)
+}
+
+/// A miss (or a refresh the client asked for): renders through the router, once for all
+/// concurrent requests of `key`, and keeps the page.
+async fn render<S>(
+    state: &AppState,
+    pages: &Pages,
+    key: String,
+    conditions: Conditions,
+    mut request: Request,
+    inner: S,
+) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send,
+{
     let ttl = state.cache.default_ttl();
     // Rendered plain: the compressed forms are made once, below, not by the layer.
     request.headers_mut().remove(header::ACCEPT_ENCODING);
@@ -176,7 +201,7 @@ where
         let slot = &mut slot;
         let load = async move {
             let (request, inner) = slot.take().expect("the loader runs once");
-            capture(render(inner, request).await, ttl).await
+            capture(run(inner, request).await, ttl).await
         };
         if conditions.wants_fresh() {
             match load.await {
@@ -200,34 +225,9 @@ where
         }
         Err(uncacheable) => match slot.take() {
             // Another request's render could not be shared: render our own.
-            Some((request, inner)) => render(inner, request).await,
+            Some((request, inner)) => run(inner, request).await,
             None => uncacheable.rebuild(),
         },
-    }
-}
-
-async fn render<S>(inner: S, request: Request) -> Response
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
-    let Ok(response) = inner.oneshot(request).await;
-    response
-}
-
-/// A rendered answer that is not kept (an error, a cookie set, too large), as bytes.
-#[derive(Debug)]
-pub struct Uncacheable {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Uncacheable {
-    fn rebuild(&self) -> Response {
-        let mut r = Response::new(Body::from(self.body.clone()));
-        *r.status_mut() = self.status;
-        *r.headers_mut() = self.headers.clone();
-        r
     }
 }
 
@@ -244,11 +244,7 @@ async fn capture(response: Response, ttl: Duration) -> Result<Arc<CachedPage>, U
         && body.len() <= MAX_PAGE;
     let html = std::str::from_utf8(&body).ok();
     let (Some(html), true) = (html, cacheable) else {
-        return Err(Uncacheable {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        });
+        return Err(Uncacheable::new(parts, body));
     };
     let html = match nonce_of(&parts.headers) {
         Some(nonce) => html.replace(&format!(" nonce=\"{nonce}\""), ""),
@@ -272,15 +268,21 @@ async fn capture(response: Response, ttl: Duration) -> Result<Arc<CachedPage>, U
     };
     let content_type = HeaderValue::from_static("text/html; charset=utf-8");
     // Compressing a page takes milliseconds: off the runtime's threads.
-    let body = tokio::task::spawn_blocking(move || {
+    let compressed = tokio::task::spawn_blocking(move || {
         CachedResponse::new(content_type, Bytes::from(html), ttl)
     })
-    .await
-    .map_err(|_| Uncacheable {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        headers: HeaderMap::new(),
-        body: Bytes::new(),
-    })?;
+    .await;
+    let body = match compressed {
+        Ok(body) => body,
+        Err(e) => {
+            let failed = ApiError::Internal(format!("compressing a page: {e}")).into_response();
+            let (parts, body) = failed.into_parts();
+            let body = axum::body::to_bytes(body, MAX_PAGE)
+                .await
+                .unwrap_or_default();
+            return Err(Uncacheable::new(parts, body));
+        }
+    };
     Ok(Arc::new(CachedPage {
         status: parts.status,
         headers,
@@ -343,6 +345,7 @@ pub fn route_of(request: &Request) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
 
     #[test]
     fn inline_scripts_are_hashed_and_external_ones_are_not() {

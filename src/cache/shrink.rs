@@ -10,7 +10,7 @@
 //! worked) and its queue is bounded: under a run of writes, entries that do not get their
 //! turn keep their fast form, which is 3–20 % larger (BENCHMARKS.md, "Compressed entries").
 
-use super::pages::CachedPage;
+use super::pages::{CachedPage, Pages};
 use super::CachedResponse;
 use crate::redis_link::RedisLink;
 use moka::ops::compute::Op;
@@ -34,7 +34,6 @@ pub enum Job {
 }
 
 type Entries = moka::future::Cache<String, Arc<CachedResponse>, crate::FastHash>;
-type Pages = moka::future::Cache<String, Arc<CachedPage>, crate::FastHash>;
 
 /// Where the worker swaps what it made.
 pub struct Targets {

@@ -426,23 +426,21 @@ macro_rules! store_impl {
                         if found.is_none() || target == id {
                             return Err($crate::store::StoreError::BadReference("move_to"));
                         }
-                        // Limits go where the target has none for that month; the rest go.
-                        sqlx::query(
+                        // Challenges go to the target; limits too, for the months it has none
+                        // (the rest are deleted with the category, below).
+                        for moving in [
+                            "UPDATE challenges SET category_id = $3 WHERE family_id = $1 AND category_id = $2",
                             "UPDATE budget_limits SET category_id = $3 \
                              WHERE family_id = $1 AND category_id = $2 AND month NOT IN \
                              (SELECT month FROM budget_limits WHERE family_id = $1 AND category_id = $3)",
-                        )
-                        .bind(&family)
-                        .bind(&id)
-                        .bind(&target)
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query("UPDATE challenges SET category_id = $3 WHERE family_id = $1 AND category_id = $2")
-                            .bind(&family)
-                            .bind(&id)
-                            .bind(&target)
-                            .execute(&mut *tx)
-                            .await?;
+                        ] {
+                            sqlx::query(moving)
+                                .bind(&family)
+                                .bind(&id)
+                                .bind(&target)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
                         let rows: Vec<sql::ExpenseRow> = sqlx::query_as(&format!(
                             "UPDATE expenses SET category_id = $3, updated_at = $4, version = version + 1 \
                              WHERE family_id = $1 AND category_id = $2 RETURNING {}",

@@ -299,10 +299,7 @@ async fn a_category_whose_alerts_outlived_its_expenses_is_deleted_cleanly() {
     let app = spawn_app().await;
     let (c, _) = app.owner().await;
     let food = c.category("Groceries").await;
-    let month = c.json("/api/budgets").await["month"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let month = c.this_month().await;
     c.send(
         reqwest::Method::PUT,
         &format!("/api/budgets/{month}/{food}"),
@@ -313,21 +310,11 @@ async fn a_category_whose_alerts_outlived_its_expenses_is_deleted_cleanly() {
     let spent = c.spend(&food, 90, None).await;
     assert_eq!(c.line(&month, "Groceries").await["alert"], "warning");
     let r = c
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/expenses/{}", spent["id"].as_str().unwrap()),
-            json!({}),
-        )
+        .delete(&format!("/api/expenses/{}", spent["id"].as_str().unwrap()))
         .await;
     assert!(r.status().is_success());
     // Nothing but its alert and limit names it now: it goes, never a 500.
-    let r = c
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/categories/{food}"),
-            json!({}),
-        )
-        .await;
+    let r = c.delete(&format!("/api/categories/{food}")).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(c.json("/api/categories").await["categories"]
         .as_array()

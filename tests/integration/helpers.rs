@@ -197,6 +197,16 @@ impl Client {
             .expect("request")
     }
 
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(reqwest::Method::DELETE, path, json!({})).await
+    }
+
+    /// The family's current month, `YYYY-MM`, as the server sees it.
+    pub async fn this_month(&self) -> String {
+        let budget = self.json("/api/budgets").await;
+        budget["month"].as_str().expect("a month").to_string()
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Response {
         self.send(reqwest::Method::POST, path, body).await
     }

@@ -632,10 +632,7 @@ async fn a_category_in_use_is_deleted_by_moving_its_expenses_and_everyone_sees_i
     let (owner, _created, mut ws, _channel) = owner_on_channel(&app).await;
     let food = owner.category("Groceries").await;
     let home = owner.category("Housing").await;
-    let month = owner.json("/api/budgets").await["month"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let month = owner.this_month().await;
     let spent = owner.spend(&food, 1250, None).await;
     owner
         .send(
@@ -646,7 +643,7 @@ async fn a_category_in_use_is_deleted_by_moving_its_expenses_and_everyone_sees_i
         .await;
     let path = format!("/api/categories/{food}");
     // In use: 409 with how many, and nothing changes.
-    let r = owner.send(reqwest::Method::DELETE, &path, json!({})).await;
+    let r = owner.delete(&path).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "category_in_use");
@@ -663,13 +660,7 @@ async fn a_category_in_use_is_deleted_by_moving_its_expenses_and_everyone_sees_i
         uuid::Uuid::new_v4().to_string(),
         "soon".into(),
     ] {
-        let r = owner
-            .send(
-                reqwest::Method::DELETE,
-                &format!("{path}?move_to={bad}"),
-                json!({}),
-            )
-            .await;
+        let r = owner.delete(&format!("{path}?move_to={bad}")).await;
         assert_eq!(
             error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
             "invalid_field"
@@ -677,13 +668,7 @@ async fn a_category_in_use_is_deleted_by_moving_its_expenses_and_everyone_sees_i
     }
     assert!(owner.line(&month, "Groceries").await.is_object());
     // Moved: 204, the expense is Housing's (a new version), the line and its limit moved.
-    let r = owner
-        .send(
-            reqwest::Method::DELETE,
-            &format!("{path}?move_to={home}"),
-            json!({}),
-        )
-        .await;
+    let r = owner.delete(&format!("{path}?move_to={home}")).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let moved = ws.until("expense_updated").await;
     assert_eq!(moved["data"]["expense"]["id"], spent["id"]);
@@ -703,7 +688,7 @@ async fn a_category_in_use_is_deleted_by_moving_its_expenses_and_everyone_sees_i
     assert_eq!(expenses["expenses"][0]["category_id"], home.as_str());
     assert_eq!(expenses["expenses"][0]["version"], 2);
     // Gone, and a category nothing names goes without move_to.
-    let r = owner.send(reqwest::Method::DELETE, &path, json!({})).await;
+    let r = owner.delete(&path).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let spare = owner
         .post("/api/categories", json!({"name": "Spare"}))
@@ -713,12 +698,6 @@ async fn a_category_in_use_is_deleted_by_moving_its_expenses_and_everyone_sees_i
         .as_str()
         .unwrap()
         .to_string();
-    let r = owner
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/categories/{spare}"),
-            json!({}),
-        )
-        .await;
+    let r = owner.delete(&format!("/api/categories/{spare}")).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
