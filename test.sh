@@ -21,6 +21,7 @@ say "clippy: server (ssr) and browser (hydrate, csr) builds"
 cargo clippy -p hearth --all-targets -- -D warnings
 cargo clippy -p batch-send --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown --features split -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features csr -- -D warnings
 
 say "unit tests of the shared app crate"
@@ -33,7 +34,7 @@ say "server unit and integration tests (store contract on SQLite and on PostgreS
 cargo test -p hearth
 
 say "release build with cargo-leptos (server + hydrating WASM)"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 
 say "client-side build with Trunk (so it cannot rot)"
 trunk build

@@ -5,9 +5,10 @@
 //! network wait in IndexedDB and go out once it is back.
 
 use crate::api;
-use crate::challenges::{ChallengesCard, Games};
-use crate::components::{in_own_task, sendable, use_me, Deferred, ErrorNote};
-use crate::family_live::{Family, FamilyPanel};
+use crate::challenges::Games;
+use crate::chunks::{family_panel_loading, LazyChallengesCard, LazyFamilyPanel};
+use crate::components::{in_own_task, sendable, show_if, use_me, Deferred, ErrorNote};
+use crate::family_live::Family;
 use crate::live::{Ledger, Row, Start};
 use crate::model::*;
 use crate::money::{field_amount, format_minor, format_money};
@@ -106,7 +107,7 @@ impl Board {
             .with_untracked(|t| t.as_ref().map_or(0, |t| t.0 + 1));
         self.toast.set(Some((id, text)));
         let toast = self.toast;
-        set_timeout(
+        let _ = set_timeout(
             move || {
                 if toast.with_untracked(|t| t.as_ref().map(|t| t.0)) == Some(id) {
                     let _ = toast.try_set(None);
@@ -271,7 +272,7 @@ impl Board {
     /// in a moment (no connection), the budget is loaded again.
     fn settle_later(&self, id: Uuid) {
         let board = *self;
-        set_timeout(
+        let _ = set_timeout(
             move || {
                 let waiting = board
                     .ledger
@@ -493,7 +494,7 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         set_timeout(
             move || {
                 side_ready.set(1);
-                set_timeout(move || side_ready.set(2), Duration::ZERO);
+                let _ = set_timeout(move || side_ready.set(2), Duration::ZERO);
             },
             Duration::ZERO,
         )
@@ -521,19 +522,12 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
             <div class="side">
                 <Show
                     when=move || { side_ready.get() >= 1 }
-                    fallback=|| {
-                        view! {
-                            <section class="card family-panel" aria-busy="true">
-                                <h2>"Family"</h2>
-                                <p class="muted">"Loading…"</p>
-                            </section>
-                        }
-                    }
+                    fallback=family_panel_loading
                 >
-                    <FamilyPanel people live=board.live />
+                    <LazyFamilyPanel people live=board.live />
                 </Show>
                 <Show when=move || { side_ready.get() >= 2 }>
-                    <ChallengesCard games />
+                    <LazyChallengesCard games />
                 </Show>
             </div>
             {online}
@@ -675,23 +669,24 @@ fn BudgetBody() -> impl IntoView {
             </div>
             // One line is always there, so the first alert replaces it instead of pushing
             // the page down.
-            <Show
-                when=move || !alerts().is_empty()
-                fallback=|| view! { <p class="alerts-clear">"✓ Every category is within its limit"</p> }
-            >
-                <div class="alert-banner" data-testid="alert-banner" role="status">
-                    {move || alerts()
-                        .into_iter()
-                        .map(|l| {
-                            let text = match l.alert {
-                                Alert::Exceeded => format!("⛔ {} is over its limit", l.category_name),
-                                _ => format!("⚠️ {} has used {}% of its limit", l.category_name, l.percent_used.unwrap_or(0)),
-                            };
-                            view! { <p>{text}</p> }
-                        })
-                        .collect_view()}
-                </div>
-            </Show>
+            {show_if(
+                move || !alerts().is_empty(),
+                move || view! {
+                    <div class="alert-banner" data-testid="alert-banner" role="status">
+                        {move || alerts()
+                            .into_iter()
+                            .map(|l| {
+                                let text = match l.alert {
+                                    Alert::Exceeded => format!("⛔ {} is over its limit", l.category_name),
+                                    _ => format!("⚠️ {} has used {}% of its limit", l.category_name, l.percent_used.unwrap_or(0)),
+                                };
+                                view! { <p>{text}</p> }
+                            })
+                            .collect_view()}
+                    </div>
+                },
+                || view! { <p class="alerts-clear">"✓ Every category is within its limit"</p> },
+            )}
             <ErrorNote error=board.notice />
             <div class="totals card" data-testid="budget-total" data-spent-minor=move || totals().spent_minor>
                 <div>
@@ -715,66 +710,68 @@ fn BudgetBody() -> impl IntoView {
             <Deferred>
                 <section class="card">
                     <h2>"Categories"</h2>
-                    <Show
-                        when=move || !categories.with(|c| c.is_empty())
-                        fallback=|| view! { <p class="empty">"No categories yet. Add one below."</p> }
-                    >
-                        <ul class="lines">
-                            <For
-                                each=move || shown.with(|b| b.as_ref().map(|b| b.lines.clone()).unwrap_or_default())
-                                key=|l| (l.category_id, l.spent_minor, l.limit_minor, l.category_name.clone())
-                                let(line)
-                            >
-                                <LineRow line month=shown.with_untracked(|b| b.as_ref().map(|b| b.month.clone()).unwrap_or_default()) digits=digits() currency=currency() />
-                            </For>
-                        </ul>
-                    </Show>
+                    {show_if(
+                        move || !categories.with(|c| c.is_empty()),
+                        move || view! {
+                            <ul class="lines">
+                                <For
+                                    each=move || shown.with(|b| b.as_ref().map(|b| b.lines.clone()).unwrap_or_default())
+                                    key=|l| (l.category_id, l.spent_minor, l.limit_minor, l.category_name.clone())
+                                    let(line)
+                                >
+                                    <LineRow line month=shown.with_untracked(|b| b.as_ref().map(|b| b.month.clone()).unwrap_or_default()) digits=digits() currency=currency() />
+                                </For>
+                            </ul>
+                        },
+                        || view! { <p class="empty">"No categories yet. Add one below."</p> },
+                    )}
                     <NewCategoryForm />
                 </section>
             </Deferred>
             <Deferred>
                 <section class="card">
                     <h2>"Expenses"</h2>
-                    <Show
-                        when=move || board.ledger.with(|l| !l.rows().is_empty())
-                        fallback=|| view! { <p class="empty">"No expenses this month yet."</p> }
-                    >
-                        <ul class="expenses" data-testid="expense-list">
-                            <For
-                                each=move || board.ledger.with(|l| l.rows())
-                                key=|row| match row {
-                                    Row::Saved(e) => (e.id, e.version, 0u8),
-                                    Row::Pending(p) => (p.expense.id.unwrap_or_default(), 0, 1 + u8::from(p.offline)),
-                                }
-                                let(row)
-                            >
-                                {match row {
-                                    Row::Saved(expense) => view! { <ExpenseRow expense categories digits=digits() /> }.into_any(),
-                                    Row::Pending(p) => {
-                                        let name = categories.with_untracked(|c| {
-                                            c.iter().find(|c| c.0 == p.expense.category_id).map(|c| c.1.clone()).unwrap_or_default()
-                                        });
-                                        let state = if p.offline { "waiting for the network" } else { "saving…" };
-                                        view! {
-                                            <li class="expense pending" data-testid="expense" data-pending="true">
-                                                <span class="what">
-                                                    {format!(
-                                                        "{} · {}{}",
-                                                        p.expense.spent_on.clone().unwrap_or_default(),
-                                                        name,
-                                                        p.expense.note.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()
-                                                    )}
-                                                </span>
-                                                <span class="amount">{format_minor(p.expense.amount_minor, digits())}</span>
-                                                <span class="state">{state}</span>
-                                            </li>
-                                        }
-                                            .into_any()
+                    {show_if(
+                        move || board.ledger.with(|l| !l.rows().is_empty()),
+                        move || view! {
+                            <ul class="expenses" data-testid="expense-list">
+                                <For
+                                    each=move || board.ledger.with(|l| l.rows())
+                                    key=|row| match row {
+                                        Row::Saved(e) => (e.id, e.version, 0u8),
+                                        Row::Pending(p) => (p.expense.id.unwrap_or_default(), 0, 1 + u8::from(p.offline)),
                                     }
-                                }}
-                            </For>
-                        </ul>
-                    </Show>
+                                    let(row)
+                                >
+                                    {match row {
+                                        Row::Saved(expense) => view! { <ExpenseRow expense categories digits=digits() /> }.into_any(),
+                                        Row::Pending(p) => {
+                                            let name = categories.with_untracked(|c| {
+                                                c.iter().find(|c| c.0 == p.expense.category_id).map(|c| c.1.clone()).unwrap_or_default()
+                                            });
+                                            let state = if p.offline { "waiting for the network" } else { "saving…" };
+                                            view! {
+                                                <li class="expense pending" data-testid="expense" data-pending="true">
+                                                    <span class="what">
+                                                        {format!(
+                                                            "{} · {}{}",
+                                                            p.expense.spent_on.clone().unwrap_or_default(),
+                                                            name,
+                                                            p.expense.note.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()
+                                                        )}
+                                                    </span>
+                                                    <span class="amount">{format_minor(p.expense.amount_minor, digits())}</span>
+                                                    <span class="state">{state}</span>
+                                                </li>
+                                            }
+                                                .into_any()
+                                        }
+                                    }}
+                                </For>
+                            </ul>
+                        },
+                        || view! { <p class="empty">"No expenses this month yet."</p> },
+                    )}
                 </section>
             </Deferred>
         </section>

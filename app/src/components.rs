@@ -2,6 +2,7 @@
 
 use crate::api::{self, ApiFailure};
 use crate::model::Me;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -45,7 +46,7 @@ pub fn in_own_task(f: impl FnOnce() + 'static) {
     #[cfg(not(feature = "ssr"))]
     {
         let owner = Owner::current();
-        set_timeout(
+        let _ = set_timeout(
             move || match owner {
                 Some(owner) => owner.with(f),
                 None => f(),
@@ -55,6 +56,30 @@ pub fn in_own_task(f: impl FnOnce() + 'static) {
     }
     #[cfg(feature = "ssr")]
     drop(f);
+}
+
+/// `<Show>` for the parts of a view that a `Suspend` replaces (the budget's body, on another
+/// month): Leptos 0.9's `<Show>` turns its condition into a signal of the view's owner and may
+/// still read it after a new month's body took that owner away (a panic). Here the condition
+/// is a reference-counted memo the view holds itself; like `<Show>`, the view is rebuilt only
+/// when the condition changes.
+pub fn show_if<V, F>(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    then: impl Fn() -> V + Send + Sync + 'static,
+    otherwise: impl Fn() -> F + Send + Sync + 'static,
+) -> impl IntoView
+where
+    V: IntoView + 'static,
+    F: IntoView + 'static,
+{
+    let when = ArcMemo::new(move |_| when());
+    move || {
+        if when.get() {
+            Either::Left(then())
+        } else {
+            Either::Right(otherwise())
+        }
+    }
 }
 
 /// Content below the fold whose hydration can wait one task. The server renders it inside a

@@ -127,7 +127,7 @@ impl Family {
                     }
                 });
                 let typing = self.typing;
-                set_timeout(
+                let _ = set_timeout(
                     move || {
                         let now = now_ms();
                         let _ = typing.try_update(|list| list.retain(|x| x.2 > now));
@@ -191,7 +191,7 @@ pub(crate) fn FamilyPanel(people: Family, live: LiveSocket) -> impl IntoView {
             }
             // Stopped typing for a few seconds: say so.
             let stop_typing = stop_typing.clone();
-            set_timeout(
+            let _ = set_timeout(
                 move || {
                     let idle = last_input
                         .try_get_value()

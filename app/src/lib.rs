@@ -11,6 +11,7 @@ pub mod api;
 pub mod backend;
 mod budget;
 mod challenges;
+mod chunks;
 mod components;
 mod family_live;
 #[cfg(not(feature = "ssr"))]
@@ -32,7 +33,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 pub use components::MeResource;
@@ -173,15 +174,27 @@ pub fn App() -> impl IntoView {
             <pwa::PwaBar />
             <main id="main" class="container">
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/register") view=pages::RegisterPage ssr=SsrMode::Async />
-                    <Route path=path!("/family") view=pages::FamilyPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view={Lazy::<chunks::HomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/login")
+                        view={Lazy::<chunks::LoginRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/register")
+                        view={Lazy::<chunks::RegisterRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/family")
+                        view={Lazy::<chunks::FamilyRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/budget") view=budget::BudgetPage ssr=SsrMode::Async />
-                    <Route path=path!("/offline") view=pages::OfflinePage />
+                    <Route path=path!("/offline") view={Lazy::<chunks::OfflineRoute>::new()} />
                     <Route
                         path=path!("/admin/performance")
-                        view=performance::PerformancePage
+                        view={Lazy::<chunks::PerformanceRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>

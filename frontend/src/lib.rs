@@ -26,10 +26,28 @@ fn mark_ready(started: f64, hydrated: f64) {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     let started = now();
-    leptos::mount::hydrate_body(app::App);
+    // A split build hydrates asynchronously: the page's lazy route (any page but the budget)
+    // waits for its chunk.
+    #[cfg(feature = "split")]
+    // (Leptos' executor is set up by `hydrate_from_async`, so the task is wasm-bindgen's.)
+    wasm_bindgen_futures::spawn_local(async move {
+        leptos::mount::hydrate_from_async(leptos::prelude::document().body().unwrap(), app::App)
+            .await
+            .forget();
+        hydrated(started);
+    });
+    #[cfg(not(feature = "split"))]
+    {
+        leptos::mount::hydrate_body(app::App);
+        hydrated(started);
+    }
+}
+
+/// Hydration is done: marked after the parts it left for tasks of their own
+/// (`app::components::Deferred`), which were queued while hydrating, so they run first.
+#[cfg(feature = "hydrate")]
+fn hydrated(started: f64) {
     let hydrated = now() - started;
-    // Marked after the parts hydration left for tasks of their own
-    // (`app::components::Deferred`): those were queued while hydrating, so they run first.
     app::in_own_task(move || mark_ready(started, hydrated));
 }
 
