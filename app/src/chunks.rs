@@ -1,7 +1,9 @@
 //! The parts of the app the browser loads as WebAssembly chunks of their own, when it needs
-//! them: every page but the budget (lazy routes), and on the budget page the family panel
-//! (presence and chat) and the challenges card, which mount after hydration anyway. The budget
-//! page, a family's first page, is all in the main module.
+//! them: every page but the budget (lazy routes); on the budget page the family panel
+//! (presence and chat) and the challenges card, which mount after hydration anyway; and what
+//! starts after hydration in a task of its own: the live connection's loop, the installable
+//! app's side (service worker, update and install offers) and the page-load report. The rest
+//! of the budget page, a family's first page, is in the main module.
 //!
 //! Each part has a loader, an `async fn` that split builds (feature `split`, `cargo leptos build
 //! --split`) mark `#[lazy]`: its first call fetches the chunk. On the server and in the Trunk
@@ -117,4 +119,58 @@ pub(crate) fn LazyChallengesCard(games: Games) -> impl IntoView {
             {Suspend::new(async move { load_challenges(games).await.unwrap_or_else(not_loaded) })}
         </Suspense>
     }
+}
+
+/// The live connection's loop (`socket.rs`), from its chunk; `Err` when the chunk did not
+/// arrive.
+#[cfg(not(feature = "ssr"))]
+#[cfg_attr(feature = "split", leptos::lazy(live_socket, fallible))]
+pub(crate) async fn run_socket(
+    socket: crate::socket::LiveSocket,
+    channels: Vec<(String, crate::live::Start)>,
+    rx: futures::channel::mpsc::UnboundedReceiver<crate::ws::ClientFrame>,
+    wake: futures::channel::mpsc::UnboundedReceiver<()>,
+    on: std::rc::Rc<dyn Fn(crate::socket::Incoming)>,
+) -> Result<(), LazyViewError> {
+    crate::socket::run(socket, channels, rx, wake, on).await;
+    Ok(())
+}
+
+/// The installable app's side of the page (`pwa.rs`), from its chunk.
+#[cfg(not(feature = "ssr"))]
+#[cfg_attr(feature = "split", leptos::lazy(pwa, fallible))]
+pub(crate) async fn start_pwa(
+    update_ready: RwSignal<bool>,
+    installable: RwSignal<bool>,
+) -> Result<(), LazyViewError> {
+    crate::pwa::start(update_ready, installable);
+    Ok(())
+}
+
+/// Starts the page-load report (`vitals.rs`) from its chunk: `wasm_ms` is when the WebAssembly
+/// began to run and `hydrate_ms` how long hydration took.
+#[cfg(not(feature = "ssr"))]
+pub fn start_vitals(wasm_ms: f64, hydrate_ms: f64) {
+    start_part("the page-load report", load_vitals(wasm_ms, hydrate_ms));
+}
+
+#[cfg(not(feature = "ssr"))]
+#[cfg_attr(feature = "split", leptos::lazy(vitals, fallible))]
+async fn load_vitals(wasm_ms: f64, hydrate_ms: f64) -> Result<(), LazyViewError> {
+    crate::vitals::start(wasm_ms, hydrate_ms);
+    Ok(())
+}
+
+/// Starts `part` in a task of its own under the current owner; a chunk that did not arrive is
+/// logged (the page works without it).
+#[cfg(not(feature = "ssr"))]
+pub(crate) fn start_part(
+    name: &'static str,
+    part: impl std::future::Future<Output = Result<(), LazyViewError>> + 'static,
+) {
+    leptos::task::spawn_local(async move {
+        if let Err(error) = part.await {
+            leptos::logging::warn!("{name} could not be loaded: {error}");
+        }
+    });
 }

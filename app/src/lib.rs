@@ -28,6 +28,8 @@ pub mod stats;
 pub mod vitals;
 pub mod ws;
 
+#[cfg(not(feature = "ssr"))]
+pub use chunks::start_vitals;
 pub use components::in_own_task;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, Title};

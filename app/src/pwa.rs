@@ -13,7 +13,12 @@ pub fn PwaBar() -> impl IntoView {
     let installable = RwSignal::new(false);
     // After hydration, once, in a task of its own (nothing on the server).
     #[cfg(not(feature = "ssr"))]
-    crate::components::in_own_task(move || browser::start(update_ready, installable));
+    crate::components::in_own_task(move || {
+        crate::chunks::start_part(
+            "the installable app",
+            crate::chunks::start_pwa(update_ready, installable),
+        )
+    });
     let reload = move |_| {
         #[cfg(not(feature = "ssr"))]
         browser::apply_update();
@@ -57,6 +62,9 @@ pub async fn forget_user() {
     #[cfg(not(feature = "ssr"))]
     browser::forget_user().await;
 }
+
+#[cfg(not(feature = "ssr"))]
+pub(crate) use browser::start;
 
 #[cfg(not(feature = "ssr"))]
 mod browser {

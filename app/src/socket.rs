@@ -114,6 +114,9 @@ impl LiveSocket {
 type Receiver = UnboundedReceiver<ClientFrame>;
 
 #[cfg(not(feature = "ssr"))]
+pub(crate) use browser::run;
+
+#[cfg(not(feature = "ssr"))]
 mod browser {
     use super::{Incoming, LiveSocket, Receiver, Start, Status};
     use crate::live::{may_reconnect, Backoff, Outbox, Positions, Step};
@@ -151,7 +154,13 @@ mod browser {
             });
             on_cleanup(move || handle.remove());
         }
-        leptos::task::spawn_local(run(socket, channels, rx, wake_rx, Rc::new(on)));
+        crate::chunks::start_part("the live connection", async move {
+            let run = crate::chunks::run_socket(socket, channels, rx, wake_rx, Rc::new(on)).await;
+            if run.is_err() {
+                let _ = socket.status.try_set(Status::Offline);
+            }
+            run
+        });
     }
 
     fn navigator_online() -> bool {
@@ -197,7 +206,7 @@ mod browser {
         on: Rc<dyn Fn(Incoming)>,
     }
 
-    async fn run(
+    pub(crate) async fn run(
         socket: LiveSocket,
         channels: Vec<(String, Start)>,
         mut rx: Receiver,

@@ -18,7 +18,7 @@ fn mark_ready(started: f64, hydrated: f64) {
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }
-    app::in_own_task(move || app::vitals::start(started, hydrated));
+    app::in_own_task(move || app::start_vitals(started, hydrated));
 }
 
 #[cfg(feature = "hydrate")]
