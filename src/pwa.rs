@@ -37,10 +37,12 @@ pub fn precache(site_root: &Path, pkg_dir: &str) -> (Vec<String>, String) {
         .flatten()
         .filter_map(|entry| {
             let name = entry.file_name().into_string().ok()?;
-            // Precompressed copies are the same files; type declarations are for editors.
+            // Precompressed copies are the same files; type declarations are for editors;
+            // the split build's manifest is for the server (which chunk holds which part).
             let skipped = [".br", ".gz", ".zst", ".ts"]
                 .iter()
-                .any(|s| name.ends_with(s));
+                .any(|s| name.ends_with(s))
+                || name.starts_with("__wasm_split_manifest");
             if skipped || !entry.file_type().ok()?.is_file() {
                 return None;
             }
@@ -95,12 +97,18 @@ mod tests {
         std::fs::write(pkg.join("hearth.abc123.js.br"), "compressed").unwrap();
         std::fs::write(pkg.join("hearth.d.abc123.ts"), "types").unwrap();
         std::fs::write(pkg.join("hearth.def456.css"), "body{}").unwrap();
+        // A split build's chunks and loader are precached with the rest; its manifest is not.
+        std::fs::write(pkg.join("split_family_1.ghi789.wasm"), "chunk").unwrap();
+        std::fs::write(pkg.join("__wasm_split.jkl012.js"), "loader").unwrap();
+        std::fs::write(pkg.join("__wasm_split_manifest.mno345.json"), "{}").unwrap();
         let (urls, first) = precache(&root, "pkg");
         assert_eq!(
             urls,
             [
+                "/pkg/__wasm_split.jkl012.js",
                 "/pkg/hearth.abc123.js",
                 "/pkg/hearth.def456.css",
+                "/pkg/split_family_1.ghi789.wasm",
                 "/offline",
                 "/manifest.webmanifest",
                 "/icon-192.png",
@@ -114,6 +122,13 @@ mod tests {
             precache(&root, "pkg").1,
             first,
             "a changed asset is a new worker"
+        );
+        let second = precache(&root, "pkg").1;
+        std::fs::write(pkg.join("split_family_1.ghi789.wasm"), "another chunk").unwrap();
+        assert_ne!(
+            precache(&root, "pkg").1,
+            second,
+            "a changed chunk is a new worker: every chunk of a build is swapped together"
         );
         std::fs::remove_dir_all(&root).unwrap();
     }

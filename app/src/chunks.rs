@@ -26,18 +26,14 @@ fn not_loaded(error: LazyViewError) -> AnyView {
     leptos::logging::warn!("a part of the app could not be loaded: {error}");
     view! {
         <section class="card" role="alert" data-testid="chunk-error">
-            <p>
-                "This part of Hearth could not be loaded. Check the connection, then "
-                <a href="" on:click=|_| reload()>"try again"</a>
-                "."
-            </p>
+            <p>"This part of Hearth could not be loaded. Check the connection, then try again."</p>
+            <button type="button" on:click=|_| reload()>"Try again"</button>
         </section>
     }
     .into_any()
 }
 
-/// Loads the page again (the link's own target is the page itself, for a browser without the
-/// app).
+/// Loads the page again (with its chunks).
 fn reload() {
     #[cfg(not(feature = "ssr"))]
     let _ = window().location().reload();
@@ -99,26 +95,28 @@ pub(crate) fn family_panel_loading() -> AnyView {
     .into_any()
 }
 
+/// A part from its chunk, `loading` until it is there.
+fn part_or(
+    load: impl std::future::Future<Output = Result<AnyView, LazyViewError>> + Send + 'static,
+    loading: fn() -> AnyView,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=loading>
+            {Suspend::new(async move { load.await.unwrap_or_else(not_loaded) })}
+        </Suspense>
+    }
+}
+
 /// The budget page's family panel, from its chunk.
 #[component]
 pub(crate) fn LazyFamilyPanel(people: Family, live: LiveSocket) -> impl IntoView {
-    view! {
-        <Suspense fallback=family_panel_loading>
-            {Suspend::new(async move {
-                load_family_panel(people, live).await.unwrap_or_else(not_loaded)
-            })}
-        </Suspense>
-    }
+    part_or(load_family_panel(people, live), family_panel_loading)
 }
 
 /// The budget page's challenges card, from its chunk.
 #[component]
 pub(crate) fn LazyChallengesCard(games: Games) -> impl IntoView {
-    view! {
-        <Suspense>
-            {Suspend::new(async move { load_challenges(games).await.unwrap_or_else(not_loaded) })}
-        </Suspense>
-    }
+    part_or(load_challenges(games), || ().into_any())
 }
 
 /// The live connection's loop (`socket.rs`), from its chunk; `Err` when the chunk did not

@@ -60,6 +60,9 @@ test('after a reload the page comes from the service worker', async ({ page }) =
   // The precache list is the build's own files (hashed names), not a typed list.
   expect(sw.cached.some((p) => /^\/pkg\/hearth\.[^/]+\.wasm$/.test(p))).toBe(true);
   expect(sw.cached.some((p) => /^\/pkg\/hearth\.[^/]+\.css$/.test(p))).toBe(true);
+  // The split build's chunks and their loader too, so every part opens offline.
+  expect(sw.cached.some((p) => /^\/pkg\/split_performance_[^/]+\.wasm$/.test(p))).toBe(true);
+  expect(sw.cached.some((p) => /^\/pkg\/__wasm_split\.[^/]+\.js$/.test(p))).toBe(true);
   expect(sw.cached).toContain('/offline');
 });
 
