@@ -18,8 +18,10 @@ use crate::ws::{BudgetAlert, BudgetUpdate, Channel, Event, EventKind, ExpenseEve
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::LazyViewError;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
+use std::rc::Rc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -395,6 +397,19 @@ fn take_page(
     let _ = load.try_set(info);
 }
 
+/// What the budget page does with its connection's events, from a chunk of its own
+/// (`live_events`) fetched just before the connection's loop: the events' types and what
+/// applies them are not needed before the connection opens.
+#[cfg_attr(feature = "split", leptos::lazy(live_events, fallible))]
+async fn budget_events(
+    board: Board,
+    people: Family,
+    games: Games,
+) -> Result<Rc<dyn Fn(Incoming)>, LazyViewError> {
+    let handler: Rc<dyn Fn(Incoming)> = Rc::new(live_handler(board, people, games));
+    Ok(handler)
+}
+
 /// What the page does with what its connection receives.
 fn live_handler(board: Board, people: Family, games: Games) -> impl Fn(Incoming) + 'static {
     move |incoming| match incoming {
@@ -477,9 +492,10 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(start) = first_load.get() {
             untrack(|| {
-                board
-                    .live
-                    .start(channels(start), live_handler(board, people, games))
+                board.live.start_loading(
+                    channels(start),
+                    Box::pin(budget_events(board, people, games)),
+                )
             });
         }
     });

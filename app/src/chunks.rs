@@ -1,9 +1,10 @@
 //! The parts of the app the browser loads as WebAssembly chunks of their own, when it needs
 //! them: every page but the budget (lazy routes); on the budget page the family panel
 //! (presence and chat) and the challenges card, which mount after hydration anyway; and what
-//! starts after hydration in a task of its own: the live connection's loop, the installable
-//! app's side (service worker, update and install offers) and the page-load report. The rest
-//! of the budget page, a family's first page, is in the main module.
+//! starts after hydration in a task of its own: the live connection's loop (and, before it, the
+//! budget page's handling of its events, `budget::budget_events`), the installable app's side
+//! (service worker, update and install offers) and the page-load report. The rest of the
+//! budget page, a family's first page, is in the main module.
 //!
 //! Each part has a loader, an `async fn` that split builds (feature `split`, `cargo leptos build
 //! --split`) mark `#[lazy]`: its first call fetches the chunk. On the server and in the Trunk

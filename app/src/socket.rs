@@ -8,6 +8,10 @@ use crate::live::Start;
 use crate::ws::{ClientFrame, Event};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
+use leptos::LazyViewError;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 
 /// What the status indicator shows (`connection-status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +100,13 @@ impl LiveSocket {
     /// `channels`, each from where the page's data stands in it; `on` receives what the page
     /// must apply. Stops when the page's owner is cleaned up.
     pub fn start(&self, channels: Vec<(String, Start)>, on: impl Fn(Incoming) + 'static) {
+        let on: Rc<dyn Fn(Incoming)> = Rc::new(on);
+        self.start_loading(channels, Box::pin(async move { Ok(on) }));
+    }
+
+    /// `start` with a handler still to be loaded: its code comes from a chunk of its own
+    /// (`chunks.rs`), fetched with the connection's loop, before the connection opens.
+    pub fn start_loading(&self, channels: Vec<(String, Start)>, on: LoadHandler) {
         let (tx, rx) = unbounded();
         self.outgoing.set_value(Some(tx));
         #[cfg(not(feature = "ssr"))]
@@ -113,12 +124,15 @@ impl LiveSocket {
 #[allow(dead_code)]
 type Receiver = UnboundedReceiver<ClientFrame>;
 
+/// A page's handler of its connection's events, as it arrives (from a chunk when split).
+pub type LoadHandler = Pin<Box<dyn Future<Output = Result<Rc<dyn Fn(Incoming)>, LazyViewError>>>>;
+
 #[cfg(not(feature = "ssr"))]
 pub(crate) use browser::run;
 
 #[cfg(not(feature = "ssr"))]
 mod browser {
-    use super::{Incoming, LiveSocket, Receiver, Start, Status};
+    use super::{Incoming, LiveSocket, LoadHandler, Receiver, Start, Status};
     use crate::live::{may_reconnect, Backoff, Outbox, Positions, Step};
     use crate::ws::{ClientFrame, Control, ServerFrame};
     use futures::channel::mpsc::{unbounded, UnboundedReceiver};
@@ -137,7 +151,7 @@ mod browser {
         socket: LiveSocket,
         channels: Vec<(String, Start)>,
         rx: Receiver,
-        on: impl Fn(Incoming) + 'static,
+        on: LoadHandler,
     ) {
         let (wake_tx, wake_rx) = unbounded::<()>();
         let online = socket.browser_online;
@@ -155,7 +169,10 @@ mod browser {
             on_cleanup(move || handle.remove());
         }
         crate::chunks::start_part("the live connection", async move {
-            let run = crate::chunks::run_socket(socket, channels, rx, wake_rx, Rc::new(on)).await;
+            let run = match on.await {
+                Ok(on) => crate::chunks::run_socket(socket, channels, rx, wake_rx, on).await,
+                Err(e) => Err(e),
+            };
             if run.is_err() {
                 let _ = socket.status.try_set(Status::Offline);
             }
