@@ -135,10 +135,15 @@ pub(crate) async fn run_socket(
     Ok(())
 }
 
-/// The installable app's side of the page (`pwa.rs`), from its chunk.
+/// Starts the installable app's side of the page (`pwa.rs`) from its chunk.
+#[cfg(not(feature = "ssr"))]
+pub(crate) fn start_pwa(update_ready: RwSignal<bool>, installable: RwSignal<bool>) {
+    start_part("the installable app", load_pwa(update_ready, installable));
+}
+
 #[cfg(not(feature = "ssr"))]
 #[cfg_attr(feature = "split", leptos::lazy(pwa, fallible))]
-pub(crate) async fn start_pwa(
+async fn load_pwa(
     update_ready: RwSignal<bool>,
     installable: RwSignal<bool>,
 ) -> Result<(), LazyViewError> {

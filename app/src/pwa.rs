@@ -13,12 +13,7 @@ pub fn PwaBar() -> impl IntoView {
     let installable = RwSignal::new(false);
     // After hydration, once, in a task of its own (nothing on the server).
     #[cfg(not(feature = "ssr"))]
-    crate::components::in_own_task(move || {
-        crate::chunks::start_part(
-            "the installable app",
-            crate::chunks::start_pwa(update_ready, installable),
-        )
-    });
+    crate::components::in_own_task(move || crate::chunks::start_pwa(update_ready, installable));
     let reload = move |_| {
         #[cfg(not(feature = "ssr"))]
         browser::apply_update();
