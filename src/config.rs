@@ -86,9 +86,11 @@ pub fn help() -> String {
     let width = SETTINGS.iter().map(|(v, _, _)| v.len()).max().unwrap_or(0);
     let mut out = String::from(
         "hearth: a self-hosted realtime family budget\n\n\
-         Usage: hearth            serve (settings from the environment)\n       \
-         hearth --version  print the version\n       \
-         hearth --help     print this\n\nSettings (environment variables):\n",
+         Usage: hearth                         serve (settings from the environment)\n       \
+         hearth backup <file>           copy the SQLite database to a new file, while serving\n       \
+         hearth restore [--force] <file>  put a backup in place of the SQLite database\n       \
+         hearth --version               print the version\n       \
+         hearth --help                  print this\n\nSettings (environment variables):\n",
     );
     for (variable, default, meaning) in SETTINGS {
         out.push_str(&format!(

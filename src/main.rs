@@ -1,5 +1,6 @@
 //! `hearth`: reads the settings, builds the server and serves until SIGINT or SIGTERM;
-//! `hearth --version` and `hearth --help` (the settings) print and exit.
+//! `hearth --version` and `hearth --help` (the settings) print and exit; `hearth backup` and
+//! `hearth restore` copy the SQLite database (src/backup.rs).
 
 use hearth::config::Settings;
 use hearth::startup::Application;
@@ -10,33 +11,33 @@ use hearth::startup::Application;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    match std::env::args().nth(1).as_deref() {
-        None => {}
-        Some("--version" | "-V") => {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] => {}
+        ["--version" | "-V"] => {
             println!("hearth {}", env!("CARGO_PKG_VERSION"));
             return std::process::ExitCode::SUCCESS;
         }
-        Some("--help" | "-h") => {
+        ["--help" | "-h"] => {
             print!("{}", hearth::config::help());
             return std::process::ExitCode::SUCCESS;
         }
-        Some(other) => {
-            eprintln!("hearth: unknown argument {other:?} (hearth --help lists what it takes)");
+        ["backup", file] => return copy(Copy::Backup, file),
+        ["restore", file] => return copy(Copy::Restore { force: false }, file),
+        ["restore", "--force", file] | ["restore", file, "--force"] => {
+            return copy(Copy::Restore { force: true }, file)
+        }
+        other => {
+            eprintln!("hearth: unknown arguments {other:?} (hearth --help lists what it takes)");
             return std::process::ExitCode::from(2);
         }
     }
     // Outside the runtime: the trace exporter's HTTP client blocks, and dropping the guard
     // after the runtime sends the last spans.
     let telemetry = hearth::telemetry::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("hearth: no async runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime(tokio::runtime::Builder::new_multi_thread()) else {
+        return std::process::ExitCode::FAILURE;
     };
     if telemetry.exporting() {
         tracing::info!("exporting traces over OTLP");
@@ -45,6 +46,54 @@ fn main() -> std::process::ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     drop(telemetry);
     code
+}
+
+fn runtime(mut builder: tokio::runtime::Builder) -> Option<tokio::runtime::Runtime> {
+    builder
+        .enable_all()
+        .build()
+        .map_err(|e| eprintln!("hearth: no async runtime: {e}"))
+        .ok()
+}
+
+enum Copy {
+    Backup,
+    Restore { force: bool },
+}
+
+/// `hearth backup <file>` and `hearth restore [--force] <file>` (src/backup.rs).
+fn copy(what: Copy, file: &str) -> std::process::ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let Some(runtime) = runtime(tokio::runtime::Builder::new_current_thread()) else {
+        return std::process::ExitCode::FAILURE;
+    };
+    let file = std::path::Path::new(file);
+    let done = runtime.block_on(async {
+        match what {
+            Copy::Backup => hearth::backup::backup(&settings.database, file)
+                .await
+                .map(|s| format!("backed up {s} to {}", file.display())),
+            Copy::Restore { force } => hearth::backup::restore(&settings.database, file, force)
+                .await
+                .map(|s| format!("restored {s} from {}", file.display())),
+        }
+    });
+    match done {
+        Ok(line) => {
+            println!("hearth: {line}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("hearth: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 async fn serve() -> std::process::ExitCode {

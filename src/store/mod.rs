@@ -283,7 +283,7 @@ pub enum ChatInsert {
 }
 
 /// The schema, shared by both databases.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub(crate) async fn migrate<'a, A>(pool: A) -> StoreResult<()>
 where

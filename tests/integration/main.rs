@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod backup;
 mod bad_input;
 mod budget;
 mod caching;

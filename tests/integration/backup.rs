@@ -1,0 +1,262 @@
+//! `hearth backup` and `hearth restore`, run as the binary a host runs: a backup taken while
+//! the server writes restores into a fresh server with every acknowledged expense and every
+//! family's totals; bad requests change nothing.
+
+use crate::helpers::{spawn_app, spawn_app_with, unique_email, Client, TestApp};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Runs the `hearth` binary with `DATABASE_URL` pointing at `db`: (success, what it printed).
+async fn hearth(db: &str, args: &[&str]) -> (bool, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hearth"));
+    command
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env_remove("REDIS_URL");
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("the binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn sqlite(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("hearth-{name}-{}.db", uuid::Uuid::new_v4()))
+}
+
+struct Family {
+    email: String,
+    client: Client,
+    category: String,
+}
+
+async fn families(app: &TestApp, n: usize) -> Vec<Family> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let client = app.client();
+        let email = unique_email();
+        let r = client
+            .post(
+                "/api/auth/register",
+                json!({"email": email, "password": PASSWORD, "display_name": "Sam"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let r = client
+            .post(
+                "/api/families",
+                json!({"name":"Home","currency":"EUR","timezone":"Europe/Berlin"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let category = client.category("Groceries").await;
+        out.push(Family {
+            email,
+            client,
+            category,
+        });
+    }
+    out
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> Client {
+    let client = app.client();
+    let r = client
+        .post(
+            "/api/auth/login",
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{email} signs in on the restored server");
+    client
+}
+
+/// The month's expense ids and the budget's totals, which must agree with each other.
+async fn ledger(client: &Client, month: &str) -> (BTreeSet<String>, Value) {
+    let expenses = client.json(&format!("/api/expenses?month={month}")).await;
+    let list = expenses["expenses"].as_array().unwrap();
+    let ids = list
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let sum: i64 = list
+        .iter()
+        .map(|e| e["amount_minor"].as_i64().unwrap())
+        .sum();
+    let budget = client.budget(month).await;
+    assert_eq!(
+        budget["totals"]["spent_minor"].as_i64(),
+        Some(sum),
+        "the totals are the sum of the expenses"
+    );
+    (ids, budget)
+}
+
+#[tokio::test]
+async fn a_backup_taken_under_write_load_restores_into_a_fresh_server() {
+    let app = spawn_app().await;
+    let fams = families(&app, 3).await;
+    let month = fams[0].client.this_month().await;
+    let acked = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for (i, f) in fams.iter().enumerate() {
+        let client = f.client.on(&app.base);
+        let (category, acked, stop) = (f.category.clone(), acked.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let e = client.spend(&category, 100 + n, None).await;
+                acked
+                    .lock()
+                    .unwrap()
+                    .push((i, e["id"].as_str().unwrap().to_string()));
+            }
+        }));
+    }
+    let acked_by = |acked: &Arc<Mutex<Vec<(usize, String)>>>, family: usize| -> BTreeSet<String> {
+        acked
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(i, _)| *i == family)
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let before: Vec<_> = (0..fams.len()).map(|i| acked_by(&acked, i)).collect();
+    let file = temp("backup");
+    let (ok, said) = hearth(&sqlite(&app.db_path), &["backup", file.to_str().unwrap()]).await;
+    assert!(ok, "backup: {said}");
+    assert!(said.contains("backed up 3 families"), "{said}");
+    let after: Vec<_> = (0..fams.len()).map(|i| acked_by(&acked, i)).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let total = acked.lock().unwrap().len();
+    assert!(
+        total > after.iter().map(BTreeSet::len).sum::<usize>(),
+        "the server kept writing after the backup ({total} writes)"
+    );
+
+    let fresh = temp("restored");
+    let (ok, said) = hearth(&sqlite(&fresh), &["restore", file.to_str().unwrap()]).await;
+    assert!(ok, "restore: {said}");
+    let restored = spawn_app_with(&[("DATABASE_URL", &sqlite(&fresh))]).await;
+    for (i, f) in fams.iter().enumerate() {
+        let client = sign_in(&restored, &f.email).await;
+        let (ids, _) = ledger(&client, &month).await;
+        assert!(
+            before[i].is_subset(&ids),
+            "every write acknowledged before the backup began is in it"
+        );
+        assert!(
+            ids.is_subset(&after[i]),
+            "nothing in it that was not acknowledged by the time it ended"
+        );
+    }
+
+    // Once the writes stop, a second backup restores to exactly the source's totals.
+    let second = temp("backup");
+    let (ok, said) = hearth(&sqlite(&app.db_path), &["backup", second.to_str().unwrap()]).await;
+    assert!(ok, "{said}");
+    let again = temp("restored");
+    let (ok, said) = hearth(&sqlite(&again), &["restore", second.to_str().unwrap()]).await;
+    assert!(ok, "{said}");
+    let restored = spawn_app_with(&[("DATABASE_URL", &sqlite(&again))]).await;
+    let mut written = 0;
+    for (i, f) in fams.iter().enumerate() {
+        let (source_ids, source_budget) = ledger(&f.client, &month).await;
+        let client = sign_in(&restored, &f.email).await;
+        let (ids, budget) = ledger(&client, &month).await;
+        assert_eq!(ids, source_ids);
+        assert_eq!(ids, acked_by(&acked, i), "every acknowledged write, once");
+        assert_eq!(budget["totals"], source_budget["totals"]);
+        assert_eq!(budget["lines"], source_budget["lines"]);
+        written += ids.len();
+    }
+    assert_eq!(written, total);
+}
+
+#[tokio::test]
+async fn a_bad_backup_or_restore_says_why_and_changes_nothing() {
+    let app = spawn_app().await;
+    let fams = families(&app, 1).await;
+    let month = fams[0].client.this_month().await;
+    fams[0].client.spend(&fams[0].category, 250, None).await;
+    let db = sqlite(&app.db_path);
+
+    // A backup never overwrites a file.
+    let existing = temp("existing");
+    std::fs::write(&existing, "keep me").unwrap();
+    let (ok, said) = hearth(&db, &["backup", existing.to_str().unwrap()]).await;
+    assert!(!ok);
+    assert!(said.contains("already exists"), "{said}");
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+
+    // No database, no backup (and none created).
+    let missing = temp("missing");
+    let (ok, said) = hearth(&sqlite(&missing), &["backup", temp("x").to_str().unwrap()]).await;
+    assert!(!ok);
+    assert!(said.contains("no database"), "{said}");
+    assert!(!missing.exists());
+
+    // A file that is not a backup is refused before anything is touched.
+    let (ok, said) = hearth(&db, &["restore", "--force", existing.to_str().unwrap()]).await;
+    assert!(!ok);
+    assert!(said.contains("is not a Hearth backup"), "{said}");
+    let (ids, _) = ledger(&fams[0].client, &month).await;
+    assert_eq!(ids.len(), 1, "the served database is unchanged");
+
+    // Restoring over a database needs --force.
+    let file = temp("backup");
+    let (ok, said) = hearth(&db, &["backup", file.to_str().unwrap()]).await;
+    assert!(ok, "{said}");
+    let other = temp("other");
+    std::fs::write(&other, "").unwrap();
+    let (ok, said) = hearth(&sqlite(&other), &["restore", file.to_str().unwrap()]).await;
+    assert!(!ok);
+    assert!(said.contains("--force"), "{said}");
+    assert_eq!(std::fs::metadata(&other).unwrap().len(), 0);
+    let (ok, said) = hearth(
+        &sqlite(&other),
+        &["restore", "--force", file.to_str().unwrap()],
+    )
+    .await;
+    assert!(ok, "{said}");
+    assert!(said.contains("restored 1 families"), "{said}");
+
+    // PostgreSQL has its own tools.
+    let (ok, said) = hearth(
+        "postgres://postgres@127.0.0.1:5432/test",
+        &["backup", temp("pg").to_str().unwrap()],
+    )
+    .await;
+    assert!(!ok);
+    assert!(said.contains("pg_dump"), "{said}");
+
+    // Unknown arguments are one line and exit code 2.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["backup"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
