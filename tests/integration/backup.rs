@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-const PASSWORD: &str = "correct horse battery";
-
 /// Runs the `hearth` binary with `DATABASE_URL` pointing at `db`: (success, what it printed).
 async fn hearth(db: &str, args: &[&str]) -> (bool, String) {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hearth"));
@@ -49,13 +47,7 @@ async fn families(app: &TestApp, n: usize) -> Vec<Family> {
     for _ in 0..n {
         let client = app.client();
         let email = unique_email();
-        let r = client
-            .post(
-                "/api/auth/register",
-                json!({"email": email, "password": PASSWORD, "display_name": "Sam"}),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
+        client.register(&email).await;
         let r = client
             .post(
                 "/api/families",
@@ -71,18 +63,6 @@ async fn families(app: &TestApp, n: usize) -> Vec<Family> {
         });
     }
     out
-}
-
-async fn sign_in(app: &TestApp, email: &str) -> Client {
-    let client = app.client();
-    let r = client
-        .post(
-            "/api/auth/login",
-            json!({"email": email, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(r.status(), 200, "{email} signs in on the restored server");
-    client
 }
 
 /// The month's expense ids and the budget's totals, which must agree with each other.
@@ -162,7 +142,7 @@ async fn a_backup_taken_under_write_load_restores_into_a_fresh_server() {
     assert!(ok, "restore: {said}");
     let restored = spawn_app_with(&[("DATABASE_URL", &sqlite(&fresh))]).await;
     for (i, f) in fams.iter().enumerate() {
-        let client = sign_in(&restored, &f.email).await;
+        let client = restored.sign_in(&f.email).await;
         let (ids, _) = ledger(&client, &month).await;
         assert!(
             before[i].is_subset(&ids),
@@ -185,7 +165,7 @@ async fn a_backup_taken_under_write_load_restores_into_a_fresh_server() {
     let mut written = 0;
     for (i, f) in fams.iter().enumerate() {
         let (source_ids, source_budget) = ledger(&f.client, &month).await;
-        let client = sign_in(&restored, &f.email).await;
+        let client = restored.sign_in(&f.email).await;
         let (ids, budget) = ledger(&client, &month).await;
         assert_eq!(ids, source_ids);
         assert_eq!(ids, acked_by(&acked, i), "every acknowledged write, once");

@@ -123,6 +123,19 @@ impl TestApp {
         (c, body)
     }
 
+    /// A client signed in as `email` (registered with [`PASSWORD`]).
+    pub async fn sign_in(&self, email: &str) -> Client {
+        let client = self.client();
+        let r = client
+            .post(
+                "/api/auth/login",
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{email} signs in");
+        client
+    }
+
     /// A second member of the family behind `invite_code`.
     pub async fn member(&self, invite_code: &str) -> Client {
         let c = self.client();
@@ -134,6 +147,9 @@ impl TestApp {
         c
     }
 }
+
+/// The password every test account has.
+pub const PASSWORD: &str = "correct horse battery";
 
 pub fn unique_email() -> String {
     format!("u{}@example.org", Uuid::new_v4().simple())
@@ -230,7 +246,7 @@ impl Client {
         let r = self
             .post(
                 "/api/auth/register",
-                json!({"email": email, "password": "correct horse battery", "display_name": "Sam"}),
+                json!({"email": email, "password": PASSWORD, "display_name": "Sam"}),
             )
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);

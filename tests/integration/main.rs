@@ -19,3 +19,4 @@ mod pages;
 mod realtime;
 mod sentinel;
 mod store_contract;
+mod upgrade;
