@@ -73,6 +73,11 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "unset",
         "when set, /metrics needs Authorization: Bearer <token>",
     ),
+    (
+        "TRUSTED_PROXIES",
+        "empty",
+        "comma list of reverse proxies' IP addresses whose X-Forwarded-For is believed",
+    ),
     ("RUST_LOG", "info,sqlx=warn", "log filter"),
     (
         "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -176,6 +181,8 @@ pub struct Settings {
     pub performance_monitoring: bool,
     pub admin_emails: Vec<Email>,
     pub metrics_token: Option<Secret>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
@@ -263,6 +270,20 @@ impl Settings {
             .transpose()?
             .unwrap_or_default();
         let metrics_token = get("METRICS_TOKEN").map(Secret::new);
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse().map_err(|_| {
+                            bad("TRUSTED_PROXIES", format!("{s:?} is not an IP address"))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
 
         Ok(Settings {
             addr,
@@ -277,6 +298,7 @@ impl Settings {
             performance_monitoring,
             admin_emails,
             metrics_token,
+            trusted_proxies,
         })
     }
 
@@ -400,6 +422,12 @@ mod tests {
         assert_eq!(s.heartbeat_interval_ms, 30_000);
         assert_eq!(s.ws_write_delay_ms, 0, "events leave at once");
         assert!(s.performance_monitoring);
+        assert!(
+            s.trusted_proxies.is_empty(),
+            "no X-Forwarded-For is believed"
+        );
+        let s = settings(&[("TRUSTED_PROXIES", "127.0.0.1, ::1")]).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
     }
 
     #[test]
@@ -414,6 +442,7 @@ mod tests {
             ("WEBSOCKET_WRITE_DELAY", "5000"),
             ("PERFORMANCE_MONITORING", "maybe"),
             ("ADMIN_EMAILS", "not-an-email"),
+            ("TRUSTED_PROXIES", "nginx"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);

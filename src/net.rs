@@ -6,7 +6,7 @@
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -60,6 +60,33 @@ fn is_connection_error(e: &io::Error) -> bool {
 pub struct Remote {
     pub addr: SocketAddr,
     pub tcp: Arc<TcpStream>,
+}
+
+/// The browser's address: the `peer`'s, or, when the peer is one of the `trusted` reverse
+/// proxies (`TRUSTED_PROXIES`), the nearest address in `X-Forwarded-For` that is not one of
+/// them (each proxy appends the address it was reached from; what a client wrote itself comes
+/// first and is not believed).
+pub fn client_ip(peer: IpAddr, headers: &http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<IpAddr>())
+        .collect::<Vec<_>>();
+    let mut nearest = peer;
+    for address in forwarded.into_iter().rev() {
+        match address {
+            Ok(ip) if trusted.contains(&ip) => nearest = ip,
+            Ok(ip) => return ip,
+            // A mangled entry: nothing before it can be believed.
+            Err(_) => return nearest,
+        }
+    }
+    nearest
 }
 
 impl Connected<IncomingStream<'_, Listener>> for Remote {
@@ -194,5 +221,40 @@ mod tests {
         let mut all = Vec::new();
         client.read_to_end(&mut all).await.unwrap();
         assert_eq!(all, b"one two");
+    }
+
+    #[test]
+    fn the_client_address_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("127.0.0.1");
+        let with = |xff: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert("x-forwarded-for", xff.parse().unwrap());
+            h
+        };
+        let trusted = [proxy, ip("10.0.0.2")];
+        // Straight from a browser: its own address, whatever it claims.
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &with("198.51.100.1"), &trusted),
+            ip("203.0.113.9")
+        );
+        // Through the proxy: the address it saw, not what the client wrote before it.
+        assert_eq!(
+            client_ip(proxy, &with("1.2.3.4, 203.0.113.9"), &trusted),
+            ip("203.0.113.9")
+        );
+        // Through two trusted proxies.
+        assert_eq!(
+            client_ip(proxy, &with("203.0.113.9, 10.0.0.2"), &trusted),
+            ip("203.0.113.9")
+        );
+        // No header, or a mangled one: the nearest trusted hop.
+        assert_eq!(client_ip(proxy, &http::HeaderMap::new(), &trusted), proxy);
+        assert_eq!(
+            client_ip(proxy, &with("203.0.113.9, junk, 10.0.0.2"), &trusted),
+            ip("10.0.0.2")
+        );
+        // Nothing trusted (the default): the peer.
+        assert_eq!(client_ip(proxy, &with("203.0.113.9"), &[]), proxy);
     }
 }

@@ -44,8 +44,8 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let previous = auth::session_id(&headers);
-    let (user, session) =
-        accounts::login(&state, req, &remote.addr.ip().to_string(), previous).await?;
+    let client = crate::net::client_ip(remote.addr.ip(), &headers, &state.settings.trusted_proxies);
+    let (user, session) = accounts::login(&state, req, &client.to_string(), previous).await?;
     Ok((
         [(
             header::SET_COOKIE,

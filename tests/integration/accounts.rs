@@ -216,3 +216,30 @@ async fn login_failures_count_on_every_server_through_redis() {
         "rate_limited"
     );
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let app = spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let c = app.client();
+    let fail = |from: &'static str| {
+        c.http
+            .post(c.url("/api/auth/login"))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": unique_email(), "password": "wrong password!"}))
+            .send()
+    };
+    // Twenty failures (each for another email) from one client behind the proxy…
+    for _ in 0..20 {
+        let r = fail("198.51.100.1, 203.0.113.7").await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    // …limit that client, whatever it writes before the proxy's entry…
+    let r = fail("203.0.113.7").await.unwrap();
+    assert_eq!(
+        error_code(r, StatusCode::TOO_MANY_REQUESTS).await,
+        "rate_limited"
+    );
+    // …and not the proxy's other clients.
+    let r = fail("203.0.113.8").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
