@@ -257,33 +257,13 @@ impl Settings {
             Some("false") | Some("0") | Some("no") => false,
             Some(_) => return Err(bad("PERFORMANCE_MONITORING", "expected true or false")),
         };
-        let admin_emails = get("ADMIN_EMAILS")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        Email::parse(s).map_err(|e| bad("ADMIN_EMAILS", format!("{s:?}: {e}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
+        let admin_emails = parse_list(&get, "ADMIN_EMAILS", |s| {
+            Email::parse(s).map_err(|e| e.to_string())
+        })?;
         let metrics_token = get("METRICS_TOKEN").map(Secret::new);
-        let trusted_proxies = get("TRUSTED_PROXIES")
-            .map(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        s.parse().map_err(|_| {
-                            bad("TRUSTED_PROXIES", format!("{s:?} is not an IP address"))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
+        let trusted_proxies = parse_list(&get, "TRUSTED_PROXIES", |s| {
+            s.parse().map_err(|_| "not an IP address".to_string())
+        })?;
 
         Ok(Settings {
             addr,
@@ -324,6 +304,21 @@ fn parse_number(
             )),
         },
     }
+}
+
+/// A comma list (empty when unset), each item parsed by `parse`.
+fn parse_list<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, ConfigError> {
+    get(variable)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).map_err(|e| bad(variable, format!("{s:?}: {e}"))))
+        .collect()
 }
 
 fn parse_hosts(variable: &'static str, list: &str) -> Result<Vec<String>, ConfigError> {
