@@ -10,7 +10,7 @@ ensure_rust_tools
 ensure_node_tools
 
 say "building Hearth (release: about 6 minutes the first time, seconds after)"
-cargo leptos build --release --precompress --split
+cargo leptos build --release --precompress --split --bin-features embed-site
 
 say "serving Hearth at http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C stops it)"
 exec ./target/release/hearth

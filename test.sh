@@ -33,8 +33,8 @@ cargo test -p batch-send
 say "server unit and integration tests (store contract on SQLite and on PostgreSQL)"
 cargo test -p hearth
 
-say "release build with cargo-leptos (server + hydrating WASM)"
-cargo leptos build --release --precompress --split
+say "release build with cargo-leptos (hydrating WASM, then the server with the site built in)"
+cargo leptos build --release --precompress --split --bin-features embed-site
 
 say "client-side build with Trunk (so it cannot rot)"
 trunk build
@@ -42,7 +42,11 @@ trunk build
 say "browser tests (Playwright on Debian's Chromium)"
 work="$(mktemp -d)"
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
-DATABASE_URL="sqlite://$work/hearth.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" ./target/release/hearth >"$work/server.log" 2>&1 &
+# The binary alone, copied into an empty folder and started there: it carries its site.
+mkdir "$work/alone"
+cp target/release/hearth "$work/alone/hearth"
+(cd "$work/alone" && DATABASE_URL="sqlite://$work/hearth.db" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+  exec ./hearth) >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 if ! (cd end2end && HEARTH_URL="http://127.0.0.1:$port" npx playwright test 2>&1 | tee "$work/playwright.log"

@@ -2,7 +2,7 @@
 # Lighthouse (mobile preset: an emulated mid-range phone on a throttled 4G link) on the
 # release build, for the performance and accessibility categories, on /login (signed out)
 # and /budget (signed in, a family with expenses). Scores go to BENCHMARKS.md.
-# Needs the release build (cargo leptos build --release --precompress --split) and Chromium at
+# Needs the release build (cargo leptos build --release --precompress --split --bin-features embed-site) and Chromium at
 # /usr/bin/chromium (or CHROME_PATH); fetches Lighthouse with npx the first time.
 # Lighthouse's scores move from run to run (its simulated 4x slowdown multiplies this machine's
 # own task times), so each page is measured RUNS times (default 3) and the median reported, as

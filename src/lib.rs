@@ -27,6 +27,7 @@ pub mod rollup;
 pub mod routes;
 pub mod security;
 pub mod service;
+pub mod site;
 pub mod startup;
 pub mod state;
 pub mod store;

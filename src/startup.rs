@@ -8,6 +8,7 @@ use crate::lock::Locks;
 use crate::pages::PageBackend;
 use crate::rate_limit::RateLimiter;
 use crate::redis_link::RedisLink;
+use crate::site::Site;
 use crate::state::{AppState, Shared};
 use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
 use crate::{routes, security};
@@ -33,6 +34,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("bad Redis configuration: {0}")]
     Redis(redis::RedisError),
+    #[error("cannot unpack the site: {0}")]
+    Site(std::io::Error),
 }
 
 pub struct Application {
@@ -40,28 +43,27 @@ pub struct Application {
     router: Router,
     port: u16,
     state: AppState,
+    /// Kept while serving: an unpacked site goes when the server stops.
+    _site: Site,
 }
 
-/// Where the built site lives and what it is called; cargo-leptos sets these variables when
-/// it runs the server, and the defaults match its output in `target/site`.
-fn leptos_options(addr: SocketAddr) -> LeptosOptions {
+/// What the site is called and where it lives (`crate::site`); cargo-leptos sets these
+/// variables when it runs the server, and the defaults match its output.
+fn leptos_options(addr: SocketAddr, site: &Site) -> LeptosOptions {
     let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.to_string());
-    LeptosOptions::builder()
+    let builder = LeptosOptions::builder()
         .output_name(var("LEPTOS_OUTPUT_NAME", "hearth"))
-        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_root(site.root.to_string_lossy().into_owned())
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
-        .hash_files(hash_files())
-        .site_addr(addr)
-        .build()
-}
-
-/// cargo-leptos writes `hash.txt` (the hashes in the asset names) beside the binary it
-/// builds; a binary without one (a test build) serves unhashed names.
-fn hash_files() -> bool {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
-        .unwrap_or(false)
+        .site_addr(addr);
+    // A build without a hash file (a test build) serves unhashed names.
+    match &site.hash_file {
+        Some(file) => builder
+            .hash_files(true)
+            .hash_file(std::sync::Arc::from(file.to_string_lossy().as_ref()))
+            .build(),
+        None => builder.hash_files(false).build(),
+    }
 }
 
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
@@ -118,7 +120,8 @@ impl Application {
         let redis_for_hub = cache.redis().cloned();
         let heartbeat_ms = settings.heartbeat_interval_ms;
         let write_delay_ms = settings.ws_write_delay_ms;
-        let leptos = leptos_options(local);
+        let site = Site::locate().map_err(StartupError::Site)?;
+        let leptos = leptos_options(local, &site);
         let state = AppState::new(Shared {
             store,
             cache,
@@ -152,6 +155,7 @@ impl Application {
             router: router(state.clone()),
             state,
             port: local.port(),
+            _site: site,
         })
     }
 

@@ -26,6 +26,11 @@ export function showServerLogsOnFailure(test) {
   });
 }
 
+/** The binary the tests run: HEARTH_BIN, or the release build. */
+export function releaseBinary() {
+  return process.env.HEARTH_BIN ?? join(root, 'target/release/hearth');
+}
+
 export function freePort() {
   return new Promise((done) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -53,8 +58,12 @@ function stopChild(child) {
   return exited;
 }
 
-/** A Hearth on a free port with its own SQLite file; `env` adds variables (REDIS_URL…). */
-export async function hearth(env = {}) {
+/**
+ * A Hearth on a free port with its own SQLite file; `env` adds variables (REDIS_URL…), and
+ * an `undefined` value removes one. `bin` and `cwd` choose the binary and where it runs (by
+ * default HEARTH_BIN or the release build, from the repository's root).
+ */
+export async function hearth(env = {}, { bin, cwd } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
   const url = `http://127.0.0.1:${port}`;
@@ -64,14 +73,15 @@ export async function hearth(env = {}) {
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
     ...env,
   };
+  for (const key of Object.keys(vars)) if (vars[key] === undefined) delete vars[key];
   const log = join(dir, 'server.log');
   let child;
   const server = {
     url,
     async start() {
       const out = openSync(log, 'a');
-      child = spawn(process.env.HEARTH_BIN ?? join(root, 'target/release/hearth'), [], {
-        cwd: root, env: vars, stdio: ['ignore', out, out],
+      child = spawn(bin ?? releaseBinary(), [], {
+        cwd: cwd ?? root, env: vars, stdio: ['ignore', out, out],
       });
       closeSync(out);
       await until(`Hearth at ${url}`, async () => (await fetch(`${url}/healthz`)).ok);
