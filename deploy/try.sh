@@ -16,6 +16,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
   psql -q "$pg" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  psql -q "$pg" -c "DROP DATABASE IF EXISTS ${db}_restored" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 ok() { printf '  \033[32mok\033[0m  %s\n' "$*"; }
@@ -106,6 +107,21 @@ code=$(c -o /dev/null -w '%{http_code}' -H "Origin: $origin" -H "$json" -b "$coo
 [[ $code == 201 ]] || fail "expense: $code"
 spent() { curl -s -H "Cookie: $cookie" "http://127.0.0.1:$1/api/budgets" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["spent_minor"])'; }
 [[ $(spent "$pa") == 1234 && $(spent "$pb") == 1234 ]] && ok "an expense made through the proxy is on both servers (one database, one session store)" || fail "servers disagree"
+
+# PostgreSQL's backup tools, as DEPLOY.md gives them: dump while serving, restore into a new
+# database, a third server on it shows the same totals.
+pg_dump --format=custom --file="$work/hearth.dump" "${pg%/*}/$db"
+psql -q "$pg" -c "CREATE DATABASE ${db}_restored" >/dev/null
+pg_restore --no-owner --dbname="${pg%/*}/${db}_restored" "$work/hearth.dump"
+pc=$(free_port); mkdir "$work/$pc" && cp "$bin" "$work/$pc/hearth"
+(cd "$work/$pc" && DATABASE_URL="${pg%/*}/${db}_restored" LEPTOS_SITE_ADDR="127.0.0.1:$pc" exec ./hearth) \
+  >"$work/hearth-$pc.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$pc/readyz"
+restored=$(curl -s -D - -o /dev/null -H "$json" -d "{\"email\":\"$email\",\"password\":\"correct horse battery\"}" \
+  "http://127.0.0.1:$pc/api/auth/login" | grep -i '^set-cookie:' | head -1 | sed 's/^[^:]*: //; s/;.*//')
+[[ $(curl -s -H "Cookie: $restored" "http://127.0.0.1:$pc/api/budgets" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["spent_minor"])') == 1234 ]] \
+  && ok "pg_dump while serving, pg_restore into a new database: a server on it has the same totals" || fail "pg restore"
 
 # Sign-in limits count the browser, not nginx: 20 failures from 127.0.0.2 (each claiming
 # another address in X-Forwarded-For, which is not believed) limit 127.0.0.2 only.
