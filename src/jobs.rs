@@ -61,7 +61,7 @@ pub struct Warm {
 pub async fn family_entries(state: &AppState, family: &FamilyRecord) -> Option<Warm> {
     let (Ok(b), Ok(expenses)) = tokio::join!(
         budget::budget(state, family, None),
-        budget::expenses(state, family, None, None)
+        budget::expenses(state, family, None, None, None)
     ) else {
         return None;
     };

@@ -68,6 +68,8 @@ pub(crate) struct Board {
     /// What is typed into the expense form, kept for the page's lifetime: moving to another
     /// month builds the form again, and the typing must survive it.
     draft: Draft,
+    /// The member whose expenses the list shows (everyone's when `None`), kept across months.
+    pub who: RwSignal<Option<Uuid>>,
 }
 
 /// The expense form's fields.
@@ -458,6 +460,7 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         live: LiveSocket::new(),
         draining: StoredValue::new((false, false)),
         draft: Draft::new(),
+        who: RwSignal::new(None),
     };
     // Each load knows where the ledger stood in the live events when it began, so the events
     // that arrive while it is under way are applied again on top of its (maybe older) data.
@@ -663,6 +666,7 @@ fn BudgetBody() -> impl IntoView {
         })
     };
     let categories = board.category_choices;
+    let who = board.who;
     let today = shown.with_untracked(|b| b.as_ref().map(|b| b.today.clone()).unwrap_or_default());
     view! {
         <section class="budget">
@@ -745,14 +749,27 @@ fn BudgetBody() -> impl IntoView {
                 </section>
             </Deferred>
             <Deferred>
+                <MemberBreakdown digits=digits() />
+            </Deferred>
+            <Deferred>
                 <section class="card">
-                    <h2>"Expenses"</h2>
+                    <div class="card-head">
+                        <h2>"Expenses"</h2>
+                        <MemberFilter who />
+                    </div>
                     {show_if(
                         move || board.ledger.with(|l| !l.rows().is_empty()),
                         move || view! {
                             <ul class="expenses" data-testid="expense-list">
                                 <For
-                                    each=move || board.ledger.with(|l| l.rows())
+                                    each=move || {
+                                        let who = who.get();
+                                        board.ledger.with(|l| l.rows()).into_iter().filter(|row| match (who, row) {
+                                            (None, _) => true,
+                                            (Some(m), Row::Saved(e)) => e.created_by == m,
+                                            (Some(m), Row::Pending(_)) => m == board.me,
+                                        }).collect::<Vec<_>>()
+                                    }
                                     key=|row| match row {
                                         Row::Saved(e) => (e.id, e.version, 0u8),
                                         Row::Pending(p) => (p.expense.id.unwrap_or_default(), 0, 1 + u8::from(p.offline)),
@@ -776,6 +793,7 @@ fn BudgetBody() -> impl IntoView {
                                                             p.expense.note.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()
                                                         )}
                                                     </span>
+                                                    <span class=format!("who c{}", board.ledger.with_untracked(|l| l.member_colour(board.me))) data-testid="expense-member">"You"</span>
                                                     <span class="amount">{format_minor(p.expense.amount_minor, digits())}</span>
                                                     <span class="state">{state}</span>
                                                 </li>
@@ -793,6 +811,73 @@ fn BudgetBody() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Who spent what this month: each member's amount and share of the month's spending, live
+/// with the list (its own expenses on their way included).
+#[component]
+fn MemberBreakdown(digits: u8) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let me = board.me;
+    let members = move || board.ledger.with(|l| l.spent_by_member(me));
+    view! {
+        <section class="card" data-testid="member-breakdown">
+            <h2>"Who spent"</h2>
+            <ul class="spenders">
+                {move || {
+                    let members = members();
+                    let total = members.iter().map(|m| m.spent_minor).fold(0i64, i64::saturating_add);
+                    members
+                        .into_iter()
+                        .map(|m| {
+                            let share = m.share_of(total);
+                            let colour = format!("who c{}", board.ledger.with_untracked(|l| l.member_colour(m.user_id)));
+                            view! {
+                                <li data-member=m.display_name.clone() data-spent-minor=m.spent_minor>
+                                    <span class=colour>{m.display_name.clone()}</span>
+                                    <span class="amount">{format_minor(m.spent_minor, digits)}</span>
+                                    <span class="share">{format!("{share}%")}</span>
+                                    <meter min="0" max="100" value=share aria-label=format!("{}'s share", m.display_name)>{format!("{share}%")}</meter>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}
+
+/// Narrows the expense list to one member (shown when the family has more than one).
+#[component]
+fn MemberFilter(who: RwSignal<Option<Uuid>>) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let me = board.me;
+    let members = move || board.ledger.with(|l| l.spent_by_member(me));
+    let on_change = move |ev: leptos::ev::Event| {
+        who.set(Uuid::parse_str(&event_target_value(&ev)).ok());
+    };
+    show_if(
+        move || members().len() > 1,
+        move || {
+            view! {
+                <label class="filter">
+                    "Who"
+                    <select data-testid="member-filter" on:change=on_change>
+                        <option value="" selected=move || who.get().is_none()>"Everyone"</option>
+                        {move || members()
+                            .into_iter()
+                            .map(|m| {
+                                let id = m.user_id;
+                                view! { <option value=id.to_string() selected=move || who.get() == Some(id)>{m.display_name}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+            }
+        },
+        || (),
+    )
 }
 
 #[component]
@@ -1174,6 +1259,13 @@ fn ExpenseRow(
             }
         });
     };
+    let who = expense.created_by_name.clone();
+    let who_class = format!(
+        "who c{}",
+        board
+            .ledger
+            .with_untracked(|l| l.member_colour(expense.created_by))
+    );
     let label = format!(
         "{} · {}{}",
         expense.spent_on,
@@ -1191,8 +1283,11 @@ fn ExpenseRow(
                 fallback={
                     let label = label.clone();
                     let on_delete = on_delete.clone();
+                    let who = who.clone();
+                    let who_class = who_class.clone();
                     move || view! {
                         <span class="what">{label.clone()}</span>
+                        <span class=who_class.clone() data-testid="expense-member">{who.clone()}</span>
                         <span class="amount">{format_minor(expense.amount_minor, digits)}</span>
                         <span class="actions">
                             <button type="button" class="link" on:click=move |_| editing.set(true)>"Edit"</button>

@@ -3,7 +3,7 @@
 //! browser side (gloo-net, signals) drives these; they are plain data, so they are tested
 //! here without a socket.
 
-use crate::model::{Budget, BudgetLine, Category, Expense, NewExpense, Totals};
+use crate::model::{Budget, BudgetLine, Category, Expense, MemberSpent, NewExpense, Totals};
 use crate::ws::{BudgetUpdate, ClientFrame, Control, Event, EventKind, ExpenseEvent, Position};
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -474,6 +474,48 @@ impl Ledger {
             .chain(self.expenses.iter().cloned().map(Row::Saved))
             .collect()
     }
+
+    /// A member's colour, 0–7: their place in the family (the order they joined), so the
+    /// first eight members never share one.
+    pub fn member_colour(&self, member: uuid::Uuid) -> usize {
+        let place = self
+            .budget
+            .as_ref()
+            .and_then(|b| b.members.iter().position(|m| m.user_id == member));
+        place.unwrap_or_else(|| member.as_u128() as usize) % 8
+    }
+
+    /// Who spent what of the month shown, as the list shows it: the family's members in the
+    /// order they joined (from the budget, so those who spent nothing are there too), then
+    /// anyone else the list names; `me` for this device's expenses on their way.
+    pub fn spent_by_member(&self, me: uuid::Uuid) -> Vec<MemberSpent> {
+        let mut members: Vec<MemberSpent> = self
+            .budget
+            .as_ref()
+            .map(|b| b.members.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| MemberSpent {
+                spent_minor: 0,
+                ..m
+            })
+            .collect();
+        for row in self.rows() {
+            let (who, name, amount) = match &row {
+                Row::Saved(e) => (e.created_by, e.created_by_name.as_str(), e.amount_minor),
+                Row::Pending(p) => (me, "", p.expense.amount_minor),
+            };
+            match members.iter_mut().find(|m| m.user_id == who) {
+                Some(m) => m.spent_minor = m.spent_minor.saturating_add(amount),
+                None => members.push(MemberSpent {
+                    user_id: who,
+                    display_name: name.to_string(),
+                    spent_minor: amount,
+                }),
+            }
+        }
+        members
+    }
 }
 
 /// A chat message as the chat shows it.
@@ -678,6 +720,7 @@ mod tests {
             minor_units: 2,
             totals: Totals::of(&lines),
             lines,
+            members: vec![],
         }
     }
 
@@ -699,10 +742,52 @@ mod tests {
             note: None,
             spent_on: e.spent_on.clone().unwrap(),
             created_by: uuid::Uuid::nil(),
+            created_by_name: String::new(),
             created_at: "2026-11-26T10:00:00Z".into(),
             updated_at: "2026-11-26T10:00:00Z".into(),
             version: 1,
         }
+    }
+
+    #[test]
+    fn spending_per_member_lists_everyone_and_counts_the_list() {
+        let (ana, ben, cleo) = (
+            uuid::Uuid::from_u128(10),
+            uuid::Uuid::from_u128(11),
+            uuid::Uuid::from_u128(12),
+        );
+        let member = |id, name: &str| MemberSpent {
+            user_id: id,
+            display_name: name.into(),
+            spent_minor: 999,
+        };
+        let mut budget = budget_with(0);
+        budget.members = vec![member(ana, "Ana"), member(ben, "Ben")];
+        let by = |who, name: &str, id, amount| Expense {
+            created_by: who,
+            created_by_name: name.into(),
+            ..saved(&new_expense(id, amount, "2026-11-02"))
+        };
+        let ledger = Ledger {
+            budget: Some(budget),
+            expenses: vec![
+                by(ana, "Ana", 1, 100),
+                by(ana, "Ana", 2, 250),
+                by(cleo, "Cleo", 3, 5),
+            ],
+            pending: vec![PendingExpense::new(new_expense(4, 40, "2026-11-03"))],
+            ..Ledger::default()
+        };
+        let spent = ledger.spent_by_member(ben);
+        let got: Vec<_> = spent
+            .iter()
+            .map(|m| (m.display_name.as_str(), m.spent_minor))
+            .collect();
+        // The budget's figures are replaced by the list's (live and optimistic); Cleo, who
+        // left the roster, still shows with the name her expense carries.
+        assert_eq!(got, vec![("Ana", 350), ("Ben", 40), ("Cleo", 5)]);
+        assert_eq!(spent[0].share_of(395), 88);
+        assert_eq!(spent[1].share_of(0), 0);
     }
 
     fn update(b: &Budget) -> BudgetUpdate {

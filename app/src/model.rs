@@ -290,6 +290,29 @@ pub struct Budget {
     pub minor_units: u8,
     pub lines: Vec<BudgetLine>,
     pub totals: Totals,
+    /// Everyone in the family and what they logged this month (0 included), in the order
+    /// they joined.
+    #[serde(default)]
+    pub members: Vec<MemberSpent>,
+}
+
+/// One member's part of a month (`Budget::members`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct MemberSpent {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub spent_minor: i64,
+}
+
+impl MemberSpent {
+    /// Whole percent of `total`, rounded down; 0 when nothing was spent.
+    pub fn share_of(&self, total: i64) -> i64 {
+        if total <= 0 {
+            return 0;
+        }
+        i64::try_from(i128::from(self.spent_minor) * 100 / i128::from(total)).unwrap_or(0)
+    }
 }
 
 impl Budget {
@@ -299,6 +322,7 @@ impl Budget {
         currency: String,
         minor_units: u8,
         lines: Vec<BudgetLine>,
+        members: Vec<MemberSpent>,
     ) -> Self {
         Budget {
             month: month.to_string(),
@@ -307,6 +331,7 @@ impl Budget {
             minor_units,
             totals: Totals::of(&lines),
             lines,
+            members,
         }
     }
 }
@@ -346,6 +371,9 @@ pub struct Expense {
     /// `YYYY-MM-DD` in the family's time zone.
     pub spent_on: String,
     pub created_by: Uuid,
+    /// The display name of who logged it (absent in what older versions cached offline).
+    #[serde(default)]
+    pub created_by_name: String,
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
@@ -616,6 +644,7 @@ mod tests {
             "EUR".into(),
             2,
             lines,
+            vec![],
         );
         assert_eq!(b.totals.limit_minor, 1000);
         assert_eq!(b.totals.spent_minor, 250);

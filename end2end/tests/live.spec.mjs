@@ -51,6 +51,40 @@ test('an expense appears in the other member\'s budget without a reload, with th
   await memberContext.close();
 });
 
+test('who spent it: each expense names its member, the month is broken down by member, and the list filters', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  await addExpense(owner, 'Groceries', '30', 'market');
+  await addExpense(member, 'Groceries', '10', 'bread');
+  for (const page of [owner, member]) {
+    // Each row says who logged it, live on the other device too.
+    const market = page.getByTestId('expense').filter({ hasText: 'market' });
+    await expect(market.getByTestId('expense-member')).toHaveText('Olga', { timeout: 2_000 });
+    await expect(page.getByTestId('expense').filter({ hasText: 'bread' }).getByTestId('expense-member'))
+      .toHaveText('Max', { timeout: 2_000 });
+    // The breakdown: everyone, their amount and share of the month.
+    const breakdown = page.getByTestId('member-breakdown');
+    await expect(breakdown.locator('li[data-member="Olga"]')).toContainText('30.00');
+    await expect(breakdown.locator('li[data-member="Olga"]')).toContainText('75%');
+    await expect(breakdown.locator('li[data-member="Max"]')).toContainText('25%');
+  }
+  // Two members, two colours.
+  const colours = await owner.getByTestId('expense-member').evaluateAll(
+    (els) => els.map((e) => getComputedStyle(e, '::before').backgroundColor));
+  expect(new Set(colours).size).toBe(2);
+  // The list narrows to one member and back.
+  const filter = owner.getByTestId('member-filter');
+  await filter.selectOption({ label: 'Max' });
+  await expect(owner.getByTestId('expense')).toHaveCount(1);
+  await expect(owner.getByTestId('expense')).toContainText('bread');
+  await filter.selectOption({ label: 'Everyone' });
+  await expect(owner.getByTestId('expense')).toHaveCount(2);
+  // After a reload the server's page says the same.
+  await owner.reload();
+  await expect(owner.getByTestId('member-breakdown').locator('li[data-member="Max"]')).toContainText('10.00');
+  await ownerContext.close();
+  await memberContext.close();
+});
+
 test('an expense saved while the page was still connecting is not missed', async ({ browser }) => {
   const { ownerContext, owner, memberContext, member } = await family(browser);
   // The owner's next page load: its WebSocket reaches the server only once the member's

@@ -14,7 +14,8 @@ use axum::Json;
 #[utoipa::path(get, path = "/api/expenses", tag = "budget",
     params(
         ("month" = Option<String>, Query, description = "YYYY-MM; the family's current month by default"),
-        ("category_id" = Option<String>, Query, description = "Only this category")),
+        ("category_id" = Option<String>, Query, description = "Only this category"),
+        ("member_id" = Option<String>, Query, description = "Only what this member logged")),
     responses(
         (status = 200, description = "The month's expenses, newest day first", body = Expenses),
         (status = 422, description = "Bad month or category id", body = ErrorBody)))]
@@ -24,14 +25,15 @@ pub async fn list(
     query: MonthQuery,
 ) -> ApiResult<Json<Expenses>> {
     let month = query.month()?;
-    let category = query
-        .get("category_id")
-        .map(|c| {
-            uuid::Uuid::parse_str(c).map_err(|_| ApiError::invalid("category_id", "not an id"))
-        })
-        .transpose()?;
+    let id = |field: &'static str| {
+        query
+            .get(field)
+            .map(|c| uuid::Uuid::parse_str(c).map_err(|_| ApiError::invalid(field, "not an id")))
+            .transpose()
+    };
+    let (category, by) = (id("category_id")?, id("member_id")?);
     Ok(Json(Expenses {
-        expenses: budget::expenses(&state, &member.family, month, category).await?,
+        expenses: budget::expenses(&state, &member.family, month, category, by).await?,
     }))
 }
 

@@ -141,12 +141,12 @@ pub async fn budget(
 ) -> ApiResult<Budget> {
     let month = month_or_current(family, month);
     let month_text = month.to_string();
-    let (categories, limits, spent) = tokio::try_join!(
+    let (from, until) = (month.first_day(), month.next().first_day());
+    let (categories, limits, spent, members) = tokio::try_join!(
         state.store.categories(family.id),
         state.store.limits_until(family.id, &month_text),
-        state
-            .store
-            .spent_by_category(family.id, month.first_day(), month.next().first_day()),
+        state.store.spent_by_category(family.id, from, until),
+        state.store.spent_by_member(family.id, from, until),
     )?;
     // Limits come ordered by month, so the last one seen per category is the one in force.
     let limit_of: HashMap<Uuid, i64> = limits
@@ -171,6 +171,7 @@ pub async fn budget(
         view.currency,
         view.minor_units,
         lines,
+        members,
     ))
 }
 
@@ -210,6 +211,7 @@ pub async fn expenses(
     family: &FamilyRecord,
     month: Option<Month>,
     category: Option<Uuid>,
+    member: Option<Uuid>,
 ) -> ApiResult<Vec<Expense>> {
     let month = month_or_current(family, month);
     Ok(state
@@ -219,6 +221,7 @@ pub async fn expenses(
             month.first_day(),
             month.next().first_day(),
             category,
+            member,
         )
         .await?)
 }
@@ -311,7 +314,7 @@ pub async fn page(
     let month = month_or_current(&member.family, month);
     let (budget, expenses) = tokio::try_join!(
         budget(state, &member.family, Some(month)),
-        expenses(state, &member.family, Some(month), None)
+        expenses(state, &member.family, Some(month), None, None)
     )?;
     Ok(BudgetPage {
         budget,

@@ -84,7 +84,7 @@ pub async fn insights(
     let month = month.unwrap_or_else(|| Month::of(today));
     let (b, expenses) = tokio::try_join!(
         budget::budget(state, &member.family, Some(month)),
-        budget::expenses(state, &member.family, Some(month), None)
+        budget::expenses(state, &member.family, Some(month), None, None)
     )?;
     let (days_in_month, elapsed) = (days_in(month), days_elapsed(month, today));
     let forecasts: Vec<Forecast> = b
@@ -128,6 +128,7 @@ mod tests {
             note: None,
             spent_on: "2026-03-01".into(),
             created_by: Uuid::nil(),
+            created_by_name: String::new(),
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,

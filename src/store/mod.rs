@@ -180,12 +180,23 @@ pub trait Store: Send + Sync + 'static {
         until: NaiveDate,
     ) -> StoreResult<Vec<(Uuid, i64)>>;
 
+    /// Every member of the family with what they logged in `[from, until)` (0 included), in
+    /// the order they joined.
+    async fn spent_by_member(
+        &self,
+        family: Uuid,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<Vec<app::model::MemberSpent>>;
+
+    /// The expenses in `[from, until)`, of one category and one member when given.
     async fn expenses(
         &self,
         family: Uuid,
         from: NaiveDate,
         until: NaiveDate,
         category: Option<Uuid>,
+        member: Option<Uuid>,
     ) -> StoreResult<Vec<Expense>>;
     /// Idempotent on the client's id: the same id and body give `Existing`, the same id with
     /// another body `Conflict("duplicate_id")`; `NotFound` for a category not the family's.

@@ -23,6 +23,7 @@ pub(super) type ExpenseRow = (
     Option<String>,
     String,
     String,
+    String,
     i64,
     i64,
     i64,
@@ -31,8 +32,12 @@ pub(super) type ExpenseRow = (
 pub(super) const USER_COLUMNS: &str =
     "id, email, password_hash, display_name, family_id, role, created_at";
 pub(super) const FAMILY_COLUMNS: &str = "id, name, currency, timezone, invite_code, created_at";
+/// An expense's columns, with the name of who logged it (a subquery, so that `RETURNING`
+/// gives it too).
 pub(super) const EXPENSE_COLUMNS: &str =
-    "id, category_id, amount_minor, note, spent_on, created_by, created_at, updated_at, version";
+    "id, category_id, amount_minor, note, spent_on, created_by, \
+     COALESCE((SELECT display_name FROM users WHERE users.id = expenses.created_by), ''), \
+     created_at, updated_at, version";
 
 pub(super) type ChallengeRow = (
     String,
@@ -155,6 +160,7 @@ pub(super) fn expense(row: ExpenseRow) -> StoreResult<Expense> {
         note,
         spent_on,
         created_by,
+        created_by_name,
         created_at,
         updated_at,
         version,
@@ -166,6 +172,7 @@ pub(super) fn expense(row: ExpenseRow) -> StoreResult<Expense> {
         note,
         spent_on,
         created_by: parse_uuid(&created_by)?,
+        created_by_name,
         created_at: rfc3339(created_at),
         updated_at: rfc3339(updated_at),
         version,
@@ -531,22 +538,54 @@ macro_rules! store_impl {
                 rows.into_iter().map(|(c, s)| Ok(($crate::store::parse_uuid(&c)?, s))).collect()
             }
 
+            async fn spent_by_member(
+                &self,
+                family: uuid::Uuid,
+                from: chrono::NaiveDate,
+                until: chrono::NaiveDate,
+            ) -> $crate::store::StoreResult<Vec<app::model::MemberSpent>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT u.id, u.display_name, CAST(COALESCE(SUM(e.amount_minor), 0) AS BIGINT) \
+                     FROM users u LEFT JOIN expenses e ON e.created_by = u.id AND e.family_id = $1 \
+                     AND e.spent_on >= $2 AND e.spent_on < $3 \
+                     WHERE u.family_id = $1 GROUP BY u.id, u.display_name, u.created_at \
+                     ORDER BY u.created_at, u.id",
+                )
+                .bind(family.to_string())
+                .bind(from.to_string())
+                .bind(until.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, display_name, spent_minor)| {
+                        Ok(app::model::MemberSpent {
+                            user_id: $crate::store::parse_uuid(&id)?,
+                            display_name,
+                            spent_minor,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn expenses(
                 &self,
                 family: uuid::Uuid,
                 from: chrono::NaiveDate,
                 until: chrono::NaiveDate,
                 category: Option<uuid::Uuid>,
+                member: Option<uuid::Uuid>,
             ) -> $crate::store::StoreResult<Vec<app::model::Expense>> {
                 let rows: Vec<sql::ExpenseRow> = sqlx::query_as(&format!(
                     "SELECT {} FROM expenses WHERE family_id = $1 AND spent_on >= $2 AND spent_on < $3 \
-                     AND ($4 = '' OR category_id = $4) ORDER BY spent_on DESC, created_at DESC, id",
+                     AND ($4 = '' OR category_id = $4) AND ($5 = '' OR created_by = $5) \
+                     ORDER BY spent_on DESC, created_at DESC, id",
                     sql::EXPENSE_COLUMNS
                 ))
                 .bind(family.to_string())
                 .bind(from.to_string())
                 .bind(until.to_string())
                 .bind(category.map(|c| c.to_string()).unwrap_or_default())
+                .bind(member.map(|m| m.to_string()).unwrap_or_default())
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(sql::expense).collect()
@@ -567,10 +606,11 @@ macro_rules! store_impl {
                     sql::EXPENSE_COLUMNS
                 );
                 let mut tx = self.pool.begin_with($begin).await?;
-                let row: Option<(String, String, String, String, i64, Option<String>, String, String, i64, i64, i64)> =
+                type Found = (String, String, String, String, i64, Option<String>, String, String, String, i64, i64, i64);
+                let row: Option<Found> =
                     sqlx::query_as(&lookup).bind(e.id.to_string()).fetch_optional(&mut *tx).await?;
-                let split = |r: (String, String, String, String, i64, Option<String>, String, String, i64, i64, i64)| {
-                    (r.0, r.1, (r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10))
+                let split = |r: Found| {
+                    (r.0, r.1, (r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11))
                 };
                 if let Some(found) = existing(row.map(split))? {
                     return Ok(found);

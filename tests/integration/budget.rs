@@ -322,3 +322,54 @@ async fn a_category_whose_alerts_outlived_its_expenses_is_deleted_cleanly() {
         .iter()
         .all(|k| k["id"] != food.as_str()));
 }
+
+#[tokio::test]
+async fn every_expense_names_who_logged_it_and_the_month_is_broken_down_by_member() {
+    let app = spawn_app().await;
+    let (owner, family) = app.owner().await;
+    let member = app.member(family["invite_code"].as_str().unwrap()).await;
+    let third = app.member(family["invite_code"].as_str().unwrap()).await;
+    let food = owner.category("Groceries").await;
+    let month = owner.this_month().await;
+    let mine = owner.spend(&food, 3000, None).await;
+    assert_eq!(mine["created_by_name"], "Sam");
+    member.spend(&food, 1000, None).await;
+
+    let me = owner.json("/api/me").await;
+    let them = member.json("/api/me").await;
+    let budget = third.budget(&month).await;
+    let members = budget["members"].as_array().unwrap();
+    assert_eq!(
+        members.len(),
+        3,
+        "everyone, in the order they joined: {members:?}"
+    );
+    assert_eq!(members[0]["user_id"], me["user"]["id"]);
+    assert_eq!(members[0]["spent_minor"], 3000);
+    assert_eq!(members[1]["spent_minor"], 1000);
+    assert_eq!(
+        members[2]["spent_minor"], 0,
+        "who spent nothing is there too"
+    );
+    assert_eq!(members[2]["display_name"], "Sam");
+
+    let listed = third.json(&format!("/api/expenses?month={month}")).await;
+    assert!(listed["expenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["created_by_name"] == "Sam"));
+    let theirs = third
+        .json(&format!(
+            "/api/expenses?month={month}&member_id={}",
+            them["user"]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(theirs["expenses"].as_array().unwrap().len(), 1);
+    assert_eq!(theirs["expenses"][0]["amount_minor"], 1000);
+    let r = third.get("/api/expenses?member_id=nobody").await;
+    assert_eq!(
+        error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "invalid_field"
+    );
+}

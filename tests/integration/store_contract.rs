@@ -240,10 +240,55 @@ async fn spending_is_summed_per_category_within_the_days(store: Arc<dyn Store>) 
         .await
         .unwrap();
     assert_eq!(spent, vec![(food.id, 350)]);
-    let listed = store
-        .expenses(f.id, day("2026-03-01"), day("2026-04-01"), None)
+    let by_member = store
+        .spent_by_member(f.id, day("2026-03-01"), day("2026-04-01"))
         .await
         .unwrap();
+    assert_eq!(
+        by_member,
+        vec![app::model::MemberSpent {
+            user_id: owner.id,
+            display_name: owner.display_name.clone(),
+            spent_minor: 350
+        }]
+    );
+    let quiet = store
+        .spent_by_member(f.id, day("2027-01-01"), day("2027-02-01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        quiet[0].spent_minor, 0,
+        "a member who spent nothing is listed"
+    );
+    let listed = store
+        .expenses(f.id, day("2026-03-01"), day("2026-04-01"), None, None)
+        .await
+        .unwrap();
+    assert!(listed
+        .iter()
+        .all(|e| e.created_by == owner.id && e.created_by_name == owner.display_name));
+    let mine = store
+        .expenses(
+            f.id,
+            day("2026-03-01"),
+            day("2026-04-01"),
+            None,
+            Some(owner.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine, listed, "the member's own");
+    assert!(store
+        .expenses(
+            f.id,
+            day("2026-03-01"),
+            day("2026-04-01"),
+            None,
+            Some(Uuid::new_v4())
+        )
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         listed
             .iter()
@@ -256,7 +301,8 @@ async fn spending_is_summed_per_category_within_the_days(store: Arc<dyn Store>) 
             f.id,
             day("2026-03-01"),
             day("2026-04-01"),
-            Some(Uuid::new_v4())
+            Some(Uuid::new_v4()),
+            None
         )
         .await
         .unwrap()
@@ -270,6 +316,10 @@ async fn inserting_an_expense_is_idempotent_on_its_id(store: Arc<dyn Store>) {
         panic!("first insert creates")
     };
     assert_eq!(created.version, 1);
+    assert_eq!(
+        created.created_by_name, owner.display_name,
+        "RETURNING names who"
+    );
     assert_eq!(
         store.insert_expense(&e).await.unwrap(),
         Inserted::Existing(created.clone())
@@ -294,7 +344,7 @@ async fn inserting_an_expense_is_idempotent_on_its_id(store: Arc<dyn Store>) {
     ));
     assert_eq!(
         store
-            .expenses(f.id, day("2026-03-01"), day("2026-04-01"), None)
+            .expenses(f.id, day("2026-03-01"), day("2026-04-01"), None, None)
             .await
             .unwrap()
             .len(),
