@@ -264,11 +264,20 @@ fn FamilySetup() -> impl IntoView {
     let join_error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
 
-    // Suggest the browser's own time zone once the page runs in the browser.
+    // The lists to choose from (the browser knows them: no bytes of ours) and the browser's
+    // own time zone, once the page runs in the browser.
+    let zones = RwSignal::new(Vec::<String>::new());
+    let currencies = RwSignal::new(Vec::<(String, String)>::new());
     Effect::new(move |_| {
         #[cfg(not(feature = "ssr"))]
-        if let Some(tz) = browser_time_zone() {
-            timezone.set(tz);
+        {
+            if let Some(tz) = browser_time_zone() {
+                timezone.set(tz);
+            }
+            zones.set(browser_list(js_sys::Intl::SupportedValuesKey::TimeZone));
+            currencies.set(currency_names(browser_list(
+                js_sys::Intl::SupportedValuesKey::Currency,
+            )));
         }
     });
 
@@ -304,13 +313,27 @@ fn FamilySetup() -> impl IntoView {
                 <form on:submit=on_create data-testid="create-family-form">
                     <label>"Family name" <input type="text" name="name" required maxlength="80" bind:value=name /></label>
                     <label>
-                        "Currency " <small class="muted">"(ISO code, e.g. EUR, USD, JPY)"</small>
-                        <input type="text" name="currency" required minlength="3" maxlength="3" bind:value=currency />
+                        "Currency " <small class="muted">"(type to search: EUR, dollar, yen…)"</small>
+                        <input type="text" name="currency" list="currency-list" autocomplete="off" required minlength="3" maxlength="3" bind:value=currency />
                     </label>
+                    <datalist id="currency-list" data-testid="currency-list">
+                        {move || currencies
+                            .get()
+                            .into_iter()
+                            .map(|(code, name)| view! { <option value=code>{name}</option> })
+                            .collect_view()}
+                    </datalist>
                     <label>
-                        "Time zone " <small class="muted">"(e.g. Europe/Berlin)"</small>
-                        <input type="text" name="timezone" required bind:value=timezone />
+                        "Time zone " <small class="muted">"(type to search: Berlin, New York…)"</small>
+                        <input type="text" name="timezone" list="timezone-list" autocomplete="off" required bind:value=timezone />
                     </label>
+                    <datalist id="timezone-list" data-testid="timezone-list">
+                        {move || zones
+                            .get()
+                            .into_iter()
+                            .map(|zone| view! { <option value=zone></option> })
+                            .collect_view()}
+                    </datalist>
                     <ErrorNote error=create_error />
                     <button type="submit" disabled=move || pending.get()>"Create family"</button>
                 </form>
@@ -325,6 +348,41 @@ fn FamilySetup() -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// The browser's list of time zones (IANA) or currencies (ISO 4217), with `UTC` first among
+/// the zones; empty where the browser has no `Intl.supportedValuesOf`.
+#[cfg(not(feature = "ssr"))]
+fn browser_list(key: js_sys::Intl::SupportedValuesKey) -> Vec<String> {
+    let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).unwrap_or_default();
+    let supported = js_sys::Reflect::has(&intl, &"supportedValuesOf".into()).unwrap_or(false);
+    if !supported {
+        return Vec::new();
+    }
+    let mut values: Vec<String> = js_sys::Intl::supported_values_of(key)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if key == js_sys::Intl::SupportedValuesKey::TimeZone && !values.iter().any(|z| z == "UTC") {
+        values.insert(0, "UTC".into());
+    }
+    values
+}
+
+/// Each currency code with its English name (`Intl.DisplayNames`), the code alone without one.
+#[cfg(not(feature = "ssr"))]
+fn currency_names(codes: Vec<String>) -> Vec<(String, String)> {
+    use js_sys::Intl::{DisplayNames, DisplayNamesOptions, DisplayNamesType};
+    let options = DisplayNamesOptions::new();
+    options.set_type(DisplayNamesType::Currency);
+    let names = DisplayNames::new(&js_sys::Array::of1(&"en".into()), &options);
+    codes
+        .into_iter()
+        .map(|code| {
+            let name = names.of(&code).map(String::from).unwrap_or_default();
+            (code, name)
+        })
+        .collect()
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -126,3 +126,26 @@ test('a category in use is deleted by choosing where its expenses go', async ({ 
   await expect(page.getByTestId('expense')).toContainText('Housing');
   expect(panics).toEqual([]);
 });
+
+test('setting up a family offers the browser\'s time zone and searchable lists of zones and currencies', async ({ browser }) => {
+  const context = await browser.newContext({ timezoneId: 'Asia/Tokyo' });
+  const page = await context.newPage();
+  await register(page, 'Yui', uniqueEmail('yui'));
+  const create = page.getByTestId('create-family-form');
+  // The browser's own zone is filled in; both fields search the browser's lists.
+  await expect(create.getByLabel(/Time zone/)).toHaveValue('Asia/Tokyo');
+  await expect(page.locator('#timezone-list option[value="Europe/Berlin"]')).toHaveCount(1);
+  await expect(page.locator('#timezone-list option[value="UTC"]')).toHaveCount(1);
+  await expect(create.getByLabel(/Time zone/)).toHaveAttribute('list', 'timezone-list');
+  await expect(page.locator('#currency-list option[value="JPY"]')).toHaveText('Japanese Yen');
+  await expect(create.getByLabel(/Currency/)).toHaveAttribute('list', 'currency-list');
+  expect(await page.locator('#currency-list option').count()).toBeGreaterThan(100);
+  // A yen budget in Tokyo: no decimals.
+  await create.getByLabel('Family name').fill('Tokyo home');
+  await create.getByLabel(/Currency/).fill('JPY');
+  await create.getByRole('button', { name: 'Create family' }).click();
+  await page.waitForURL('**/budget');
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(page.getByTestId('budget-total')).toContainText('0 JPY');
+  await context.close();
+});
