@@ -16,7 +16,7 @@ const SHELL = `hearth-shell-${VERSION}`;
 const PAGES = 'hearth-pages';
 const API = 'hearth-api';
 const OFFLINE = '/offline';
-const PASS = ['/sw.js', '/ws', '/api/vitals', '/metrics', '/healthz', '/readyz'];
+const PASS = ['/sw.js', '/ws', '/api/vitals', '/api/export.csv', '/metrics', '/healthz', '/readyz'];
 
 self.addEventListener('install', (event) => {
   // Fresh from the server (not the HTTP cache), and without cookies: the shell (the

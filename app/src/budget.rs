@@ -806,6 +806,18 @@ fn BudgetBody() -> impl IntoView {
                         },
                         || view! { <p class="empty">"No expenses this month yet."</p> },
                     )}
+                    {move || month().map(|m| {
+                        let last = m.next().first_day().pred_opt().unwrap_or(m.first_day());
+                        let year = m.year();
+                        view! {
+                            <p class="export">
+                                "Download as CSV: "
+                                <a href=format!("/api/export.csv?from={}&to={last}", m.first_day()) download data-testid="export-link">"this month"</a>
+                                " · "
+                                <a href=format!("/api/export.csv?from={year}-01-01&to={year}-12-31") download data-testid="export-year-link">{format!("all of {year}")}</a>
+                            </p>
+                        }
+                    })}
                 </section>
             </Deferred>
         </section>

@@ -482,6 +482,10 @@ impl Month {
         Ok(Month { year, month })
     }
 
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
     pub fn of(day: NaiveDate) -> Self {
         Month {
             year: day.year(),

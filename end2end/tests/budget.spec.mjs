@@ -149,3 +149,18 @@ test('setting up a family offers the browser\'s time zone and searchable lists o
   await expect(page.getByTestId('budget-total')).toContainText('0 JPY');
   await context.close();
 });
+
+test('the month and the year download as CSV from the budget page', async ({ page }) => {
+  await createFamily(page, 'Cara', 'Spreadsheets');
+  await addExpense(page, 'Groceries', '12.50', 'bread, milk');
+  const link = page.getByTestId('export-link');
+  await expect(link).toHaveAttribute('href', /^\/api\/export\.csv\?from=\d{4}-\d{2}-01&to=\d{4}-\d{2}-\d{2}$/);
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  expect(download.suggestedFilename()).toMatch(/^hearth-\d{4}-\d{2}-01-to-\d{4}-\d{2}-\d{2}\.csv$/);
+  const text = (await (await import('node:fs/promises')).readFile(await download.path(), 'utf8'));
+  const [header, row] = text.trim().split('\n');
+  expect(header).toBe('date,category,amount,currency,note,member');
+  expect(row).toMatch(/^\d{4}-\d{2}-\d{2},Groceries,12\.50,EUR,"bread, milk",Cara$/);
+  const [year] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-year-link').click()]);
+  expect(year.suggestedFilename()).toMatch(/^hearth-\d{4}-01-01-to-\d{4}-12-31\.csv$/);
+});

@@ -6,6 +6,7 @@ pub mod budgets;
 pub mod categories;
 pub mod challenges;
 pub mod expenses;
+pub mod export;
 pub mod families;
 pub mod health;
 pub mod insights;
@@ -83,6 +84,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         expenses::create,
         expenses::update,
         expenses::delete,
+        export::csv,
         insights::show,
         challenges::list,
         challenges::create,
@@ -151,6 +153,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
             "/api/expenses/{id}",
             patch(expenses::update).delete(expenses::delete),
         )
+        .route("/api/export.csv", get(export::csv))
         .route("/api/openapi.json", get(openapi))
         .route("/api/admin/stats", get(admin::stats))
         .route("/api/admin/cache/clear", post(admin::clear_cache))

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod budget;
 pub mod challenges;
 pub mod events;
+pub mod export;
 pub mod families;
 pub mod insights;
 

@@ -373,3 +373,64 @@ async fn every_expense_names_who_logged_it_and_the_month_is_broken_down_by_membe
         "invalid_field"
     );
 }
+
+#[tokio::test]
+async fn the_export_is_csv_of_the_family_s_expenses_with_the_currency_s_decimals() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner().await;
+    let food = owner.category("Groceries").await;
+    let r = owner
+        .post(
+            "/api/expenses",
+            json!({"category_id": food, "amount_minor": 1250, "spent_on": "2026-03-02",
+                   "note": "bread, \"good\" one"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    add(&owner, &food, 5, "2026-03-01").await;
+    add(&owner, &food, 700, "2026-04-01").await;
+    // Another family's expense on the same day is never in it.
+    let (other, _) = app.owner().await;
+    let theirs = other.category("Groceries").await;
+    add(&other, &theirs, 999, "2026-03-02").await;
+
+    let r = owner
+        .get("/api/export.csv?from=2026-03-01&to=2026-03-31")
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("hearth-2026-03-01-to-2026-03-31.csv"));
+    let text = r.text().await.unwrap();
+    assert_eq!(
+        text,
+        "date,category,amount,currency,note,member\n\
+         2026-03-01,Groceries,0.05,EUR,,Sam\n\
+         2026-03-02,Groceries,12.50,EUR,\"bread, \"\"good\"\" one\",Sam\n"
+    );
+    let year = owner
+        .get("/api/export.csv?from=2026-01-01&to=2026-12-31")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(year.lines().count(), 4, "{year}");
+
+    for bad in [
+        "from=2026-03-01",
+        "from=2026-02-30&to=2026-03-01",
+        "from=2026-03-02&to=2026-03-01",
+        "from=2000-01-01&to=2026-01-01",
+    ] {
+        let r = owner.get(&format!("/api/export.csv?{bad}")).await;
+        assert_eq!(
+            error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "invalid_field",
+            "{bad}"
+        );
+    }
+    let r = app.client().get("/api/export.csv").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
