@@ -66,7 +66,10 @@ pub async fn family_entries(state: &AppState, family: &FamilyRecord) -> Option<W
         return None;
     };
     let month_query = format!("month={}", b.month);
-    let expenses_body = app::model::Expenses { expenses };
+    let expenses_body = app::model::Expenses {
+        expenses,
+        next_cursor: None,
+    };
     let (Ok(budget_body), Ok(e)) = (serde_json::to_vec(&b), serde_json::to_vec(&expenses_body))
     else {
         return None;

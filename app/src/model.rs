@@ -383,6 +383,10 @@ pub struct Expense {
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 pub struct Expenses {
     pub expenses: Vec<Expense>,
+    /// Where the next page of a search starts (`cursor=`); null on the last page and for a
+    /// month's list, which is whole.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

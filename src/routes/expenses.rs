@@ -2,9 +2,9 @@
 
 use super::{parse_id, MonthQuery};
 use crate::auth::FamilyMember;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::json::ApiJson;
-use crate::service::budget;
+use crate::service::{budget, search};
 use crate::state::AppState;
 use app::model::{ErrorBody, Expense, ExpensePatch, Expenses, NewExpense};
 use axum::extract::{Path, State};
@@ -15,25 +15,35 @@ use axum::Json;
     params(
         ("month" = Option<String>, Query, description = "YYYY-MM; the family's current month by default"),
         ("category_id" = Option<String>, Query, description = "Only this category"),
-        ("member_id" = Option<String>, Query, description = "Only what this member logged")),
+        ("member_id" = Option<String>, Query, description = "Only what this member logged"),
+        ("q" = Option<String>, Query, description = "Search: text in the note, any case (at most 200 characters)"),
+        ("from" = Option<String>, Query, description = "Search: first day, YYYY-MM-DD (instead of month)"),
+        ("to" = Option<String>, Query, description = "Search: last day, YYYY-MM-DD, included"),
+        ("min_minor" = Option<i64>, Query, description = "Search: at least this amount", minimum = 0),
+        ("max_minor" = Option<i64>, Query, description = "Search: at most this amount", minimum = 0),
+        ("limit" = Option<i64>, Query, description = "Search: a page of at most this many (1-200, default 100)", minimum = 1, maximum = 200),
+        ("cursor" = Option<String>, Query, description = "Search: the next page, from next_cursor")),
     responses(
-        (status = 200, description = "The month's expenses, newest day first", body = Expenses),
-        (status = 422, description = "Bad month or category id", body = ErrorBody)))]
+        (status = 200, description = "Newest day first: the whole month, or with a search parameter a page of what it finds (next_cursor for the next)", body = Expenses),
+        (status = 422, description = "A bad parameter (named in the error)", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     member: FamilyMember,
     query: MonthQuery,
 ) -> ApiResult<Json<Expenses>> {
     let month = query.month()?;
-    let id = |field: &'static str| {
-        query
-            .get(field)
-            .map(|c| uuid::Uuid::parse_str(c).map_err(|_| ApiError::invalid(field, "not an id")))
-            .transpose()
-    };
-    let (category, by) = (id("category_id")?, id("member_id")?);
+    let found = search::parse(|k| query.get(k).map(String::from), month)?;
+    if search::PARAMETERS.iter().any(|p| query.get(p).is_some()) {
+        let (expenses, next_cursor) = search::page(&state, &member.family, found).await?;
+        return Ok(Json(Expenses {
+            expenses,
+            next_cursor,
+        }));
+    }
     Ok(Json(Expenses {
-        expenses: budget::expenses(&state, &member.family, month, category, by).await?,
+        expenses: budget::expenses(&state, &member.family, month, found.category, found.member)
+            .await?,
+        next_cursor: None,
     }))
 }
 

@@ -81,6 +81,31 @@ pub struct LimitRecord {
     pub limit_minor: i64,
 }
 
+/// What `Store::search_expenses` looks for: every condition holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExpenseSearch {
+    /// Days in `[from, until)`.
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    /// Text in the note, any case (ASCII case on SQLite).
+    pub text: Option<String>,
+    pub category: Option<Uuid>,
+    pub member: Option<Uuid>,
+    pub min_minor: Option<i64>,
+    pub max_minor: Option<i64>,
+    /// Only what comes after this expense in the order (the previous page's last).
+    pub after: Option<SearchPosition>,
+    pub limit: i64,
+}
+
+/// An expense's place in the newest-first order: its day, creation time and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchPosition {
+    pub spent_on: NaiveDate,
+    pub created_at_ms: i64,
+    pub id: Uuid,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewExpenseRecord {
     pub id: Uuid,
@@ -188,6 +213,13 @@ pub trait Store: Send + Sync + 'static {
         from: NaiveDate,
         until: NaiveDate,
     ) -> StoreResult<Vec<app::model::MemberSpent>>;
+
+    /// The expenses `search` finds, newest first (as `expenses`), at most `search.limit`.
+    async fn search_expenses(
+        &self,
+        family: Uuid,
+        search: &ExpenseSearch,
+    ) -> StoreResult<Vec<Expense>>;
 
     /// The expenses in `[from, until)`, of one category and one member when given.
     async fn expenses(

@@ -538,6 +538,48 @@ macro_rules! store_impl {
                 rows.into_iter().map(|(c, s)| Ok(($crate::store::parse_uuid(&c)?, s))).collect()
             }
 
+            async fn search_expenses(
+                &self,
+                family: uuid::Uuid,
+                search: &$crate::store::ExpenseSearch,
+            ) -> $crate::store::StoreResult<Vec<app::model::Expense>> {
+                // LIKE's own characters in the text are matched as themselves.
+                let pattern = search.text.as_deref().map(|t| {
+                    let escaped = t
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    format!("%{escaped}%")
+                });
+                let after = search.after.as_ref();
+                let rows: Vec<sql::ExpenseRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM expenses WHERE family_id = $1 AND spent_on >= $2 AND spent_on < $3 \
+                     AND ($4 = '' OR LOWER(COALESCE(note, '')) LIKE $4 ESCAPE '\\') \
+                     AND ($5 = '' OR category_id = $5) AND ($6 = '' OR created_by = $6) \
+                     AND amount_minor >= $7 AND amount_minor <= $8 \
+                     AND ($9 = '' OR spent_on < $9 OR (spent_on = $9 AND \
+                          (created_at < $10 OR (created_at = $10 AND id > $11)))) \
+                     ORDER BY spent_on DESC, created_at DESC, id LIMIT $12",
+                    sql::EXPENSE_COLUMNS
+                ))
+                .bind(family.to_string())
+                .bind(search.from.map(|d| d.to_string()).unwrap_or_else(|| "0000-01-01".into()))
+                .bind(search.until.map(|d| d.to_string()).unwrap_or_else(|| "9999-12-31".into()))
+                .bind(pattern.unwrap_or_default())
+                .bind(search.category.map(|c| c.to_string()).unwrap_or_default())
+                .bind(search.member.map(|m| m.to_string()).unwrap_or_default())
+                .bind(search.min_minor.unwrap_or(i64::MIN))
+                .bind(search.max_minor.unwrap_or(i64::MAX))
+                .bind(after.map(|a| a.spent_on.to_string()).unwrap_or_default())
+                .bind(after.map(|a| a.created_at_ms).unwrap_or(0))
+                .bind(after.map(|a| a.id.to_string()).unwrap_or_default())
+                .bind(search.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(sql::expense).collect()
+            }
+
             async fn spent_by_member(
                 &self,
                 family: uuid::Uuid,

@@ -434,3 +434,85 @@ async fn the_export_is_csv_of_the_family_s_expenses_with_the_currency_s_decimals
     let r = app.client().get("/api/export.csv").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_search_over_every_month_pages_by_cursor() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner().await;
+    let food = owner.category("Groceries").await;
+    for (i, day) in [
+        "2026-01-03",
+        "2026-02-04",
+        "2026-02-05",
+        "2026-03-06",
+        "2026-04-07",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = owner
+            .post(
+                "/api/expenses",
+                json!({"category_id": food, "amount_minor": 100 * (i as i64 + 1),
+                       "spent_on": day, "note": format!("Weekly shop {i}")}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    add(&owner, &food, 5, "2026-02-06").await;
+
+    // A month without search parameters is whole, with no cursor.
+    let month = owner.json("/api/expenses?month=2026-02").await;
+    assert_eq!(month["expenses"].as_array().unwrap().len(), 3);
+    assert_eq!(month["next_cursor"], Value::Null);
+
+    // Pages of two over every month; an expense added between pages does not shift them.
+    let mut seen = Vec::new();
+    let mut next = String::new();
+    loop {
+        let page = owner
+            .json(&format!("/api/expenses?q=weekly%20SHOP&limit=2{next}"))
+            .await;
+        seen.extend(
+            page["expenses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["amount_minor"].as_i64().unwrap()),
+        );
+        if seen.len() == 2 {
+            add(&owner, &food, 7, "2026-05-01").await;
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => next = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![500, 400, 300, 200, 100]);
+
+    let ranged = owner
+        .json("/api/expenses?from=2026-02-01&to=2026-03-31&min_minor=250&max_minor=400")
+        .await;
+    let amounts: Vec<_> = ranged["expenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["amount_minor"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, vec![400, 300]);
+
+    for bad in [
+        "limit=0",
+        "cursor=abc",
+        "min_minor=-1",
+        "from=2026-13-01",
+        "q=%20&to=x",
+    ] {
+        let r = owner.get(&format!("/api/expenses?{bad}")).await;
+        assert_eq!(
+            error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "invalid_field",
+            "{bad}"
+        );
+    }
+}

@@ -38,6 +38,7 @@ contract!(
     categories_are_scoped_to_their_family,
     limits_are_upserted_and_listed_by_month,
     spending_is_summed_per_category_within_the_days,
+    a_search_filters_and_pages_without_repeating_or_skipping,
     inserting_an_expense_is_idempotent_on_its_id,
     updates_check_the_version,
     deleting_returns_the_expense_once,
@@ -307,6 +308,110 @@ async fn spending_is_summed_per_category_within_the_days(store: Arc<dyn Store>) 
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn a_search_filters_and_pages_without_repeating_or_skipping(store: Arc<dyn Store>) {
+    use hearth::store::{ExpenseSearch, SearchPosition};
+    let (owner, f, food) = family(&store).await;
+    let notes = [
+        ("Bread and milk", 250, "2026-01-05"),
+        ("BREAD rolls", 120, "2026-02-10"),
+        ("rent", 95_000, "2026-02-01"),
+        ("50% off_sale", 999, "2026-02-11"),
+        ("bread", 300, "2026-03-01"),
+    ];
+    for (note, amount, on) in notes {
+        let e = NewExpenseRecord {
+            note: Some(note.into()),
+            ..expense(&f, &owner, food.id, amount, on)
+        };
+        store.insert_expense(&e).await.unwrap();
+    }
+    let find = |search: ExpenseSearch| {
+        let store = store.clone();
+        async move {
+            store
+                .search_expenses(
+                    f.id,
+                    &ExpenseSearch {
+                        limit: 100,
+                        ..search
+                    },
+                )
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.note.unwrap_or_default())
+                .collect::<Vec<_>>()
+        }
+    };
+    let text = |t: &str| ExpenseSearch {
+        text: Some(t.into()),
+        ..Default::default()
+    };
+    // Any case, newest first, over every month.
+    assert_eq!(
+        find(text("bread")).await,
+        vec!["bread", "BREAD rolls", "Bread and milk"]
+    );
+    // LIKE's own characters are plain text.
+    assert_eq!(find(text("50%")).await, vec!["50% off_sale"]);
+    assert_eq!(find(text("f_s")).await, vec!["50% off_sale"]);
+    assert!(find(text("50_")).await.is_empty(), "_ is not a wildcard");
+    assert!(
+        find(text("off%sale")).await.is_empty(),
+        "% is not a wildcard"
+    );
+    assert_eq!(
+        find(ExpenseSearch {
+            from: Some(day("2026-02-01")),
+            until: Some(day("2026-03-01")),
+            min_minor: Some(200),
+            max_minor: Some(1_000),
+            ..Default::default()
+        })
+        .await,
+        vec!["50% off_sale"]
+    );
+    assert!(find(ExpenseSearch {
+        member: Some(Uuid::new_v4()),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    // Pages of two: every expense once, in order.
+    let mut seen = Vec::new();
+    let mut after: Option<SearchPosition> = None;
+    loop {
+        let page = store
+            .search_expenses(
+                f.id,
+                &ExpenseSearch {
+                    after: after.clone(),
+                    limit: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(SearchPosition {
+            spent_on: day(&last.spent_on),
+            created_at_ms: 1_700_000_000_000,
+            id: last.id,
+        });
+        seen.extend(page.iter().map(|e| e.spent_on.clone()));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            "2026-03-01",
+            "2026-02-11",
+            "2026-02-10",
+            "2026-02-01",
+            "2026-01-05"
+        ]
+    );
 }
 
 async fn inserting_an_expense_is_idempotent_on_its_id(store: Arc<dyn Store>) {
