@@ -194,6 +194,38 @@ pub async fn set_limit(
     .await
 }
 
+/// A page of the family's expenses whose note holds `text`, over every month, newest first
+/// (only `member`'s when given); `cursor` is the previous page's `next_cursor`. Searches come
+/// from typing, in the browser only.
+pub async fn search_expenses(
+    text: &str,
+    member: Option<uuid::Uuid>,
+    cursor: Option<&str>,
+) -> ApiResult<Expenses> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let mut url = format!(
+            "/api/expenses?limit=50&q={}",
+            String::from(js_sys::encode_uri_component(text))
+        );
+        if let Some(m) = member {
+            url.push_str(&format!("&member_id={m}"));
+        }
+        if let Some(c) = cursor {
+            url.push_str(&format!(
+                "&cursor={}",
+                String::from(js_sys::encode_uri_component(c))
+            ));
+        }
+        browser::get(&url).await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        let _ = (text, member, cursor);
+        Err(server_side_mutation("a search"))
+    }
+}
+
 pub async fn add_expense(body: NewExpense) -> ApiResult<Expense> {
     send("POST", "/api/expenses", Some(&body)).await
 }

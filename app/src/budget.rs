@@ -6,7 +6,10 @@
 
 use crate::api;
 use crate::challenges::Games;
-use crate::chunks::{family_panel_loading, LazyChallengesCard, LazyFamilyPanel};
+use crate::chunks::{
+    family_panel_loading, LazyChallengesCard, LazyExpenseSearch, LazyFamilyPanel,
+    LazyMemberBreakdown,
+};
 use crate::components::{in_own_task, sendable, show_if, use_me, Deferred, ErrorNote};
 use crate::family_live::Family;
 use crate::live::{Ledger, Row, Start};
@@ -70,6 +73,8 @@ pub(crate) struct Board {
     draft: Draft,
     /// The member whose expenses the list shows (everyone's when `None`), kept across months.
     pub who: RwSignal<Option<Uuid>>,
+    /// What is searched for in every month's notes (the month's list shows when empty).
+    pub search: RwSignal<String>,
 }
 
 /// The expense form's fields.
@@ -461,6 +466,7 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         draining: StoredValue::new((false, false)),
         draft: Draft::new(),
         who: RwSignal::new(None),
+        search: RwSignal::new(String::new()),
     };
     // Each load knows where the ledger stood in the live events when it began, so the events
     // that arrive while it is under way are applied again on top of its (maybe older) data.
@@ -749,16 +755,14 @@ fn BudgetBody() -> impl IntoView {
                 </section>
             </Deferred>
             <Deferred>
-                <MemberBreakdown digits=digits() />
+                <LazyMemberBreakdown digits=digits() />
             </Deferred>
             <Deferred>
                 <section class="card">
-                    <div class="card-head">
-                        <h2>"Expenses"</h2>
-                        <MemberFilter who />
-                    </div>
+                    <h2>"Expenses"</h2>
+                    <LazyExpenseSearch digits=digits() />
                     {show_if(
-                        move || board.ledger.with(|l| !l.rows().is_empty()),
+                        move || board.search.with(|q| q.trim().is_empty()) && board.ledger.with(|l| !l.rows().is_empty()),
                         move || view! {
                             <ul class="expenses" data-testid="expense-list">
                                 <For
@@ -804,7 +808,11 @@ fn BudgetBody() -> impl IntoView {
                                 </For>
                             </ul>
                         },
-                        || view! { <p class="empty">"No expenses this month yet."</p> },
+                        move || show_if(
+                            move || board.search.with(|q| q.trim().is_empty()),
+                            || view! { <p class="empty">"No expenses this month yet."</p> },
+                            || (),
+                        ),
                     )}
                     {move || month().map(|m| {
                         let last = m.next().first_day().pred_opt().unwrap_or(m.first_day());
@@ -828,7 +836,7 @@ fn BudgetBody() -> impl IntoView {
 /// Who spent what this month: each member's amount and share of the month's spending, live
 /// with the list (its own expenses on their way included).
 #[component]
-fn MemberBreakdown(digits: u8) -> impl IntoView {
+pub(crate) fn MemberBreakdown(digits: u8) -> impl IntoView {
     let board = expect_context::<Board>();
     let me = board.me;
     let members = move || board.ledger.with(|l| l.spent_by_member(me));
@@ -857,6 +865,115 @@ fn MemberBreakdown(digits: u8) -> impl IntoView {
                 }}
             </ul>
         </section>
+    }
+}
+
+/// The expense list's tools: the "Who" filter and the search of every month's notes (with
+/// the filter's member): what is typed is sent a moment after the typing stops; results come
+/// a page at a time, newest first.
+#[component]
+pub(crate) fn ExpenseSearch(digits: u8) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let text = board.search;
+    let found = RwSignal::new(Vec::<Expense>::new());
+    let next = RwSignal::new(None::<String>);
+    let state = RwSignal::new("");
+    let error = RwSignal::new(None::<String>);
+    let asked = StoredValue::new(0u32);
+    let run = move |more: bool| {
+        let query = text.get_untracked().trim().to_string();
+        asked.update_value(|n| *n += 1);
+        let ticket = asked.get_value();
+        if query.is_empty() {
+            found.set(Vec::new());
+            next.set(None);
+            state.set("");
+            return;
+        }
+        let cursor = if more { next.get_untracked() } else { None };
+        state.set("searching");
+        spawn_local(async move {
+            // Wait for the typing to stop: a newer keystroke makes this search moot.
+            #[cfg(not(feature = "ssr"))]
+            if !more {
+                gloo_timers::future::TimeoutFuture::new(300).await;
+                if asked.try_get_value() != Some(ticket) {
+                    return;
+                }
+            }
+            let page =
+                api::search_expenses(&query, board.who.get_untracked(), cursor.as_deref()).await;
+            if asked.try_get_value() != Some(ticket) {
+                return;
+            }
+            match page {
+                Ok(page) => {
+                    error.set(None);
+                    if more {
+                        found.update(|f| f.extend(page.expenses));
+                    } else {
+                        found.set(page.expenses);
+                    }
+                    next.set(page.next_cursor);
+                    state.set("done");
+                }
+                Err(e) => {
+                    error.set(Some(e.message()));
+                    state.set("");
+                }
+            }
+        });
+    };
+    let category_name = move |id: Uuid| {
+        board
+            .category_choices
+            .with_untracked(|c| c.iter().find(|c| c.0 == id).map(|c| c.1.clone()))
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="search">
+            <MemberFilter who=board.who />
+            <input
+                type="search"
+                data-testid="search-input"
+                aria-label="Search the notes of every month"
+                placeholder="Search every month's notes…"
+                maxlength="200"
+                prop:value=move || text.get()
+                on:input=move |ev| {
+                    text.set(event_target_value(&ev));
+                    run(false);
+                }
+            />
+            <ErrorNote error />
+            {move || (state.get() == "searching" && found.with(Vec::is_empty)).then(|| view! { <p class="muted">"Searching…"</p> })}
+            {move || (state.get() == "done" && found.with(Vec::is_empty)).then(|| view! {
+                <p class="empty">{format!("No expense in any month matches “{}”.", text.get_untracked().trim())}</p>
+            })}
+            {move || (!found.with(Vec::is_empty) && !text.with(|t| t.trim().is_empty())).then(|| view! {
+                <ul class="expenses" data-testid="search-results">
+                    {found
+                        .get()
+                        .into_iter()
+                        .map(|e| {
+                            let colour = format!("who c{}", board.ledger.with_untracked(|l| l.member_colour(e.created_by)));
+                            view! {
+                                <li class="expense" data-testid="search-result">
+                                    <span class="what">
+                                        {format!("{} · {}{}", e.spent_on, category_name(e.category_id), e.note.as_ref().map(|n| format!(" · {n}")).unwrap_or_default())}
+                                    </span>
+                                    <span class=colour>{e.created_by_name.clone()}</span>
+                                    <span class="amount">{format_minor(e.amount_minor, digits)}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+                {move || next.with(Option::is_some).then(|| view! {
+                    <button type="button" class="link" on:click=move |_| run(true)>"More results"</button>
+                })}
+            })}
+        </div>
     }
 }
 

@@ -1,6 +1,7 @@
 //! The parts of the app the browser loads as WebAssembly chunks of their own, when it needs
 //! them: every page but the budget (lazy routes); on the budget page the family panel
-//! (presence and chat) and the challenges card, which mount after hydration anyway; and what
+//! (presence and chat), the challenges card, the "Who spent" breakdown and the search of every
+//! month's notes, which mount after hydration anyway; and what
 //! starts after hydration in a task of its own: the live connection's loop (and, before it, the
 //! budget page's handling of its events, `budget::budget_events`), the installable app's side
 //! (service worker, update and install offers) and the page-load report. The rest of the
@@ -14,6 +15,7 @@
 //! build, so they load offline too; a chunk that cannot be fetched all the same shows a note
 //! with a retry instead of a broken page.
 
+use crate::budget::{ExpenseSearch, MemberBreakdown};
 use crate::challenges::{ChallengesCard, Games};
 use crate::family_live::{Family, FamilyPanel};
 use crate::socket::LiveSocket;
@@ -80,6 +82,16 @@ async fn load_family_panel(people: Family, live: LiveSocket) -> Result<AnyView, 
     Ok(view! { <FamilyPanel people live /> }.into_any())
 }
 
+#[cfg_attr(feature = "split", leptos::lazy(search, fallible))]
+async fn load_search(digits: u8) -> Result<AnyView, LazyViewError> {
+    Ok(view! { <ExpenseSearch digits /> }.into_any())
+}
+
+#[cfg_attr(feature = "split", leptos::lazy(who_spent, fallible))]
+async fn load_who_spent(digits: u8) -> Result<AnyView, LazyViewError> {
+    Ok(view! { <MemberBreakdown digits /> }.into_any())
+}
+
 #[cfg_attr(feature = "split", leptos::lazy(challenges, fallible))]
 async fn load_challenges(games: Games) -> Result<AnyView, LazyViewError> {
     Ok(view! { <ChallengesCard games /> }.into_any())
@@ -118,6 +130,18 @@ pub(crate) fn LazyFamilyPanel(people: Family, live: LiveSocket) -> impl IntoView
 #[component]
 pub(crate) fn LazyChallengesCard(games: Games) -> impl IntoView {
     part_or(load_challenges(games), || ().into_any())
+}
+
+/// The budget page's search of every month's notes, from its chunk.
+#[component]
+pub(crate) fn LazyExpenseSearch(digits: u8) -> impl IntoView {
+    part_or(load_search(digits), || ().into_any())
+}
+
+/// The budget page's "Who spent" breakdown, from its chunk.
+#[component]
+pub(crate) fn LazyMemberBreakdown(digits: u8) -> impl IntoView {
+    part_or(load_who_spent(digits), || ().into_any())
 }
 
 /// The live connection's loop (`socket.rs`), from its chunk; `Err` when the chunk did not

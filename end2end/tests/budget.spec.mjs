@@ -164,3 +164,28 @@ test('the month and the year download as CSV from the budget page', async ({ pag
   const [year] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-year-link').click()]);
   expect(year.suggestedFilename()).toMatch(/^hearth-\d{4}-01-01-to-\d{4}-12-31\.csv$/);
 });
+
+test('searching the notes of every month finds expenses outside the month shown', async ({ page }) => {
+  await createFamily(page, 'Sol', 'Searchers');
+  // One expense last month (dated), one this month.
+  const form = page.getByTestId('expense-form');
+  const lastMonth = new Date();
+  lastMonth.setDate(1);
+  lastMonth.setMonth(lastMonth.getMonth() - 1);
+  const day = lastMonth.toISOString().slice(0, 10);
+  await form.getByLabel('Date').fill(day);
+  await addExpense(page, 'Groceries', '4.20', 'Farmers market');
+  await form.getByLabel('Date').fill(new Date().toISOString().slice(0, 10));
+  await addExpense(page, 'Fun', '9', 'cinema');
+  const search = page.getByTestId('search-input');
+  await search.fill('MARKET');
+  const results = page.getByTestId('search-result');
+  await expect(results).toHaveCount(1);
+  await expect(results.first()).toContainText(`${day} · Groceries · Farmers market`);
+  await expect(results.first()).toContainText('4.20');
+  await expect(page.getByTestId('expense-list')).toHaveCount(0);
+  await search.fill('nothing like this');
+  await expect(page.getByText('No expense in any month matches “nothing like this”.')).toBeVisible();
+  await search.fill('');
+  await expect(page.getByTestId('expense-list')).toContainText('cinema');
+});
