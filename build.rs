@@ -22,8 +22,9 @@ fn main() {
             files
                 .iter()
                 .any(|f| f.extension().is_some_and(|e| e == "wasm")),
-            "the embed-site feature needs a built site in {} (cargo leptos build --release \
-             --frontend-only first)",
+            "the embed-site feature needs the built site in {}: build with cargo leptos build \
+             --release --precompress --split --bin-features embed-site (it builds the site \
+             first)",
             root.display()
         );
         println!("cargo::rerun-if-changed={}", root.display());

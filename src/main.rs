@@ -23,10 +23,10 @@ fn main() -> std::process::ExitCode {
             print!("{}", hearth::config::help());
             return std::process::ExitCode::SUCCESS;
         }
-        ["backup", file] => return copy(Copy::Backup, file),
-        ["restore", file] => return copy(Copy::Restore { force: false }, file),
+        ["backup", file] => return copy(Copying::Backup, file),
+        ["restore", file] => return copy(Copying::Restore { force: false }, file),
         ["restore", "--force", file] | ["restore", file, "--force"] => {
-            return copy(Copy::Restore { force: true }, file)
+            return copy(Copying::Restore { force: true }, file)
         }
         other => {
             eprintln!("hearth: unknown arguments {other:?} (hearth --help lists what it takes)");
@@ -56,13 +56,13 @@ fn runtime(mut builder: tokio::runtime::Builder) -> Option<tokio::runtime::Runti
         .ok()
 }
 
-enum Copy {
+enum Copying {
     Backup,
     Restore { force: bool },
 }
 
 /// `hearth backup <file>` and `hearth restore [--force] <file>` (src/backup.rs).
-fn copy(what: Copy, file: &str) -> std::process::ExitCode {
+fn copy(what: Copying, file: &str) -> std::process::ExitCode {
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
@@ -76,10 +76,10 @@ fn copy(what: Copy, file: &str) -> std::process::ExitCode {
     let file = std::path::Path::new(file);
     let done = runtime.block_on(async {
         match what {
-            Copy::Backup => hearth::backup::backup(&settings.database, file)
+            Copying::Backup => hearth::backup::backup(&settings.database, file)
                 .await
                 .map(|s| format!("backed up {s} to {}", file.display())),
-            Copy::Restore { force } => hearth::backup::restore(&settings.database, file, force)
+            Copying::Restore { force } => hearth::backup::restore(&settings.database, file, force)
                 .await
                 .map(|s| format!("restored {s} from {}", file.display())),
         }

@@ -88,11 +88,6 @@ impl Site {
             _unpacked: Some(dir),
         })
     }
-
-    /// Whether this binary carries its site.
-    pub fn embedded() -> bool {
-        !embedded::FILES.is_empty()
-    }
 }
 
 #[cfg(test)]

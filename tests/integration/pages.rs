@@ -229,11 +229,12 @@ async fn each_member_gets_their_own_page_and_no_one_else_a_cached_one() {
     let (owner, created) = app.owner().await;
     let code = created["invite_code"].as_str().unwrap();
     let member = app.member(code).await;
-    let id = |me: Value| me["user"]["id"].as_str().unwrap().to_string();
-    let owner_id = id(owner.json("/api/me").await);
-    let member_id = id(member.json("/api/me").await);
-    // (The family page lists every member, so both ids are on both; the invite code below
-    // tells them apart.)
+    let email = |me: Value| me["user"]["email"].as_str().unwrap().to_string();
+    let owner_email = email(owner.json("/api/me").await);
+    let member_email = email(member.json("/api/me").await);
+    // Each page carries its user's email (who is signed in); the budget and family pages list
+    // every member's id and name, so ids would not tell the pages apart. The invite code below
+    // tells the family pages apart.
     for path in ["/budget", "/login"] {
         let owners = browser(&owner, path).await;
         assert!(browser(&owner, path)
@@ -242,11 +243,11 @@ async fn each_member_gets_their_own_page_and_no_one_else_a_cached_one() {
             .contains("hit"));
         let members = browser(&member, path).await;
         assert_eq!(members.header("cache-status"), "hearth; fwd=miss; stored");
-        assert!(owners.text().contains(&owner_id), "{path}");
-        assert!(!owners.text().contains(&member_id), "{path}");
-        assert!(members.text().contains(&member_id), "{path}");
+        assert!(owners.text().contains(&owner_email), "{path}");
+        assert!(!owners.text().contains(&member_email), "{path}");
+        assert!(members.text().contains(&member_email), "{path}");
         assert!(
-            !members.text().contains(&owner_id),
+            !members.text().contains(&owner_email),
             "{path}: not the owner's page"
         );
     }
@@ -262,9 +263,9 @@ async fn each_member_gets_their_own_page_and_no_one_else_a_cached_one() {
     for path in ["/budget", "/family", "/login"] {
         let theirs = browser(&stranger, path).await;
         assert_eq!(theirs.header("cache-status"), "hearth; fwd=miss; stored");
-        assert!(!theirs.text().contains(&owner_id), "{path}");
+        assert!(!theirs.text().contains(&owner_email), "{path}");
         let anonymous = browser(&app.client(), path).await;
-        assert!(!anonymous.text().contains(&owner_id), "{path}");
+        assert!(!anonymous.text().contains(&owner_email), "{path}");
         assert!(!anonymous.text().contains("Sign out"), "{path}");
     }
 }
