@@ -349,7 +349,8 @@ pub async fn until(what: &str, mut ok: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// A `redis-server` of the test's own, on `port`, killed when dropped.
+/// A `redis-server` of the test's own, on `port` (answering when `start` returns), killed
+/// when dropped.
 pub struct OwnRedis {
     pub port: u16,
     pub child: std::process::Child,
@@ -371,6 +372,15 @@ impl OwnRedis {
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server is installed");
+        // Ready before a server is given it: a server that starts while Redis is still
+        // coming up begins degraded (sessions kept in its process only), which a test of
+        // several servers would take for a bug.
+        for _ in 0..50 {
+            if redis_cli(port, &["ping"]).trim() == "PONG" {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         OwnRedis { port, child }
     }
 }
