@@ -296,6 +296,24 @@ pub struct Budget {
     pub members: Vec<MemberSpent>,
 }
 
+/// What each category spent in each of the last months (`GET /api/trends`), oldest month
+/// first, the current month last.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct Trends {
+    pub months: Vec<String>,
+    pub categories: Vec<TrendLine>,
+}
+
+/// A category's spending per month, in the order of `Trends::months`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct TrendLine {
+    pub category_id: Uuid,
+    pub category_name: String,
+    pub spent_minor: Vec<i64>,
+}
+
 /// One member's part of a month (`Budget::members`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
@@ -488,6 +506,21 @@ impl Month {
 
     pub fn year(self) -> i32 {
         self.year
+    }
+
+    /// The month before.
+    pub fn previous(self) -> Self {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
     }
 
     pub fn of(day: NaiveDate) -> Self {

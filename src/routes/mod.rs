@@ -10,6 +10,7 @@ pub mod export;
 pub mod families;
 pub mod health;
 pub mod insights;
+pub mod trends;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -85,6 +86,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         expenses::update,
         expenses::delete,
         export::csv,
+        trends::show,
         insights::show,
         challenges::list,
         challenges::create,
@@ -154,6 +156,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
             patch(expenses::update).delete(expenses::delete),
         )
         .route("/api/export.csv", get(export::csv))
+        .route("/api/trends", get(trends::show))
         .route("/api/openapi.json", get(openapi))
         .route("/api/admin/stats", get(admin::stats))
         .route("/api/admin/cache/clear", post(admin::clear_cache))

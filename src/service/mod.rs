@@ -9,6 +9,7 @@ pub mod export;
 pub mod families;
 pub mod insights;
 pub mod search;
+pub mod trends;
 
 /// After a family's change is committed: invalidate what is cached for it on every server
 /// and put its current month back into the cache before answering, so the reads that follow

@@ -205,6 +205,15 @@ pub trait Store: Send + Sync + 'static {
         until: NaiveDate,
     ) -> StoreResult<Vec<(Uuid, i64)>>;
 
+    /// What each category spent in each month (`YYYY-MM`) of `[from, until)`; months and
+    /// categories without expenses are absent.
+    async fn spent_by_month(
+        &self,
+        family: Uuid,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<Vec<(String, Uuid, i64)>>;
+
     /// Every member of the family with what they logged in `[from, until)` (0 included), in
     /// the order they joined.
     async fn spent_by_member(

@@ -580,6 +580,27 @@ macro_rules! store_impl {
                 rows.into_iter().map(sql::expense).collect()
             }
 
+            async fn spent_by_month(
+                &self,
+                family: uuid::Uuid,
+                from: chrono::NaiveDate,
+                until: chrono::NaiveDate,
+            ) -> $crate::store::StoreResult<Vec<(String, uuid::Uuid, i64)>> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT SUBSTR(spent_on, 1, 7), category_id, CAST(SUM(amount_minor) AS BIGINT) \
+                     FROM expenses WHERE family_id = $1 AND spent_on >= $2 AND spent_on < $3 \
+                     GROUP BY SUBSTR(spent_on, 1, 7), category_id",
+                )
+                .bind(family.to_string())
+                .bind(from.to_string())
+                .bind(until.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(m, c, s)| Ok((m, $crate::store::parse_uuid(&c)?, s)))
+                    .collect()
+            }
+
             async fn spent_by_member(
                 &self,
                 family: uuid::Uuid,

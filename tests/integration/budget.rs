@@ -516,3 +516,56 @@ async fn a_search_over_every_month_pages_by_cursor() {
         );
     }
 }
+
+#[tokio::test]
+async fn trends_give_each_category_s_spending_per_month_oldest_first() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner().await;
+    let food = owner.category("Groceries").await;
+    let this = owner.this_month().await;
+    let today = owner.budget(&this).await["today"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    owner.spend(&food, 300, Some(&today)).await;
+    owner.spend(&food, 200, Some(&today)).await;
+    // Two months back (the 1st, so every month has it).
+    let (y, m) = this.split_once('-').unwrap();
+    let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
+    let (y2, m2) = if m > 2 { (y, m - 2) } else { (y - 1, m + 10) };
+    let earlier = format!("{y2}-{m2:02}");
+    owner.spend(&food, 75, Some(&format!("{earlier}-01"))).await;
+
+    let t = owner.json("/api/trends").await;
+    let months: Vec<&str> = t["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(months.len(), 6);
+    assert_eq!(*months.last().unwrap(), this, "the current month last");
+    assert_eq!(months[3], earlier);
+    let groceries = t["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category_name"] == "Groceries")
+        .unwrap();
+    assert_eq!(groceries["spent_minor"], json!([0, 0, 0, 75, 0, 500]));
+    assert_eq!(
+        t["categories"].as_array().unwrap().len(),
+        5,
+        "every category"
+    );
+
+    let one = owner.json("/api/trends?months=1").await;
+    assert_eq!(one["months"], json!([this]));
+    for bad in ["0", "25", "six"] {
+        let r = owner.get(&format!("/api/trends?months={bad}")).await;
+        assert_eq!(
+            error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "invalid_field"
+        );
+    }
+}
