@@ -129,6 +129,18 @@ pub async fn load_chat() -> ApiResult<ChatHistory> {
     }
 }
 
+/// The last six months per category (browser only; loaded after hydration).
+pub async fn trends() -> ApiResult<Trends> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::get("/api/trends?months=6").await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        Err(server_side_mutation("GET /api/trends"))
+    }
+}
+
 /// The family's challenges and achievements (browser only; loaded after hydration).
 pub async fn load_challenges() -> ApiResult<Challenges> {
     #[cfg(not(feature = "ssr"))]

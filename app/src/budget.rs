@@ -7,8 +7,7 @@
 use crate::api;
 use crate::challenges::Games;
 use crate::chunks::{
-    family_panel_loading, LazyChallengesCard, LazyExpenseSearch, LazyFamilyPanel,
-    LazyMemberBreakdown,
+    family_panel_loading, LazyChallengesCard, LazyExpenseSearch, LazyFamilyPanel, LazyMonthCards,
 };
 use crate::components::{in_own_task, sendable, show_if, use_me, Deferred, ErrorNote};
 use crate::family_live::Family;
@@ -755,7 +754,7 @@ fn BudgetBody() -> impl IntoView {
                 </section>
             </Deferred>
             <Deferred>
-                <LazyMemberBreakdown digits=digits() />
+                <LazyMonthCards digits=digits() />
             </Deferred>
             <Deferred>
                 <section class="card">

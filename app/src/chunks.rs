@@ -1,7 +1,7 @@
 //! The parts of the app the browser loads as WebAssembly chunks of their own, when it needs
 //! them: every page but the budget (lazy routes); on the budget page the family panel
-//! (presence and chat), the challenges card, the "Who spent" breakdown and the search of every
-//! month's notes, which mount after hydration anyway; and what
+//! (presence and chat), the challenges card, the "Who spent" breakdown, the charts and the
+//! search of every month's notes, which mount after hydration anyway; and what
 //! starts after hydration in a task of its own: the live connection's loop (and, before it, the
 //! budget page's handling of its events, `budget::budget_events`), the installable app's side
 //! (service worker, update and install offers) and the page-load report. The rest of the
@@ -19,6 +19,7 @@ use crate::budget::{ExpenseSearch, MemberBreakdown};
 use crate::challenges::{ChallengesCard, Games};
 use crate::family_live::{Family, FamilyPanel};
 use crate::socket::LiveSocket;
+use crate::trends::TrendsCard;
 use crate::{pages, performance};
 use leptos::prelude::*;
 use leptos::LazyViewError;
@@ -87,9 +88,13 @@ async fn load_search(digits: u8) -> Result<AnyView, LazyViewError> {
     Ok(view! { <ExpenseSearch digits /> }.into_any())
 }
 
-#[cfg_attr(feature = "split", leptos::lazy(who_spent, fallible))]
-async fn load_who_spent(digits: u8) -> Result<AnyView, LazyViewError> {
-    Ok(view! { <MemberBreakdown digits /> }.into_any())
+#[cfg_attr(feature = "split", leptos::lazy(month_cards, fallible))]
+async fn load_month_cards(digits: u8) -> Result<AnyView, LazyViewError> {
+    Ok(view! {
+        <MemberBreakdown digits />
+        <TrendsCard digits />
+    }
+    .into_any())
 }
 
 #[cfg_attr(feature = "split", leptos::lazy(challenges, fallible))]
@@ -138,10 +143,11 @@ pub(crate) fn LazyExpenseSearch(digits: u8) -> impl IntoView {
     part_or(load_search(digits), || ().into_any())
 }
 
-/// The budget page's "Who spent" breakdown, from its chunk.
+/// The budget page's "Who spent" breakdown, pace chart and six-month bars, from their chunk
+/// (one part: each lazy part costs the main module its own loading code).
 #[component]
-pub(crate) fn LazyMemberBreakdown(digits: u8) -> impl IntoView {
-    part_or(load_who_spent(digits), || ().into_any())
+pub(crate) fn LazyMonthCards(digits: u8) -> impl IntoView {
+    part_or(load_month_cards(digits), || ().into_any())
 }
 
 /// The live connection's loop (`socket.rs`), from its chunk; `Err` when the chunk did not

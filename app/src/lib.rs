@@ -24,6 +24,7 @@ mod performance;
 pub mod pwa;
 pub mod socket;
 pub mod stats;
+mod trends;
 #[cfg(not(feature = "ssr"))]
 pub mod vitals;
 pub mod ws;

@@ -85,6 +85,28 @@ test('who spent it: each expense names its member, the month is broken down by m
   await memberContext.close();
 });
 
+test('the pace chart and the six-month bars redraw when another member spends', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  await setLimit(owner, 'Groceries', '100');
+  const pace = owner.getByTestId('pace-chart');
+  await expect(pace.locator('svg polyline.pace')).toHaveCount(1);
+  await expect(owner.getByTestId('pace-summary')).toContainText('Spent 0.00 EUR by day');
+  await expect(owner.getByTestId('pace-summary')).toContainText('the 100.00 EUR limit');
+  await addExpense(member, 'Groceries', '30');
+  await expect(owner.getByTestId('pace-summary')).toContainText('Spent 30.00 EUR by day', { timeout: 2_000 });
+  await expect(pace.locator('svg')).toHaveAttribute('aria-label', /Spent 30\.00 EUR/);
+  // The bars: one row per category that spent, the current month live, readable as text.
+  const row = owner.getByTestId('trend-chart').locator('.trend-row[data-category="Groceries"]');
+  await expect(row.locator('svg rect')).toHaveCount(6);
+  await expect(row.locator('svg')).toHaveAttribute('aria-label', /30\.00 EUR$/);
+  // One category at a time.
+  await pace.locator('..').getByRole('combobox').selectOption({ label: 'Dining out' });
+  await expect(owner.getByTestId('pace-summary')).toContainText('Spent 0.00 EUR by day');
+  await expect(owner.getByTestId('pace-summary')).toContainText('no limit is set');
+  await ownerContext.close();
+  await memberContext.close();
+});
+
 test('an expense saved while the page was still connecting is not missed', async ({ browser }) => {
   const { ownerContext, owner, memberContext, member } = await family(browser);
   // The owner's next page load: its WebSocket reaches the server only once the member's
