@@ -74,6 +74,11 @@ pub(crate) struct Board {
     pub who: RwSignal<Option<Uuid>>,
     /// What is searched for in every month's notes (the month's list shows when empty).
     pub search: RwSignal<String>,
+    /// The category the pace chart shows (all when `None`) and the last six months once
+    /// loaded (`trends.rs`); here, with the page's lifetime, as the view of a month that is
+    /// being replaced may still read them.
+    pub pace_of: RwSignal<Option<Uuid>>,
+    pub history: RwSignal<Option<Trends>>,
 }
 
 /// The expense form's fields.
@@ -466,6 +471,8 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         draft: Draft::new(),
         who: RwSignal::new(None),
         search: RwSignal::new(String::new()),
+        pace_of: RwSignal::new(None),
+        history: RwSignal::new(None),
     };
     // Each load knows where the ledger stood in the live events when it began, so the events
     // that arrive while it is under way are applied again on top of its (maybe older) data.

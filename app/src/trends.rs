@@ -7,7 +7,7 @@
 
 use crate::budget::Board;
 use crate::live::Row;
-use crate::model::{Budget, Month, Trends};
+use crate::model::{Budget, Month};
 use crate::money::format_money;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -121,7 +121,7 @@ fn points(values: &[(u32, i64)], days: u32, top: i64) -> String {
 #[component]
 pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
     let board = expect_context::<Board>();
-    let which = RwSignal::new(None::<Uuid>);
+    let which = board.pace_of;
     let currency = move || board.currency();
     let money = move |amount: i64| format_money(amount, digits, &currency());
     let pace = move || {
@@ -130,13 +130,15 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
             .shown
             .with(|b| b.as_ref().and_then(|b| Pace::of(b, &rows, which.get())))
     };
-    let history = RwSignal::new(None::<Trends>);
+    let history = board.history;
     #[cfg(not(feature = "ssr"))]
-    leptos::task::spawn_local(async move {
-        if let Ok(t) = crate::api::trends().await {
-            history.set(Some(t));
-        }
-    });
+    if history.with_untracked(Option::is_none) {
+        leptos::task::spawn_local(async move {
+            if let Ok(t) = crate::api::trends().await {
+                history.set(Some(t));
+            }
+        });
+    }
     let summary = move || {
         pace().map(|p| {
             let day = p.cumulative.len() as u32;
@@ -158,9 +160,9 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
             <label class="filter">
                 "Show "
                 <select on:change=move |ev| which.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
-                    <option value="">"All categories"</option>
+                    <option value="" selected=move || which.get().is_none()>"All categories"</option>
                     {move || board.category_choices.get().into_iter().map(|(id, name)| view! {
-                        <option value=id.to_string()>{name}</option>
+                        <option value=id.to_string() selected=move || which.get() == Some(id)>{name}</option>
                     }).collect_view()}
                 </select>
             </label>
