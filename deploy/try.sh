@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Tries the deployment of DEPLOY.md on this machine, with the files it describes: two Hearth
 # servers (the release binary, each alone in an empty folder) on one PostgreSQL database and
-# one Redis, behind nginx with deploy/nginx.conf (a self-signed certificate for 127.0.0.1),
+# Redis Sentinel (a master, a replica, three sentinels; the master is killed at the end), behind nginx with deploy/nginx.conf (a self-signed certificate for 127.0.0.1),
 # and deploy/hearth.service checked by systemd-analyze. Prints each check; exits non-zero on
 # the first that fails. Needs: the release build, nginx, openssl, curl, psql, redis-server.
 # Uses a database of its own on the local PostgreSQL (dropped at the end) and its own Redis.
+# Needs redis-cli too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${HEARTH_BIN:-$PWD/target/release/hearth}"
@@ -13,7 +14,7 @@ pg="${HEARTH_TEST_POSTGRES_ADMIN:-postgres://postgres@127.0.0.1:5432/test}"
 db="hearth_deploy_$$"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}" ${master_pid:-}; do kill "$p" 2>/dev/null || true; done
   sleep 0.5
   psql -q "$pg" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
   psql -q "$pg" -c "DROP DATABASE IF EXISTS ${db}_restored" >/dev/null 2>&1 || true
@@ -34,14 +35,32 @@ if out=$(systemd-analyze verify "$work/hearth.service" 2>&1) && [[ -z $out ]]; t
   ok "systemd-analyze verify: no complaints"
 else fail "systemd-analyze verify: $out"; fi
 
-echo "two servers on PostgreSQL and Redis"
+echo "two servers on PostgreSQL and Redis Sentinel (a master, a replica, three sentinels)"
 psql -q "$pg" -c "CREATE DATABASE $db" >/dev/null
+replica=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
+master_pid=$!
+redis-server --port "$replica" --bind 127.0.0.1 --save '' --appendonly no \
+  --replicaof 127.0.0.1 "$rport" >"$work/redis-replica.log" 2>&1 &
 pids+=($!)
+sentinels=()
+for _ in 1 2 3; do
+  sp=$(free_port)
+  printf 'port %s\nbind 127.0.0.1\ndir %s\nsentinel monitor hearth 127.0.0.1 %s 2\nsentinel down-after-milliseconds hearth 1000\nsentinel failover-timeout hearth 3000\n' \
+    "$sp" "$work" "$rport" > "$work/sentinel-$sp.conf"
+  redis-server "$work/sentinel-$sp.conf" --sentinel >"$work/sentinel-$sp.log" 2>&1 &
+  pids+=($!)
+  sentinels+=("127.0.0.1:$sp")
+done
+for _ in $(seq 1 100); do
+  redis-cli -p "${sentinels[0]##*:}" sentinel replicas hearth 2>/dev/null | grep -q "$replica" && break
+  sleep 0.1
+done
+sentinel_list=$(IFS=,; echo "${sentinels[*]}")
 for port in "$pa" "$pb"; do
   mkdir "$work/$port" && cp "$bin" "$work/$port/hearth"
-  (cd "$work/$port" && DATABASE_URL="${pg%/*}/$db" REDIS_URL="redis://127.0.0.1:$rport" \
-    LEPTOS_SITE_ADDR="127.0.0.1:$port" TRUSTED_PROXIES=127.0.0.1 exec ./hearth) \
+  (cd "$work/$port" && DATABASE_URL="${pg%/*}/$db" REDIS_SENTINELS="$sentinel_list" \
+    REDIS_SENTINEL_MASTER=hearth LEPTOS_SITE_ADDR="127.0.0.1:$port" TRUSTED_PROXIES=127.0.0.1 exec ./hearth) \
     >"$work/hearth-$port.log" 2>&1 &
   pids+=($!)
 done
@@ -137,9 +156,10 @@ code=$(c --interface 127.0.0.3 -o /dev/null -w '%{http_code}' -H "$json" \
 [[ $code == 401 ]] && ok "another client behind the same proxy is not limited (401)" || fail "other client: $code"
 
 # SIGTERM drains one server; nginx sends everything to the other.
-kill -TERM "${pids[1]}"
+server_a="${pids[4]}"
+kill -TERM "$server_a"
 start=$(date +%s%N)
-wait "${pids[1]}" && drained=$? || drained=$?
+wait "$server_a" && drained=$? || drained=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [[ $drained == 0 ]] && ok "SIGTERM: the first server drained and exited 0 in $ms ms" || fail "exit $drained"
 bad=0
@@ -148,4 +168,20 @@ for _ in $(seq 1 20); do
   [[ $code == 200 ]] || bad=$((bad + 1))
 done
 [[ $bad == 0 ]] && ok "20 requests after it stopped: all 200 from the other server" || fail "$bad of 20 failed"
+# The Redis master dies: the sentinels promote the replica and the server follows it.
+kill "$master_pid"
+for _ in $(seq 1 150); do
+  redis-cli -p "$replica" info replication 2>/dev/null | grep -q 'role:master' && break
+  sleep 0.1
+done
+redis-cli -p "$replica" info replication | grep -q 'role:master' || fail "no failover"
+for _ in $(seq 1 100); do
+  curl -s "http://127.0.0.1:$pb/readyz" | grep -q '"redis":"up"' && break
+  sleep 0.1
+done
+code=$(c -o /dev/null -w '%{http_code}' -H "Origin: $origin" -H "$json" -b "$cookie" \
+  -d "{\"category_id\":\"$category\",\"amount_minor\":66}" "$origin/api/expenses")
+[[ $code == 201 && $(spent "$pb") == 1300 ]] \
+  && ok "Sentinel failed the Redis master over: the server follows the new master, writes and reads go on" \
+  || fail "after the failover: $code, $(spent "$pb")"
 echo "deployment tried: every check passed"
