@@ -821,7 +821,7 @@ fn BudgetBody() -> impl IntoView {
                         ),
                     )}
                     {move || month().map(|m| {
-                        let last = m.next().first_day().pred_opt().unwrap_or(m.first_day());
+                        let last = m.last_day();
                         let year = m.year();
                         view! {
                             <p class="export">

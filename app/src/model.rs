@@ -508,18 +508,28 @@ impl Month {
         self.year
     }
 
-    /// The month before.
-    pub fn previous(self) -> Self {
-        if self.month == 1 {
-            Month {
-                year: self.year - 1,
-                month: 12,
-            }
+    /// How many days it has.
+    pub fn days(self) -> u32 {
+        u32::try_from((self.next().first_day() - self.first_day()).num_days()).unwrap_or(0)
+    }
+
+    /// Its last day.
+    pub fn last_day(self) -> NaiveDate {
+        self.next()
+            .first_day()
+            .pred_opt()
+            .unwrap_or(self.first_day())
+    }
+
+    /// How many of its days have begun by `today`: all of a past month, none of a future one.
+    pub fn days_elapsed(self, today: NaiveDate) -> u32 {
+        let current = Month::of(today);
+        if self < current {
+            self.days()
+        } else if self == current {
+            today.day()
         } else {
-            Month {
-                year: self.year,
-                month: self.month - 1,
-            }
+            0
         }
     }
 
@@ -690,6 +700,20 @@ mod tests {
         assert_eq!(b.totals.limit_minor, 1000);
         assert_eq!(b.totals.spent_minor, 250);
         assert_eq!(b.totals.remaining_minor, 750);
+    }
+
+    #[test]
+    fn days_depend_on_the_month_and_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        let march = Month::parse("2026-03").unwrap();
+        assert_eq!(Month::parse("2024-02").unwrap().days(), 29);
+        assert_eq!(march.days_elapsed(today), 10);
+        assert_eq!(march.prev().days_elapsed(today), 28);
+        assert_eq!(march.next().days_elapsed(today), 0);
+        assert_eq!(
+            march.last_day(),
+            NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()
+        );
     }
 
     #[test]

@@ -29,15 +29,8 @@ impl Pace {
     pub fn of(budget: &Budget, rows: &[Row], category: Option<Uuid>) -> Option<Pace> {
         let month = Month::parse(&budget.month).ok()?;
         let first = month.first_day();
-        let days = u32::try_from((month.next().first_day() - first).num_days()).ok()?;
-        let today = crate::model::parse_day(&budget.today)?;
-        let upto = if Month::of(today) == month {
-            u32::try_from((today - first).num_days()).ok()? + 1
-        } else if today < first {
-            0
-        } else {
-            days
-        };
+        let days = month.days();
+        let upto = month.days_elapsed(crate::model::parse_day(&budget.today)?);
         let mut daily = vec![0i64; days as usize];
         for row in rows {
             let (on, cat, amount) = match row {

@@ -32,10 +32,7 @@ pub fn period(
     let (from, to) = match (from, to) {
         (None, None) => {
             let month = app::model::Month::of(today);
-            (
-                month.first_day(),
-                month.next().first_day().pred_opt().unwrap_or(today),
-            )
+            (month.first_day(), month.last_day())
         }
         (Some(f), Some(t)) => (day("from", f)?, day("to", t)?),
         (None, Some(_)) => return Err(ApiError::invalid("from", "give from and to together")),

@@ -7,28 +7,12 @@ use crate::auth::FamilyMember;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use app::model::{Expense, Forecast, Insights, Month, UnusualExpense};
-use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// An expense is unusual above this multiple of its category's median.
 const UNUSUAL_FACTOR: i64 = 3;
 const MIN_EXPENSES_FOR_MEDIAN: usize = 4;
-
-fn days_in(month: Month) -> u32 {
-    (month.next().first_day() - month.first_day()).num_days() as u32
-}
-
-fn days_elapsed(month: Month, today: NaiveDate) -> u32 {
-    let current = Month::of(today);
-    if month < current {
-        days_in(month)
-    } else if month == current {
-        today.day()
-    } else {
-        0
-    }
-}
 
 pub fn forecast(spent: i64, days_in_month: u32, elapsed: u32) -> i64 {
     if elapsed == 0 || elapsed >= days_in_month {
@@ -86,7 +70,7 @@ pub async fn insights(
         budget::budget(state, &member.family, Some(month)),
         budget::expenses(state, &member.family, Some(month), None, None)
     )?;
-    let (days_in_month, elapsed) = (days_in(month), days_elapsed(month, today));
+    let (days_in_month, elapsed) = (month.days(), month.days_elapsed(today));
     let forecasts: Vec<Forecast> = b
         .lines
         .into_iter()
@@ -141,16 +125,6 @@ mod tests {
         assert_eq!(forecast(1000, 31, 31), 1000);
         assert_eq!(forecast(1000, 30, 0), 1000);
         assert_eq!(forecast(7, 30, 4), 52);
-    }
-
-    #[test]
-    fn days_depend_on_the_month_and_today() {
-        let today = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
-        let march = Month::parse("2026-03").unwrap();
-        assert_eq!(days_in(Month::parse("2024-02").unwrap()), 29);
-        assert_eq!(days_elapsed(march, today), 10);
-        assert_eq!(days_elapsed(march.prev(), today), 28);
-        assert_eq!(days_elapsed(march.next(), today), 0);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub async fn trends(state: &AppState, family: &FamilyRecord, count: usize) -> Ap
     let current = Month::of(today(family));
     let mut months = vec![current];
     while months.len() < count {
-        let earlier = months[months.len() - 1].previous();
+        let earlier = months[months.len() - 1].prev();
         months.push(earlier);
     }
     months.reverse();
