@@ -821,7 +821,9 @@ fn BudgetBody() -> impl IntoView {
                         ),
                     )}
                     {move || month().map(|m| {
-                        let last = m.last_day();
+                        // (`Month::last_day` inline: calling it here put 393 B more into the
+                        // first load, over the guard.)
+                        let last = m.next().first_day().pred_opt().unwrap_or(m.first_day());
                         let year = m.year();
                         view! {
                             <p class="export">
