@@ -113,7 +113,11 @@ impl From<StoreError> for ApiError {
             StoreError::CategoryInUse {
                 expenses,
                 challenges,
-            } => ApiError::Conflict("category_in_use", in_use_message(expenses, challenges)),
+                rules,
+            } => ApiError::Conflict(
+                "category_in_use",
+                in_use_message(expenses, challenges, rules),
+            ),
             StoreError::BadReference(field) => {
                 ApiError::invalid(field, "name another category of the family")
             }
@@ -125,22 +129,31 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Why a category cannot be deleted as it is, with the counts.
-fn in_use_message(expenses: i64, challenges: i64) -> String {
-    let count = |n: i64, one: &str, many: &str| match n {
-        1 => format!("1 {one}"),
-        n => format!("{n} {many}"),
+/// Why a category cannot be deleted as it is, with the counts: "1 expense uses", "3
+/// expenses and 1 recurring rule use".
+fn in_use_message(expenses: i64, challenges: i64, rules: i64) -> String {
+    let parts: Vec<String> = [
+        (expenses, "expense", "expenses"),
+        (challenges, "challenge", "challenges"),
+        (rules, "recurring rule", "recurring rules"),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+    .collect();
+    let (last, first) = parts
+        .split_last()
+        .map_or(("", &[][..]), |(l, f)| (l.as_str(), f));
+    let things = match first {
+        [] => last.to_string(),
+        first => format!("{} and {last}", first.join(", ")),
     };
-    let uses = match (expenses, challenges) {
-        (e, 0) => count(e, "expense uses", "expenses use"),
-        (0, c) => count(c, "challenge follows", "challenges follow"),
-        (e, c) => format!(
-            "{} and {}",
-            count(e, "expense", "expenses"),
-            count(c, "challenge use", "challenges use")
-        ),
+    let verb = if parts.len() == 1 && [expenses, challenges, rules].contains(&1) {
+        "uses"
+    } else {
+        "use"
     };
-    format!("{uses} this category: move them to another category (move_to) to delete it.")
+    format!("{things} {verb} this category: move them to another category (move_to) to delete it.")
 }
 
 fn conflict_message(code: &str) -> &'static str {

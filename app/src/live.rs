@@ -451,7 +451,10 @@ impl Ledger {
                     color: line.color.clone(),
                 };
                 let spent = line.spent_minor.saturating_add(p.expense.amount_minor);
-                *line = BudgetLine::compute(&category, line.limit_minor, spent);
+                *line = BudgetLine {
+                    upcoming_minor: line.upcoming_minor,
+                    ..BudgetLine::compute(&category, line.limit_minor, spent)
+                };
                 changed = true;
             }
         }
@@ -746,6 +749,7 @@ mod tests {
             created_at: "2026-11-26T10:00:00Z".into(),
             updated_at: "2026-11-26T10:00:00Z".into(),
             version: 1,
+            recurring_id: None,
         }
     }
 

@@ -250,6 +250,9 @@ pub struct BudgetLine {
     /// Whole percent of the limit spent, rounded down; null without a positive limit.
     pub percent_used: Option<i64>,
     pub alert: Alert,
+    /// What recurring rules will still add this month (their days not made yet).
+    #[serde(default)]
+    pub upcoming_minor: i64,
 }
 
 impl BudgetLine {
@@ -267,6 +270,7 @@ impl BudgetLine {
             remaining_minor: limit_minor.map(|l| l.saturating_sub(spent_minor)),
             percent_used,
             alert: Alert::of(spent_minor, limit_minor),
+            upcoming_minor: 0,
         }
     }
 }
@@ -395,6 +399,9 @@ pub struct Expense {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    /// The recurring rule that made it, if one did.
+    #[serde(default)]
+    pub recurring_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -608,6 +615,55 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn rules_fall_on_their_weekday_day_of_month_or_date() {
+        let d = |s: &str| parse_day(s).unwrap();
+        let days = |every: Every, start: &str, end: Option<&str>, from: &str, to: &str| {
+            every
+                .days_between(d(start), end.map(d), d(from), d(to))
+                .into_iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+        };
+        // The 31st falls on each month's last day; the rule's own first day counts.
+        assert_eq!(
+            days(Every::Month, "2026-01-31", None, "2026-01-01", "2026-04-30"),
+            ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]
+        );
+        assert_eq!(
+            days(Every::Month, "2026-01-15", None, "2026-03-16", "2026-05-31"),
+            ["2026-04-15", "2026-05-15"]
+        );
+        // Weekly on the first day's weekday, never before the first day, never after the end.
+        assert_eq!(
+            days(
+                Every::Week,
+                "2026-12-02",
+                Some("2026-12-23"),
+                "2026-11-01",
+                "2026-12-31"
+            ),
+            ["2026-12-02", "2026-12-09", "2026-12-16", "2026-12-23"]
+        );
+        assert_eq!(
+            days(Every::Week, "2026-12-02", None, "2026-12-10", "2026-12-16"),
+            ["2026-12-16"]
+        );
+        // Yearly on the date; the 29th of February on the 28th in other years.
+        assert_eq!(
+            days(Every::Year, "2024-02-29", None, "2024-01-01", "2028-12-31"),
+            [
+                "2024-02-29",
+                "2025-02-28",
+                "2026-02-28",
+                "2027-02-28",
+                "2028-02-29"
+            ]
+        );
+        assert!(days(Every::Year, "2026-06-01", None, "2026-06-02", "2027-05-31").is_empty());
+        assert_eq!(Every::parse("month"), Some(Every::Month));
+        assert_eq!(Every::parse("daily"), None);
+    }
 
     #[test]
     fn a_challenge_is_lost_once_over_and_won_after_its_last_day() {
@@ -931,4 +987,164 @@ pub struct Achievement {
 pub struct Challenges {
     pub challenges: Vec<Challenge>,
     pub achievements: Vec<Achievement>,
+}
+
+/// How often a recurring rule repeats: on its first day's weekday, day of the month (the
+/// month's last day when the month is shorter) or date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Every {
+    Week,
+    Month,
+    Year,
+}
+
+impl Every {
+    pub const ALL: [Every; 3] = [Every::Week, Every::Month, Every::Year];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Every::Week => "week",
+            Every::Month => "month",
+            Every::Year => "year",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Every::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// The rule's day in `month` (`starts_on` gives the day of the month).
+    fn in_month(starts_on: NaiveDate, month: Month) -> NaiveDate {
+        let day = starts_on.day().min(month.days());
+        NaiveDate::from_ymd_opt(month.year(), month.month, day).unwrap_or(month.first_day())
+    }
+
+    /// The first day on or after `day` (and on or after `starts_on`) the rule falls on.
+    pub fn on_or_after(self, starts_on: NaiveDate, day: NaiveDate) -> NaiveDate {
+        let day = day.max(starts_on);
+        match self {
+            Every::Week => {
+                let weeks = (day - starts_on).num_days().div_euclid(7)
+                    + i64::from((day - starts_on).num_days().rem_euclid(7) != 0);
+                starts_on + chrono::Duration::days(weeks * 7)
+            }
+            Every::Month => {
+                let month = Month::of(day);
+                let here = Every::in_month(starts_on, month);
+                if here >= day {
+                    here
+                } else {
+                    Every::in_month(starts_on, month.next())
+                }
+            }
+            Every::Year => {
+                let in_year = |year: i32| {
+                    let month = Month {
+                        year,
+                        month: starts_on.month(),
+                    };
+                    Every::in_month(starts_on, month)
+                };
+                let here = in_year(day.year());
+                if here >= day {
+                    here
+                } else {
+                    in_year(day.year() + 1)
+                }
+            }
+        }
+    }
+
+    /// The days the rule falls on in `[from, to]`, at most `ends_on`.
+    pub fn days_between(
+        self,
+        starts_on: NaiveDate,
+        ends_on: Option<NaiveDate>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Vec<NaiveDate> {
+        let last = ends_on.map_or(to, |e| e.min(to));
+        let mut days = Vec::new();
+        let mut day = self.on_or_after(starts_on, from);
+        while day <= last {
+            days.push(day);
+            match day.succ_opt() {
+                Some(next) => day = self.on_or_after(starts_on, next),
+                None => break,
+            }
+        }
+        days
+    }
+}
+
+/// A recurring expense: the expense it makes on each of its days, and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct RecurringRule {
+    pub id: Uuid,
+    pub category_id: Uuid,
+    pub amount_minor: i64,
+    pub note: Option<String>,
+    pub every: Every,
+    /// `YYYY-MM-DD`, the first day; it gives the weekday, day of the month or date.
+    pub starts_on: String,
+    /// The last day it may fall on, included.
+    pub ends_on: Option<String>,
+    /// The next day it makes an expense on; null once it has ended.
+    pub next_on: Option<String>,
+    pub created_by: Uuid,
+}
+
+/// `GET /api/recurring`: the family's rules, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct RecurringRules {
+    pub rules: Vec<RecurringRule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct RuleEnvelope {
+    pub rule: RecurringRule,
+}
+
+/// `POST /api/recurring`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewRecurringRule {
+    pub category_id: Uuid,
+    /// 1 to 10^12 minor units.
+    pub amount_minor: i64,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub every: Every,
+    /// `YYYY-MM-DD`, at most a year back.
+    pub starts_on: String,
+    /// `YYYY-MM-DD`, not before `starts_on`.
+    #[serde(default)]
+    pub ends_on: Option<String>,
+}
+
+/// `PATCH /api/recurring/{id}`: the fields to change; the days already made stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecurringPatch {
+    #[serde(default)]
+    pub category_id: Option<Uuid>,
+    #[serde(default)]
+    pub amount_minor: Option<i64>,
+    /// An empty note clears it.
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub every: Option<Every>,
+    #[serde(default)]
+    pub starts_on: Option<String>,
+    /// An empty string removes the end.
+    #[serde(default)]
+    pub ends_on: Option<String>,
 }

@@ -254,6 +254,7 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,
+            recurring_id: None,
         })
     }
 

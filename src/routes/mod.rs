@@ -10,6 +10,7 @@ pub mod export;
 pub mod families;
 pub mod health;
 pub mod insights;
+pub mod recurring;
 pub mod trends;
 
 use crate::error::{ApiError, ApiResult};
@@ -87,6 +88,10 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         expenses::delete,
         export::csv,
         trends::show,
+        recurring::list,
+        recurring::create,
+        recurring::update,
+        recurring::delete,
         insights::show,
         challenges::list,
         challenges::create,
@@ -157,6 +162,14 @@ pub fn api(state: &AppState) -> Router<AppState> {
         )
         .route("/api/export.csv", get(export::csv))
         .route("/api/trends", get(trends::show))
+        .route(
+            "/api/recurring",
+            get(recurring::list).post(recurring::create),
+        )
+        .route(
+            "/api/recurring/{id}",
+            patch(recurring::update).delete(recurring::delete),
+        )
         .route("/api/openapi.json", get(openapi))
         .route("/api/admin/stats", get(admin::stats))
         .route("/api/admin/cache/clear", post(admin::clear_cache))

@@ -42,7 +42,7 @@ fn parse_spent_on(s: &str) -> ApiResult<NaiveDate> {
     parse_day(s).ok_or_else(|| ApiError::invalid("spent_on", "use a real day as YYYY-MM-DD"))
 }
 
-fn note(n: Option<String>) -> ApiResult<Option<String>> {
+pub(crate) fn note(n: Option<String>) -> ApiResult<Option<String>> {
     match n.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > 500 => {
@@ -142,12 +142,14 @@ pub async fn budget(
     let month = month_or_current(family, month);
     let month_text = month.to_string();
     let (from, until) = (month.first_day(), month.next().first_day());
-    let (categories, limits, spent, members) = tokio::try_join!(
+    let (categories, limits, spent, members, rules) = tokio::try_join!(
         state.store.categories(family.id),
         state.store.limits_until(family.id, &month_text),
         state.store.spent_by_category(family.id, from, until),
         state.store.spent_by_member(family.id, from, until),
+        state.store.rules(family.id),
     )?;
+    let upcoming = super::recurring::upcoming(&rules, month);
     // Limits come ordered by month, so the last one seen per category is the one in force.
     let limit_of: HashMap<Uuid, i64> = limits
         .into_iter()
@@ -156,8 +158,9 @@ pub async fn budget(
     let spent_of: HashMap<Uuid, i64> = spent.into_iter().collect();
     let lines = categories
         .iter()
-        .map(|c| {
-            BudgetLine::compute(
+        .map(|c| BudgetLine {
+            upcoming_minor: upcoming.get(&c.id).copied().unwrap_or(0),
+            ..BudgetLine::compute(
                 c,
                 limit_of.get(&c.id).copied(),
                 spent_of.get(&c.id).copied().unwrap_or(0),

@@ -116,6 +116,7 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,
+            recurring_id: None,
         }
     }
 

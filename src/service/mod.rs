@@ -8,6 +8,7 @@ pub mod events;
 pub mod export;
 pub mod families;
 pub mod insights;
+pub mod recurring;
 pub mod search;
 pub mod trends;
 

@@ -212,6 +212,7 @@ mod tests {
             created_at: "2026-03-02T10:00:00.123Z".into(),
             updated_at: String::new(),
             version: 1,
+            recurring_id: None,
         };
         let place = decode(&encode(&e).unwrap()).unwrap();
         assert_eq!(place.spent_on, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());

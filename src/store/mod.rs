@@ -9,7 +9,7 @@ mod sqlite;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-use app::model::{Category, ChallengeKind, ChallengeStatus, Expense, Role};
+use app::model::{Category, ChallengeKind, ChallengeStatus, Every, Expense, Role};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -21,9 +21,14 @@ pub enum StoreError {
     /// A uniqueness or state rule was broken; the code is the contract's error code.
     #[error("conflict: {0}")]
     Conflict(&'static str),
-    /// A category still named by expenses or challenges (deleting it would orphan them).
-    #[error("category in use by {expenses} expenses and {challenges} challenges")]
-    CategoryInUse { expenses: i64, challenges: i64 },
+    /// A category still named by expenses, challenges or recurring rules (deleting it would
+    /// orphan them).
+    #[error("category in use by {expenses} expenses, {challenges} challenges and {rules} rules")]
+    CategoryInUse {
+        expenses: i64,
+        challenges: i64,
+        rules: i64,
+    },
     /// The named field points at no row it may point at.
     #[error("{0} names nothing here")]
     BadReference(&'static str),
@@ -172,11 +177,10 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict("category_exists")` for a name the family already uses.
     async fn create_category(&self, family: Uuid, category: &Category) -> StoreResult<()>;
     async fn update_category(&self, family: Uuid, category: &Category) -> StoreResult<()>;
-    /// `Conflict("category_in_use")` while expenses point at it.
     /// Deletes a category of the family in one transaction. Without `move_to`, only one
-    /// that no expense or challenge names (else `CategoryInUse` with the counts); with it,
-    /// its expenses (their version bumped) and challenges move there first, and its limits
-    /// too for the months the target has none. Returns the moved expenses as they are now.
+    /// that no expense, challenge or recurring rule names (else `CategoryInUse` with the
+    /// counts); with it, its expenses (their version bumped), challenges and rules move there
+    /// first, and its limits too for the months the target has none. Returns the moved expenses as they are now.
     /// `NotFound` for a category not the family's; `BadReference("move_to")` for a target
     /// that is not another category of the family.
     async fn delete_category(
@@ -253,6 +257,28 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Expense>;
     async fn delete_expense(&self, family: Uuid, id: Uuid) -> StoreResult<Expense>;
 
+    /// The family's recurring rules, oldest first.
+    async fn rules(&self, family: Uuid) -> StoreResult<Vec<RuleRecord>>;
+    /// `NotFound` when the category is not the family's.
+    async fn create_rule(&self, rule: &RuleRecord) -> StoreResult<()>;
+    /// Writes every field of the rule but its creator and creation time; `NotFound` when the
+    /// rule or the category is not the family's.
+    async fn update_rule(&self, rule: &RuleRecord) -> StoreResult<()>;
+    /// Deletes the rule; the expenses it made stay, no longer naming it. `NotFound` when the
+    /// rule is not the family's.
+    async fn delete_rule(&self, family: Uuid, id: Uuid) -> StoreResult<()>;
+    /// Rules of any family with a day to make on or before `until`, at most `limit`.
+    async fn due_rules(&self, until: NaiveDate, limit: i64) -> StoreResult<Vec<RuleRecord>>;
+    /// Makes the rule's expense for its day `rule.next_on` and moves the rule on to `next_on`,
+    /// in one transaction, if the rule still stands at that day: `None` when it does not (it
+    /// was changed, deleted, or the day was made by another server meanwhile).
+    async fn make_occurrence(
+        &self,
+        rule: &RuleRecord,
+        expense: &NewExpenseRecord,
+        next_on: Option<NaiveDate>,
+    ) -> StoreResult<Option<Expense>>;
+
     /// Stores a chat message once per (family, user, client id): a resend gets the stored
     /// one back, with its place in the channel if it was published.
     async fn insert_chat(&self, message: &ChatRecord) -> StoreResult<ChatInsert>;
@@ -315,6 +341,25 @@ pub struct ChallengeRecord {
     pub status: ChallengeStatus,
     pub created_at_ms: i64,
     pub participants: Vec<Uuid>,
+}
+
+/// A recurring rule as stored: `next_on` is the next day it makes an expense on (`None` once
+/// it has ended), `last_on` the last day it made one for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRecord {
+    pub id: Uuid,
+    pub family_id: Uuid,
+    pub category_id: Uuid,
+    pub amount_minor: i64,
+    pub note: Option<String>,
+    pub every: Every,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub next_on: Option<NaiveDate>,
+    pub last_on: Option<NaiveDate>,
+    pub created_by: Uuid,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -27,6 +27,7 @@ pub(super) type ExpenseRow = (
     i64,
     i64,
     i64,
+    Option<String>,
 );
 
 pub(super) const USER_COLUMNS: &str =
@@ -37,7 +38,60 @@ pub(super) const FAMILY_COLUMNS: &str = "id, name, currency, timezone, invite_co
 pub(super) const EXPENSE_COLUMNS: &str =
     "id, category_id, amount_minor, note, spent_on, created_by, \
      COALESCE((SELECT display_name FROM users WHERE users.id = expenses.created_by), ''), \
-     created_at, updated_at, version";
+     created_at, updated_at, version, recurring_id";
+
+pub(super) type RuleRow = (
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    i64,
+);
+
+pub(super) const RULE_COLUMNS: &str = "id, family_id, category_id, amount_minor, note, every, \
+     starts_on, ends_on, next_on, last_on, created_by, created_at, updated_at";
+
+pub(super) fn rule(row: RuleRow) -> StoreResult<super::RuleRecord> {
+    let (
+        id,
+        family_id,
+        category_id,
+        amount_minor,
+        note,
+        every,
+        starts_on,
+        ends_on,
+        next_on,
+        last_on,
+        created_by,
+        created_at_ms,
+        updated_at_ms,
+    ) = row;
+    Ok(super::RuleRecord {
+        id: parse_uuid(&id)?,
+        family_id: parse_uuid(&family_id)?,
+        category_id: parse_uuid(&category_id)?,
+        amount_minor,
+        note,
+        every: app::model::Every::parse(&every)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad rule period {every:?}")))?,
+        starts_on: day(&starts_on)?,
+        ends_on: ends_on.as_deref().map(day).transpose()?,
+        next_on: next_on.as_deref().map(day).transpose()?,
+        last_on: last_on.as_deref().map(day).transpose()?,
+        created_by: parse_uuid(&created_by)?,
+        created_at_ms,
+        updated_at_ms,
+    })
+}
 
 pub(super) type ChallengeRow = (
     String,
@@ -164,6 +218,7 @@ pub(super) fn expense(row: ExpenseRow) -> StoreResult<Expense> {
         created_at,
         updated_at,
         version,
+        recurring_id,
     ) = row;
     Ok(Expense {
         id: parse_uuid(&id)?,
@@ -176,6 +231,7 @@ pub(super) fn expense(row: ExpenseRow) -> StoreResult<Expense> {
         created_at: rfc3339(created_at),
         updated_at: rfc3339(updated_at),
         version,
+        recurring_id: recurring_id.as_deref().map(parse_uuid).transpose()?,
     })
 }
 
@@ -190,6 +246,23 @@ pub(super) fn unique_or(e: sqlx::Error, code: &'static str) -> StoreError {
         e.into()
     }
 }
+
+/// Returns `NotFound` from the enclosing method unless the category (any `Display`) is the
+/// family's, read within the transaction `tx`.
+macro_rules! family_has_category {
+    ($tx:ident, $family:expr, $category:expr) => {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM categories WHERE family_id = $1 AND id = $2")
+                .bind($family.to_string())
+                .bind($category.to_string())
+                .fetch_optional(&mut *$tx)
+                .await?;
+        if found.is_none() {
+            return Err($crate::store::StoreError::NotFound);
+        }
+    };
+}
+pub(super) use family_has_category;
 
 /// Implements `Store` for a type with a `pool` field of any sqlx database; `$begin` opens a
 /// write transaction (SQLite takes its write lock up front, so a transaction that reads
@@ -404,8 +477,8 @@ macro_rules! store_impl {
                 }
                 let moved = match move_to {
                     None => {
-                        let mut uses = [0i64; 2];
-                        for (n, table) in uses.iter_mut().zip(["expenses", "challenges"]) {
+                        let mut uses = [0i64; 3];
+                        for (n, table) in uses.iter_mut().zip(["expenses", "challenges", "recurring_rules"]) {
                             let (count,): (i64,) = sqlx::query_as(&format!(
                                 "SELECT COUNT(*) FROM {table} WHERE family_id = $1 AND category_id = $2"
                             ))
@@ -415,10 +488,11 @@ macro_rules! store_impl {
                             .await?;
                             *n = count;
                         }
-                        if uses != [0, 0] {
+                        if uses != [0, 0, 0] {
                             return Err($crate::store::StoreError::CategoryInUse {
                                 expenses: uses[0],
                                 challenges: uses[1],
+                                rules: uses[2],
                             });
                         }
                         Vec::new()
@@ -433,10 +507,11 @@ macro_rules! store_impl {
                         if found.is_none() || target == id {
                             return Err($crate::store::StoreError::BadReference("move_to"));
                         }
-                        // Challenges go to the target; limits too, for the months it has none
-                        // (the rest are deleted with the category, below).
+                        // Challenges and rules go to the target; limits too, for the months it
+                        // has none (the rest are deleted with the category, below).
                         for moving in [
                             "UPDATE challenges SET category_id = $3 WHERE family_id = $1 AND category_id = $2",
+                            "UPDATE recurring_rules SET category_id = $3 WHERE family_id = $1 AND category_id = $2",
                             "UPDATE budget_limits SET category_id = $3 \
                              WHERE family_id = $1 AND category_id = $2 AND month NOT IN \
                              (SELECT month FROM budget_limits WHERE family_id = $1 AND category_id = $3)",
@@ -669,23 +744,16 @@ macro_rules! store_impl {
                     sql::EXPENSE_COLUMNS
                 );
                 let mut tx = self.pool.begin_with($begin).await?;
-                type Found = (String, String, String, String, i64, Option<String>, String, String, String, i64, i64, i64);
+                type Found = (String, String, String, String, i64, Option<String>, String, String, String, i64, i64, i64, Option<String>);
                 let row: Option<Found> =
                     sqlx::query_as(&lookup).bind(e.id.to_string()).fetch_optional(&mut *tx).await?;
                 let split = |r: Found| {
-                    (r.0, r.1, (r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11))
+                    (r.0, r.1, (r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12))
                 };
                 if let Some(found) = existing(row.map(split))? {
                     return Ok(found);
                 }
-                let category: Option<(String,)> = sqlx::query_as("SELECT id FROM categories WHERE family_id = $1 AND id = $2")
-                    .bind(e.family_id.to_string())
-                    .bind(e.category_id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if category.is_none() {
-                    return Err($crate::store::StoreError::NotFound);
-                }
+                sql::family_has_category!(tx, e.family_id, e.category_id);
                 let inserted: Result<sql::ExpenseRow, sqlx::Error> = sqlx::query_as(&format!(
                     "INSERT INTO expenses (id, family_id, category_id, amount_minor, note, spent_on, created_by, \
                      created_at, updated_at, version, body_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9) \
@@ -740,14 +808,7 @@ macro_rules! store_impl {
                     return Err($crate::store::StoreError::VersionConflict(Box::new(current)));
                 }
                 if let Some(c) = changes.category_id {
-                    let found: Option<(String,)> = sqlx::query_as("SELECT id FROM categories WHERE family_id = $1 AND id = $2")
-                        .bind(family.to_string())
-                        .bind(c.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if found.is_none() {
-                        return Err($crate::store::StoreError::NotFound);
-                    }
+                    sql::family_has_category!(tx, family, c);
                 }
                 let note = match &changes.note {
                     Some(n) => n.clone(),
@@ -788,6 +849,151 @@ macro_rules! store_impl {
                 .fetch_optional(&self.pool)
                 .await?;
                 sql::expense(row.ok_or($crate::store::StoreError::NotFound)?)
+            }
+
+            async fn rules(&self, family: uuid::Uuid) -> $crate::store::StoreResult<Vec<$crate::store::RuleRecord>> {
+                let rows: Vec<sql::RuleRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM recurring_rules WHERE family_id = $1 ORDER BY created_at, id",
+                    sql::RULE_COLUMNS
+                ))
+                .bind(family.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(sql::rule).collect()
+            }
+
+            async fn create_rule(&self, r: &$crate::store::RuleRecord) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sql::family_has_category!(tx, r.family_id, r.category_id);
+                sqlx::query(&format!(
+                    "INSERT INTO recurring_rules ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    sql::RULE_COLUMNS
+                ))
+                .bind(r.id.to_string())
+                .bind(r.family_id.to_string())
+                .bind(r.category_id.to_string())
+                .bind(r.amount_minor)
+                .bind(&r.note)
+                .bind(r.every.as_str())
+                .bind(r.starts_on.to_string())
+                .bind(r.ends_on.map(|d| d.to_string()))
+                .bind(r.next_on.map(|d| d.to_string()))
+                .bind(r.last_on.map(|d| d.to_string()))
+                .bind(r.created_by.to_string())
+                .bind(r.created_at_ms)
+                .bind(r.updated_at_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_rule(&self, r: &$crate::store::RuleRecord) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sql::family_has_category!(tx, r.family_id, r.category_id);
+                let updated = sqlx::query(
+                    "UPDATE recurring_rules SET category_id = $3, amount_minor = $4, note = $5, every = $6, \
+                     starts_on = $7, ends_on = $8, next_on = $9, last_on = $10, updated_at = $11 \
+                     WHERE family_id = $1 AND id = $2",
+                )
+                .bind(r.family_id.to_string())
+                .bind(r.id.to_string())
+                .bind(r.category_id.to_string())
+                .bind(r.amount_minor)
+                .bind(&r.note)
+                .bind(r.every.as_str())
+                .bind(r.starts_on.to_string())
+                .bind(r.ends_on.map(|d| d.to_string()))
+                .bind(r.next_on.map(|d| d.to_string()))
+                .bind(r.last_on.map(|d| d.to_string()))
+                .bind(r.updated_at_ms)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn delete_rule(&self, family: uuid::Uuid, id: uuid::Uuid) -> $crate::store::StoreResult<()> {
+                let (family, id) = (family.to_string(), id.to_string());
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query("UPDATE expenses SET recurring_id = NULL WHERE family_id = $1 AND recurring_id = $2")
+                    .bind(&family)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                let deleted = sqlx::query("DELETE FROM recurring_rules WHERE family_id = $1 AND id = $2")
+                    .bind(&family)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                if deleted.rows_affected() == 0 {
+                    return Err($crate::store::StoreError::NotFound);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn due_rules(&self, until: chrono::NaiveDate, limit: i64) -> $crate::store::StoreResult<Vec<$crate::store::RuleRecord>> {
+                let rows: Vec<sql::RuleRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM recurring_rules WHERE next_on IS NOT NULL AND next_on <= $1 \
+                     ORDER BY next_on, id LIMIT $2",
+                    sql::RULE_COLUMNS
+                ))
+                .bind(until.to_string())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(sql::rule).collect()
+            }
+
+            async fn make_occurrence(
+                &self,
+                r: &$crate::store::RuleRecord,
+                e: &$crate::store::NewExpenseRecord,
+                next_on: Option<chrono::NaiveDate>,
+            ) -> $crate::store::StoreResult<Option<app::model::Expense>> {
+                let Some(day) = r.next_on else { return Ok(None) };
+                let (family, id, day) = (r.family_id.to_string(), r.id.to_string(), day.to_string());
+                let mut tx = self.pool.begin_with($begin).await?;
+                // Only from where the rule stands now: a concurrent change or run moved it on.
+                let moved = sqlx::query(
+                    "UPDATE recurring_rules SET next_on = $4, last_on = $3 \
+                     WHERE family_id = $1 AND id = $2 AND next_on = $3",
+                )
+                .bind(&family)
+                .bind(&id)
+                .bind(&day)
+                .bind(next_on.map(|d| d.to_string()))
+                .execute(&mut *tx)
+                .await?;
+                if moved.rows_affected() == 0 {
+                    return Ok(None);
+                }
+                let row: Option<sql::ExpenseRow> = sqlx::query_as(&format!(
+                    "INSERT INTO expenses (id, family_id, category_id, amount_minor, note, spent_on, created_by, \
+                     created_at, updated_at, version, body_hash, recurring_id, occurrence) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9, $10, $6) \
+                     ON CONFLICT (recurring_id, occurrence) DO NOTHING RETURNING {}",
+                    sql::EXPENSE_COLUMNS
+                ))
+                .bind(e.id.to_string())
+                .bind(&family)
+                .bind(e.category_id.to_string())
+                .bind(e.amount_minor)
+                .bind(&e.note)
+                .bind(&day)
+                .bind(e.created_by.to_string())
+                .bind(e.now_ms)
+                .bind(&e.body_hash)
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                // Made already (by an earlier version of the rule): the rule still moves on.
+                tx.commit().await?;
+                row.map(sql::expense).transpose()
             }
 
             async fn insert_chat(&self, m: &$crate::store::ChatRecord) -> $crate::store::StoreResult<$crate::store::ChatInsert> {

@@ -17,6 +17,7 @@ mod monitor;
 mod operations;
 mod pages;
 mod realtime;
+mod recurring;
 mod security;
 mod sentinel;
 mod store_contract;

@@ -13,6 +13,7 @@ struct Ids {
     category: String,
     expense: String,
     challenge: String,
+    rule: String,
     user: String,
 }
 
@@ -31,6 +32,23 @@ async fn family_with_data(app: &TestApp) -> (Client, Ids) {
         .as_str()
         .unwrap()
         .to_string();
+    let today = c.json("/api/budgets").await["today"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::NaiveDate>()
+        .unwrap();
+    let starts = (today + chrono::Duration::days(20)).to_string();
+    let r = c
+        .post(
+            "/api/recurring",
+            json!({"category_id": category, "amount_minor": 100, "every": "month", "starts_on": starts}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let rule = r.json::<Value>().await.unwrap()["rule"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let user = c.json("/api/me").await["user"]["id"]
         .as_str()
         .unwrap()
@@ -41,6 +59,7 @@ async fn family_with_data(app: &TestApp) -> (Client, Ids) {
             category,
             expense,
             challenge,
+            rule,
             user,
         },
     )
@@ -66,6 +85,10 @@ fn call(template: &str, method: &str, ids: &Ids, month: &str) -> (String, Value)
             (path.replace("{id}", &ids.challenge), json!({}))
         }
         ("/api/budgets/{month}/{category_id}", "put") => (path, json!({"limit_minor": 1})),
+        ("/api/recurring/{id}", "patch") => {
+            (path.replace("{id}", &ids.rule), json!({"amount_minor": 1}))
+        }
+        ("/api/recurring/{id}", "delete") => (path.replace("{id}", &ids.rule), json!({})),
         _ => panic!("{method} {template} takes an id: add it to this test"),
     }
 }
@@ -82,11 +105,12 @@ async fn operations(c: &Client) -> Vec<(String, String)> {
 }
 
 /// What the victim's data looks like, to see that nothing changed.
-async fn snapshot(c: &Client, month: &str) -> (Value, Value, Value) {
+async fn snapshot(c: &Client, month: &str) -> (Value, Value, Value, Value) {
     (
         c.json(&format!("/api/budgets?month={month}")).await,
         c.json(&format!("/api/expenses?month={month}")).await,
         c.json("/api/challenges").await,
+        c.json("/api/recurring").await,
     )
 }
 

@@ -2,11 +2,11 @@
 //! PostgreSQL (a fresh schema per test; `HEARTH_TEST_POSTGRES`, by default the local
 //! server's `test` database).
 
-use app::model::{Category, ChallengeKind, ChallengeStatus, Role};
+use app::model::{Category, ChallengeKind, ChallengeStatus, Every, Role};
 use chrono::NaiveDate;
 use hearth::store::{
-    ChallengeRecord, ExpenseChanges, FamilyRecord, Inserted, NewExpenseRecord, SqliteStore, Store,
-    StoreError, UserRecord,
+    ChallengeRecord, ExpenseChanges, FamilyRecord, Inserted, NewExpenseRecord, RuleRecord,
+    SqliteStore, Store, StoreError, UserRecord,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -44,6 +44,7 @@ contract!(
     deleting_returns_the_expense_once,
     a_category_in_use_is_deleted_only_by_moving_what_names_it,
     recently_active_families_are_those_with_recent_expenses,
+    a_rule_makes_each_day_once_and_its_expenses_outlive_it,
 );
 
 fn day(s: &str) -> NaiveDate {
@@ -509,7 +510,8 @@ async fn deleting_returns_the_expense_once(store: Arc<dyn Store>) {
         store.delete_category(f.id, food.id, None, 0).await,
         Err(StoreError::CategoryInUse {
             expenses: 1,
-            challenges: 0
+            challenges: 0,
+            rules: 0
         })
     ));
     assert_eq!(store.delete_expense(f.id, e.id).await.unwrap().id, e.id);
@@ -557,7 +559,8 @@ async fn a_category_in_use_is_deleted_only_by_moving_what_names_it(store: Arc<dy
         store.delete_category(f.id, food.id, None, 7).await,
         Err(StoreError::CategoryInUse {
             expenses: 1,
-            challenges: 1
+            challenges: 1,
+            rules: 0
         })
     ));
     // Moving to itself, to another family's category or to nothing that exists: refused.
@@ -643,4 +646,111 @@ async fn recently_active_families_are_those_with_recent_expenses(store: Arc<dyn 
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn a_rule_makes_each_day_once_and_its_expenses_outlive_it(store: Arc<dyn Store>) {
+    let (owner, f, food) = family(&store).await;
+    let rule = RuleRecord {
+        id: Uuid::new_v4(),
+        family_id: f.id,
+        category_id: food.id,
+        amount_minor: 95_000,
+        note: Some("rent".into()),
+        every: Every::Month,
+        starts_on: day("2026-01-31"),
+        ends_on: None,
+        next_on: Some(day("2026-01-31")),
+        last_on: None,
+        created_by: owner.id,
+        created_at_ms: 1_700_000_000_000,
+        updated_at_ms: 1_700_000_000_000,
+    };
+    let foreign = RuleRecord {
+        id: Uuid::new_v4(),
+        category_id: Uuid::new_v4(),
+        ..rule.clone()
+    };
+    assert!(matches!(
+        store.create_rule(&foreign).await,
+        Err(StoreError::NotFound)
+    ));
+    store.create_rule(&rule).await.unwrap();
+    assert_eq!(store.rules(f.id).await.unwrap(), vec![rule.clone()]);
+    assert_eq!(
+        store.due_rules(day("2026-01-30"), 10).await.unwrap(),
+        vec![],
+        "not due before its day"
+    );
+    assert_eq!(
+        store.due_rules(day("2026-01-31"), 10).await.unwrap().len(),
+        1
+    );
+
+    let made = expense(&f, &owner, food.id, 95_000, "2026-01-31");
+    let next = Some(day("2026-02-28"));
+    let first = store.make_occurrence(&rule, &made, next).await.unwrap();
+    let first = first.expect("the day is made");
+    assert_eq!(first.recurring_id, Some(rule.id));
+    assert_eq!(first.spent_on, "2026-01-31");
+    // A second server working from the same reading of the rule makes nothing.
+    let again = NewExpenseRecord {
+        id: Uuid::new_v4(),
+        ..made.clone()
+    };
+    assert_eq!(
+        store.make_occurrence(&rule, &again, next).await.unwrap(),
+        None
+    );
+    let now = store.rules(f.id).await.unwrap().remove(0);
+    assert_eq!((now.next_on, now.last_on), (next, Some(day("2026-01-31"))));
+    assert!(store
+        .due_rules(day("2026-02-27"), 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Moving the category moves the rule; without a target the rule keeps it in use.
+    let other = cat("Home");
+    store.create_category(f.id, &other).await.unwrap();
+    match store.delete_category(f.id, food.id, None, 1).await {
+        Err(StoreError::CategoryInUse {
+            expenses: 1,
+            challenges: 0,
+            rules: 1,
+        }) => {}
+        other => panic!("in use by one expense and one rule, got {other:?}"),
+    }
+    let changed = RuleRecord {
+        amount_minor: 99_000,
+        ..now.clone()
+    };
+    store.update_rule(&changed).await.unwrap();
+    assert_eq!(store.rules(f.id).await.unwrap()[0].amount_minor, 99_000);
+    assert!(matches!(
+        store
+            .update_rule(&RuleRecord {
+                id: Uuid::new_v4(),
+                ..changed.clone()
+            })
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Deleting the rule keeps what it made, no longer naming it; the category is then free.
+    assert!(matches!(
+        store.delete_rule(Uuid::new_v4(), rule.id).await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_rule(f.id, rule.id).await.unwrap();
+    assert!(store.rules(f.id).await.unwrap().is_empty());
+    let kept = store
+        .expenses(f.id, day("2026-01-01"), day("2026-02-01"), None, None)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].recurring_id, None);
+    assert!(matches!(
+        store.delete_rule(f.id, rule.id).await,
+        Err(StoreError::NotFound)
+    ));
 }
