@@ -25,7 +25,8 @@ pub enum ApiError {
     #[error("version conflict")]
     VersionConflict(Box<Expense>),
     #[error("body too large")]
-    TooLarge,
+    /// The body passed its limit, in bytes.
+    TooLarge(usize),
     /// `Accept-Encoding` excludes every coding the answer exists in (RFC 9110 §12.5.3).
     #[error("no acceptable content coding")]
     NotAcceptable,
@@ -75,10 +76,10 @@ impl ApiError {
                 "The answer is available as br, gzip or identity; Accept-Encoding excludes all three."
                     .into(),
             ),
-            ApiError::TooLarge => (
+            ApiError::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
-                "Request bodies are limited to 64 KiB.".into(),
+                format!("This request's body is limited to {} KiB.", limit / 1024),
             ),
             ApiError::Invalid(e) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -19,15 +19,25 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge
-            } else {
-                ApiError::Malformed("The request body could not be read.".into())
-            }
-        })?;
+        let bytes = body(req, state, MAX_BODY_BYTES).await?;
         parse(&bytes).map(ApiJson)
     }
+}
+
+/// The request's body, within the route's body limit `limit` (the `DefaultBodyLimit` layer
+/// the route has; named here for the error).
+pub async fn body<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(limit)
+        } else {
+            ApiError::Malformed("The request body could not be read.".into())
+        }
+    })
 }
 
 /// Parses a JSON body: syntax errors are `Malformed`, shape errors `Invalid` naming the field.

@@ -1148,3 +1148,40 @@ pub struct RecurringPatch {
     #[serde(default)]
     pub ends_on: Option<String>,
 }
+
+/// One line of an imported CSV file as understood (`POST /api/import`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ImportRow {
+    /// The line in the file (the header is line 1).
+    pub line: u64,
+    /// `YYYY-MM-DD` as read (empty when missing).
+    pub date: String,
+    /// The category as the file names it.
+    pub category: String,
+    /// The family's category it goes to, when known.
+    pub category_id: Option<Uuid>,
+    pub amount_minor: i64,
+    pub note: Option<String>,
+    /// The same day, amount and note as an expense already here.
+    pub duplicate: bool,
+    /// Why the line cannot be imported.
+    pub error: Option<String>,
+}
+
+/// `POST /api/import`: every line as understood, and how many expenses were saved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ImportResult {
+    pub rows: Vec<ImportRow>,
+    pub imported: u64,
+}
+
+/// `POST /api/import` refused (422): the error names the first bad line; `rows` say what
+/// is wrong with each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(ToSchema))]
+pub struct ImportRefused {
+    pub error: ErrorDetail,
+    pub rows: Vec<ImportRow>,
+}

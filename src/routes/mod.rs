@@ -9,6 +9,7 @@ pub mod expenses;
 pub mod export;
 pub mod families;
 pub mod health;
+pub mod import;
 pub mod insights;
 pub mod recurring;
 pub mod trends;
@@ -38,6 +39,11 @@ impl MonthQuery {
             .get(key)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Every pair of the query (a key given twice: its last value).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     pub fn month(&self) -> ApiResult<Option<Month>> {
@@ -87,6 +93,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         expenses::update,
         expenses::delete,
         export::csv,
+        import::upload,
         trends::show,
         recurring::list,
         recurring::create,
@@ -179,8 +186,16 @@ pub fn api(state: &AppState) -> Router<AppState> {
             crate::json::MAX_BODY_BYTES,
         ))
         .layer(tower_http::decompression::RequestDecompressionLayer::new());
+    // Files are bigger than JSON bodies.
+    let files = Router::new()
+        .route("/api/import", post(import::upload))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::service::import::MAX_BYTES,
+        ))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new());
     Router::new()
         .merge(cached(state))
+        .merge(files)
         .merge(with_bodies)
         .route("/ws", get(crate::realtime::socket::upgrade))
         .route("/healthz", get(health::healthz))

@@ -43,6 +43,38 @@ pub async fn expense(
     super::challenges::after_expense(state, &member.family).await;
 }
 
+/// One `kind` event per expense, in order.
+async fn each(state: &AppState, member: &FamilyMember, kind: EventKind, expenses: &[Expense]) {
+    for expense in expenses {
+        let data = ExpenseEvent {
+            expense: expense.clone(),
+            by: actor(member),
+        };
+        state.hub.family_event(member.family.id, kind, &data).await;
+    }
+}
+
+/// Expenses were imported (`saved`): each as `expense_created`, then the current month's
+/// lines once, with any alert an imported category reached, then the challenges' progress.
+pub async fn imported(
+    state: &AppState,
+    member: &FamilyMember,
+    saved: &[Expense],
+    current: Option<Budget>,
+) {
+    each(state, member, EventKind::ExpenseCreated, saved).await;
+    if let Some(b) = budget(state, member, None, None, current).await {
+        for line in b
+            .lines
+            .iter()
+            .filter(|l| saved.iter().any(|e| e.category_id == l.category_id))
+        {
+            raise_alerts(state, member, &b.month, line).await;
+        }
+    }
+    super::challenges::after_expense(state, &member.family).await;
+}
+
 /// A category was deleted, its expenses moved to `target` (`moved`, as they are now): each
 /// moved expense as `expense_updated`, then the month's lines without the category (and any
 /// alert the target reached), then the challenges' progress.
@@ -53,14 +85,7 @@ pub async fn category_deleted(
     target: Option<Uuid>,
     current: Option<Budget>,
 ) {
-    for expense in moved {
-        let data = ExpenseEvent {
-            expense: expense.clone(),
-            by: actor(member),
-        };
-        let kind = EventKind::ExpenseUpdated;
-        state.hub.family_event(member.family.id, kind, &data).await;
-    }
+    each(state, member, EventKind::ExpenseUpdated, moved).await;
     budget(state, member, None, target, current).await;
     if !moved.is_empty() {
         super::challenges::after_expense(state, &member.family).await;

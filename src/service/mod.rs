@@ -7,6 +7,7 @@ pub mod challenges;
 pub mod events;
 pub mod export;
 pub mod families;
+pub mod import;
 pub mod insights;
 pub mod recurring;
 pub mod search;

@@ -246,6 +246,9 @@ pub trait Store: Send + Sync + 'static {
     /// Idempotent on the client's id: the same id and body give `Existing`, the same id with
     /// another body `Conflict("duplicate_id")`; `NotFound` for a category not the family's.
     async fn insert_expense(&self, expense: &NewExpenseRecord) -> StoreResult<Inserted>;
+    /// Inserts all the expenses (of one family, categories checked by the caller) in one
+    /// transaction: all of them or, on any error, none.
+    async fn import_expenses(&self, expenses: &[NewExpenseRecord]) -> StoreResult<Vec<Expense>>;
     /// Applies `changes` when `version` is current: `VersionConflict` otherwise.
     async fn update_expense(
         &self,

@@ -247,6 +247,33 @@ pub(super) fn unique_or(e: sqlx::Error, code: &'static str) -> StoreError {
     }
 }
 
+/// The statement that inserts a new expense (`bind_expense!` gives its parameters) and
+/// returns it.
+pub(super) fn insert_expense() -> String {
+    format!(
+        "INSERT INTO expenses (id, family_id, category_id, amount_minor, note, spent_on, created_by, \
+         created_at, updated_at, version, body_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9) \
+         RETURNING {EXPENSE_COLUMNS}"
+    )
+}
+
+/// Binds a `NewExpenseRecord` to `insert_expense()`'s parameters.
+macro_rules! bind_expense {
+    ($query:expr, $e:expr) => {
+        $query
+            .bind($e.id.to_string())
+            .bind($e.family_id.to_string())
+            .bind($e.category_id.to_string())
+            .bind($e.amount_minor)
+            .bind(&$e.note)
+            .bind($e.spent_on.to_string())
+            .bind($e.created_by.to_string())
+            .bind($e.now_ms)
+            .bind(&$e.body_hash)
+    };
+}
+pub(super) use bind_expense;
+
 /// Returns `NotFound` from the enclosing method unless the category (any `Display`) is the
 /// family's, read within the transaction `tx`.
 macro_rules! family_has_category {
@@ -754,23 +781,9 @@ macro_rules! store_impl {
                     return Ok(found);
                 }
                 sql::family_has_category!(tx, e.family_id, e.category_id);
-                let inserted: Result<sql::ExpenseRow, sqlx::Error> = sqlx::query_as(&format!(
-                    "INSERT INTO expenses (id, family_id, category_id, amount_minor, note, spent_on, created_by, \
-                     created_at, updated_at, version, body_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, $9) \
-                     RETURNING {}",
-                    sql::EXPENSE_COLUMNS
-                ))
-                .bind(e.id.to_string())
-                .bind(e.family_id.to_string())
-                .bind(e.category_id.to_string())
-                .bind(e.amount_minor)
-                .bind(&e.note)
-                .bind(e.spent_on.to_string())
-                .bind(e.created_by.to_string())
-                .bind(e.now_ms)
-                .bind(&e.body_hash)
-                .fetch_one(&mut *tx)
-                .await;
+                let insert = sql::insert_expense();
+                let inserted: Result<sql::ExpenseRow, sqlx::Error> =
+                    sql::bind_expense!(sqlx::query_as(&insert), e).fetch_one(&mut *tx).await;
                 match inserted {
                     Ok(row) => {
                         tx.commit().await?;
@@ -784,6 +797,19 @@ macro_rules! store_impl {
                     }
                     Err(err) => Err(err.into()),
                 }
+            }
+
+            async fn import_expenses(&self, expenses: &[$crate::store::NewExpenseRecord]) -> $crate::store::StoreResult<Vec<app::model::Expense>> {
+                let insert = sql::insert_expense();
+                let mut tx = self.pool.begin_with($begin).await?;
+                let mut saved = Vec::with_capacity(expenses.len());
+                for e in expenses {
+                    let row: sql::ExpenseRow =
+                        sql::bind_expense!(sqlx::query_as(&insert), e).fetch_one(&mut *tx).await?;
+                    saved.push(sql::expense(row)?);
+                }
+                tx.commit().await?;
+                Ok(saved)
             }
 
             async fn update_expense(

@@ -12,6 +12,7 @@ mod cluster;
 mod families;
 mod helpers;
 mod hub_servers;
+mod import;
 mod metrics;
 mod monitor;
 mod operations;
