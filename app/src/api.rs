@@ -141,6 +141,47 @@ pub async fn trends() -> ApiResult<Trends> {
     }
 }
 
+/// The family's recurring rules (browser only; loaded after hydration).
+pub async fn load_recurring() -> ApiResult<RecurringRules> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::get("/api/recurring").await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        Err(server_side_mutation("GET /api/recurring"))
+    }
+}
+
+pub async fn create_rule(body: NewRecurringRule) -> ApiResult<RuleEnvelope> {
+    send("POST", "/api/recurring", Some(&body)).await
+}
+
+pub async fn update_rule(id: uuid::Uuid, body: RecurringPatch) -> ApiResult<RuleEnvelope> {
+    send("PATCH", &format!("/api/recurring/{id}"), Some(&body)).await
+}
+
+pub async fn delete_rule(id: uuid::Uuid) -> ApiResult<()> {
+    send_no_content("DELETE", &format!("/api/recurring/{id}")).await
+}
+
+/// Sends a CSV file to `POST /api/import?{query}`: what the server made of it, or, for a
+/// file with a bad line, the refusal with every row.
+pub async fn import_csv(
+    csv: String,
+    query: String,
+) -> ApiResult<Result<ImportResult, ImportRefused>> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::import_csv(csv, &format!("/api/import?{query}")).await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        let _ = (csv, query);
+        Err(server_side_mutation("POST /api/import"))
+    }
+}
+
 /// The family's challenges and achievements (browser only; loaded after hydration).
 pub async fn load_challenges() -> ApiResult<Challenges> {
     #[cfg(not(feature = "ssr"))]
@@ -370,6 +411,30 @@ mod browser {
         }
         .map_err(offline)?;
         decode(resp).await
+    }
+
+    pub async fn import_csv(
+        csv: String,
+        url: &str,
+    ) -> ApiResult<Result<crate::model::ImportResult, crate::model::ImportRefused>> {
+        let resp = Request::post(url)
+            .header("Content-Type", "text/csv; charset=utf-8")
+            .body(csv)
+            .map_err(offline)?
+            .send()
+            .await
+            .map_err(offline)?;
+        if resp.status() == 422 {
+            if let Ok(refused) = resp.json::<crate::model::ImportRefused>().await {
+                return Ok(Err(refused));
+            }
+            return Err(ApiFailure::new(
+                422,
+                "invalid_import",
+                "The file was refused.",
+            ));
+        }
+        decode(resp).await.map(Ok)
     }
 
     pub async fn send_no_content(method: &str, url: &str) -> ApiResult<()> {

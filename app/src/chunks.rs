@@ -1,7 +1,7 @@
 //! The parts of the app the browser loads as WebAssembly chunks of their own, when it needs
 //! them: every page but the budget (lazy routes); on the budget page the family panel
-//! (presence and chat), the challenges card, the "Who spent" breakdown, the charts and the
-//! search of every month's notes, which mount after hydration anyway; and what
+//! (presence and chat), the challenges card, the "Who spent" breakdown, the charts, the
+//! recurring bills, the import and the search of every month's notes, which mount after hydration anyway; and what
 //! starts after hydration in a task of its own: the live connection's loop (and, before it, the
 //! budget page's handling of its events, `budget::budget_events`), the installable app's side
 //! (service worker, update and install offers) and the page-load report. The rest of the
@@ -18,6 +18,8 @@
 use crate::budget::{ExpenseSearch, MemberBreakdown};
 use crate::challenges::{ChallengesCard, Games};
 use crate::family_live::{Family, FamilyPanel};
+use crate::import::ImportCard;
+use crate::recurring::RecurringCard;
 use crate::socket::LiveSocket;
 use crate::trends::TrendsCard;
 use crate::{pages, performance};
@@ -93,6 +95,8 @@ async fn load_month_cards(digits: u8) -> Result<AnyView, LazyViewError> {
     Ok(view! {
         <MemberBreakdown digits />
         <TrendsCard digits />
+        <RecurringCard digits />
+        <ImportCard digits />
     }
     .into_any())
 }
@@ -143,7 +147,8 @@ pub(crate) fn LazyExpenseSearch(digits: u8) -> impl IntoView {
     part_or(load_search(digits), || ().into_any())
 }
 
-/// The budget page's "Who spent" breakdown, pace chart and six-month bars, from their chunk
+/// The budget page's "Who spent" breakdown, pace chart, six-month bars, recurring bills and
+/// import, from their chunk
 /// (one part: each lazy part costs the main module its own loading code).
 #[component]
 pub(crate) fn LazyMonthCards(digits: u8) -> impl IntoView {

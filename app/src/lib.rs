@@ -16,12 +16,14 @@ mod components;
 mod family_live;
 #[cfg(not(feature = "ssr"))]
 mod idb;
+mod import;
 pub mod live;
 pub mod model;
 pub mod money;
 mod pages;
 mod performance;
 pub mod pwa;
+mod recurring;
 pub mod socket;
 pub mod stats;
 mod trends;

@@ -1,0 +1,347 @@
+//! Recurring bills on `/budget`: the family's rules ("rent, 950.00, Housing, on the 1st of
+//! each month"), what they will still add this month, and a form to add or change one. The
+//! server makes each expense on its day; a change to a rule reaches every device as a
+//! `budget_update` (its upcoming amounts), on which the list is read again. Loaded with the
+//! month's cards as a chunk after hydration (`chunks::LazyMonthCards`).
+
+use crate::api;
+use crate::budget::Board;
+use crate::components::{submit, ErrorNote};
+use crate::model::{parse_day, Every, NewRecurringRule, RecurringPatch, RecurringRule};
+use crate::money::{field_amount, format_minor, format_money};
+use chrono::Datelike;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// "every month on the 31st (the last day in shorter months)", "every week on Monday",
+/// "every year on 3 March".
+pub fn schedule(every: Every, starts_on: &str) -> String {
+    let Some(day) = parse_day(starts_on) else {
+        return format!("every {}", every.as_str());
+    };
+    match every {
+        Every::Week => format!("every week on {}", day.format("%A")),
+        Every::Month => {
+            let n = day.day();
+            let suffix = match (n % 10, n) {
+                (_, 11..=13) => "th",
+                (1, _) => "st",
+                (2, _) => "nd",
+                (3, _) => "rd",
+                _ => "th",
+            };
+            let short = if n > 28 {
+                " (the last day in shorter months)"
+            } else {
+                ""
+            };
+            format!("every month on the {n}{suffix}{short}")
+        }
+        Every::Year => format!("every year on {}", day.format("%-d %B")),
+    }
+}
+
+/// The rule being changed, and the form's fields.
+#[derive(Clone, Copy)]
+struct Form {
+    editing: RwSignal<Option<Uuid>>,
+    category: RwSignal<String>,
+    amount: RwSignal<String>,
+    note: RwSignal<String>,
+    every: RwSignal<String>,
+    starts_on: RwSignal<String>,
+    ends_on: RwSignal<String>,
+}
+
+impl Form {
+    fn new() -> Self {
+        Form {
+            editing: RwSignal::new(None),
+            category: RwSignal::new(String::new()),
+            amount: RwSignal::new(String::new()),
+            note: RwSignal::new(String::new()),
+            every: RwSignal::new("month".into()),
+            starts_on: RwSignal::new(String::new()),
+            ends_on: RwSignal::new(String::new()),
+        }
+    }
+
+    fn edit(&self, rule: &RecurringRule, digits: u8) {
+        self.editing.set(Some(rule.id));
+        self.category.set(rule.category_id.to_string());
+        self.amount.set(format_minor(rule.amount_minor, digits));
+        self.note.set(rule.note.clone().unwrap_or_default());
+        self.every.set(rule.every.as_str().into());
+        self.starts_on.set(rule.starts_on.clone());
+        self.ends_on.set(rule.ends_on.clone().unwrap_or_default());
+    }
+
+    fn clear(&self) {
+        self.editing.set(None);
+        self.amount.set(String::new());
+        self.note.set(String::new());
+        self.ends_on.set(String::new());
+    }
+}
+
+/// The recurring bills card.
+#[component]
+pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let rules = RwSignal::new(None::<Vec<RecurringRule>>);
+    let error = RwSignal::new(None::<String>);
+    let form = Form::new();
+    let load = move || {
+        #[cfg(not(feature = "ssr"))]
+        leptos::task::spawn_local(async move {
+            match api::load_recurring().await {
+                Ok(r) => {
+                    rules.set(Some(r.rules));
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e.message())),
+            }
+        });
+    };
+    // Read again whenever the month's budget changes: a rule changed on any device sends one.
+    Effect::new(move |_| {
+        board.shown.track();
+        load();
+    });
+    let name_of = move |id: Uuid| {
+        board
+            .category_choices
+            .with(|c| c.iter().find(|c| c.0 == id).map(|c| c.1.clone()))
+            .unwrap_or_default()
+    };
+    let money = move |amount: i64| format_money(amount, digits, &board.currency());
+    let upcoming = move || {
+        board.shown.with(|b| {
+            b.as_ref()
+                .map(|b| {
+                    b.lines
+                        .iter()
+                        .filter(|l| l.upcoming_minor > 0)
+                        .map(|l| (l.category_name.clone(), l.upcoming_minor))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let remove = move |id: Uuid| {
+        let pending = RwSignal::new(false);
+        submit(pending, error, api::delete_rule(id), move |_| {
+            rules.update(|r| {
+                if let Some(r) = r {
+                    r.retain(|x| x.id != id);
+                }
+            });
+        });
+    };
+    view! {
+        <section class="card recurring">
+            <h2>"Recurring bills"</h2>
+            {move || {
+                let soon = upcoming();
+                (!soon.is_empty()).then(|| {
+                    let total: i64 = soon.iter().map(|s| s.1).sum();
+                    let parts = soon
+                        .iter()
+                        .map(|(name, v)| format!("{name} {}", money(*v)))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    view! {
+                        <p class="upcoming" data-testid="upcoming">
+                            {format!("Still to come this month: {} ({parts})", money(total))}
+                        </p>
+                    }
+                })
+            }}
+            {move || match rules.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(list) if list.is_empty() => view! {
+                    <p class="empty" data-testid="recurring-list">
+                        "No recurring bills yet: add rent, subscriptions and the like once, and they are logged on their day."
+                    </p>
+                }
+                .into_any(),
+                Some(list) => view! {
+                    <ul class="rules" data-testid="recurring-list">
+                        {list
+                            .into_iter()
+                            .map(|rule| {
+                                let what = rule.note.clone().unwrap_or_else(|| name_of(rule.category_id));
+                                let when = schedule(rule.every, &rule.starts_on);
+                                let next = match (&rule.next_on, &rule.ends_on) {
+                                    (Some(n), Some(e)) => format!("next on {n}, until {e}"),
+                                    (Some(n), None) => format!("next on {n}"),
+                                    (None, _) => "ended".to_string(),
+                                };
+                                let id = rule.id;
+                                let editing = rule.clone();
+                                view! {
+                                    <li class="rule" data-testid="recurring-rule">
+                                        <span class="what">{format!("{what} · {}", name_of(rule.category_id))}</span>
+                                        <span class="amount">{money(rule.amount_minor)}</span>
+                                        <span class="when">{format!("{when} · {next}")}</span>
+                                        <button type="button" class="link" on:click=move |_| form.edit(&editing, digits)>
+                                            "Change"
+                                        </button>
+                                        <button type="button" class="link" on:click=move |_| remove(id)>
+                                            "Delete"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any(),
+            }}
+            <ErrorNote error />
+            <RuleForm form digits rules />
+        </section>
+    }
+}
+
+#[component]
+fn RuleForm(form: Form, digits: u8, rules: RwSignal<Option<Vec<RecurringRule>>>) -> impl IntoView {
+    let board = expect_context::<Board>();
+    let error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+    let categories = move || board.category_choices.get();
+    Effect::new(move |_| {
+        if form.category.with_untracked(|c| c.is_empty()) {
+            if let Some((id, _)) = categories().first() {
+                form.category.set(id.to_string());
+            }
+        }
+        if form.starts_on.with_untracked(|s| s.is_empty()) {
+            if let Some(today) = board.shown.with(|b| b.as_ref().map(|b| b.today.clone())) {
+                form.starts_on.set(today);
+            }
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Ok(category_id) = Uuid::parse_str(&form.category.get_untracked()) else {
+            error.set(Some("category: choose one".into()));
+            return;
+        };
+        let amount = field_amount(&form.amount.get_untracked(), digits, "amount", true);
+        let Ok(amount_minor) = amount.map_err(|m| error.set(Some(m))) else {
+            return;
+        };
+        let every = Every::parse(&form.every.get_untracked()).unwrap_or(Every::Month);
+        let note = form.note.get_untracked();
+        let starts_on = form.starts_on.get_untracked();
+        let ends_on = form.ends_on.get_untracked();
+        let done = move |saved: crate::model::RuleEnvelope| {
+            rules.update(|r| {
+                let list = r.get_or_insert_with(Vec::new);
+                match list.iter_mut().find(|x| x.id == saved.rule.id) {
+                    Some(x) => *x = saved.rule,
+                    None => list.push(saved.rule),
+                }
+            });
+            form.clear();
+        };
+        match form.editing.get_untracked() {
+            Some(id) => {
+                let patch = RecurringPatch {
+                    category_id: Some(category_id),
+                    amount_minor: Some(amount_minor),
+                    note: Some(note),
+                    every: Some(every),
+                    starts_on: Some(starts_on),
+                    ends_on: Some(ends_on),
+                };
+                submit(pending, error, api::update_rule(id, patch), done);
+            }
+            None => {
+                let rule = NewRecurringRule {
+                    category_id,
+                    amount_minor,
+                    note: Some(note).filter(|n| !n.trim().is_empty()),
+                    every,
+                    starts_on,
+                    ends_on: Some(ends_on).filter(|e| !e.is_empty()),
+                };
+                submit(pending, error, api::create_rule(rule), done);
+            }
+        }
+    };
+    let editing = move || form.editing.get().is_some();
+    view! {
+        <form class="rule-form" on:submit=on_submit data-testid="recurring-form">
+            <h3>{move || if editing() { "Change the bill (from its next day on)" } else { "Add a recurring bill" }}</h3>
+            <label>
+                "What"
+                <input type="text" name="rule_note" maxlength="500" placeholder="Rent" autocomplete="off" bind:value=form.note />
+            </label>
+            <label>
+                "Category"
+                <select name="rule_category" bind:value=form.category>
+                    <For each=categories key=|c| c.clone() let((id, name))>
+                        <option value=id.to_string()>{name}</option>
+                    </For>
+                </select>
+            </label>
+            <label>
+                {move || format!("Amount ({})", board.currency())}
+                <input type="text" inputmode="decimal" name="rule_amount" required autocomplete="off" bind:value=form.amount />
+            </label>
+            <label>
+                "Repeats"
+                <select name="rule_every" bind:value=form.every>
+                    <option value="week">"every week"</option>
+                    <option value="month">"every month"</option>
+                    <option value="year">"every year"</option>
+                </select>
+            </label>
+            <label>
+                "First day"
+                <input type="date" name="rule_starts" required bind:value=form.starts_on />
+            </label>
+            <label>
+                "Last day (optional)"
+                <input type="date" name="rule_ends" bind:value=form.ends_on />
+            </label>
+            <button type="submit" disabled=move || pending.get()>
+                {move || if editing() { "Save the bill" } else { "Add the bill" }}
+            </button>
+            {move || editing().then(|| view! {
+                <button type="button" class="link" on:click=move |_| form.clear()>"Cancel"</button>
+            })}
+            <ErrorNote error />
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_read_as_a_person_says_them() {
+        assert_eq!(
+            schedule(Every::Month, "2026-03-01"),
+            "every month on the 1st"
+        );
+        assert_eq!(
+            schedule(Every::Month, "2026-03-22"),
+            "every month on the 22nd"
+        );
+        assert_eq!(
+            schedule(Every::Month, "2026-03-12"),
+            "every month on the 12th"
+        );
+        assert_eq!(
+            schedule(Every::Month, "2026-03-31"),
+            "every month on the 31st (the last day in shorter months)"
+        );
+        assert_eq!(schedule(Every::Week, "2026-12-07"), "every week on Monday");
+        assert_eq!(schedule(Every::Year, "2026-03-03"), "every year on 3 March");
+    }
+}
