@@ -247,22 +247,43 @@ pub async fn set_limit(
     .await
 }
 
-/// A page of the family's expenses whose note holds `text`, over every month, newest first
-/// (only `member`'s when given); `cursor` is the previous page's `next_cursor`. Searches come
-/// from typing, in the browser only.
-pub async fn search_expenses(
-    text: &str,
-    member: Option<uuid::Uuid>,
-    cursor: Option<&str>,
-) -> ApiResult<Expenses> {
+/// What a search of every month asks: text in the note, and the member, category and
+/// amount range (minor units) when given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Search {
+    pub text: String,
+    pub member: Option<uuid::Uuid>,
+    pub category: Option<uuid::Uuid>,
+    pub min_minor: Option<i64>,
+    pub max_minor: Option<i64>,
+}
+
+/// A page of the family's expenses that `search` finds, over every month, newest first;
+/// `cursor` is the previous page's `next_cursor`. Searches come from typing, in the browser
+/// only.
+pub async fn search_expenses(search: &Search, cursor: Option<&str>) -> ApiResult<Expenses> {
     #[cfg(not(feature = "ssr"))]
     {
         let mut url = format!(
             "/api/expenses?limit=50&q={}",
-            String::from(js_sys::encode_uri_component(text))
+            String::from(js_sys::encode_uri_component(search.text.trim()))
         );
-        if let Some(m) = member {
-            url.push_str(&format!("&member_id={m}"));
+        let ids = [
+            ("member_id", search.member),
+            ("category_id", search.category),
+        ];
+        for (key, id) in ids {
+            if let Some(id) = id {
+                url.push_str(&format!("&{key}={id}"));
+            }
+        }
+        for (key, amount) in [
+            ("min_minor", search.min_minor),
+            ("max_minor", search.max_minor),
+        ] {
+            if let Some(a) = amount {
+                url.push_str(&format!("&{key}={a}"));
+            }
         }
         if let Some(c) = cursor {
             url.push_str(&format!(
@@ -274,7 +295,7 @@ pub async fn search_expenses(
     }
     #[cfg(feature = "ssr")]
     {
-        let _ = (text, member, cursor);
+        let _ = (search, cursor);
         Err(server_side_mutation("a search"))
     }
 }

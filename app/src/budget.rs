@@ -888,11 +888,41 @@ pub(crate) fn ExpenseSearch(digits: u8) -> impl IntoView {
     let state = RwSignal::new("");
     let error = RwSignal::new(None::<String>);
     let asked = StoredValue::new(0u32);
+    // The filters beside the text: a category and an amount range, as typed.
+    let category = RwSignal::new(None::<Uuid>);
+    let min = RwSignal::new(String::new());
+    let max = RwSignal::new(String::new());
     let run = move |more: bool| {
-        let query = text.get_untracked().trim().to_string();
         asked.update_value(|n| *n += 1);
         let ticket = asked.get_value();
-        if query.is_empty() {
+        let amount = |typed: RwSignal<String>, field: &str| {
+            let typed = typed.get_untracked();
+            (!typed.trim().is_empty())
+                .then(|| crate::money::field_amount(&typed, digits, field, false))
+                .transpose()
+        };
+        let (min_minor, max_minor) = match (amount(min, "from"), amount(max, "to")) {
+            (Ok(a), Ok(b)) => {
+                error.set(None);
+                (a, b)
+            }
+            (Err(m), _) | (_, Err(m)) => {
+                error.set(Some(m));
+                return;
+            }
+        };
+        let query = api::Search {
+            text: text.get_untracked(),
+            member: board.who.get_untracked(),
+            category: category.get_untracked(),
+            min_minor,
+            max_minor,
+        };
+        if query.text.trim().is_empty()
+            && query.category.is_none()
+            && min_minor.is_none()
+            && max_minor.is_none()
+        {
             found.set(Vec::new());
             next.set(None);
             state.set("");
@@ -909,8 +939,7 @@ pub(crate) fn ExpenseSearch(digits: u8) -> impl IntoView {
                     return;
                 }
             }
-            let page =
-                api::search_expenses(&query, board.who.get_untracked(), cursor.as_deref()).await;
+            let page = api::search_expenses(&query, cursor.as_deref()).await;
             if asked.try_get_value() != Some(ticket) {
                 return;
             }
@@ -938,27 +967,28 @@ pub(crate) fn ExpenseSearch(digits: u8) -> impl IntoView {
             .with_untracked(|c| c.iter().find(|c| c.0 == id).map(|c| c.1.clone()))
             .unwrap_or_default()
     };
+    // (`try_`: the month's view that made these may be on its way out while this reruns.)
+    let typed = |s: RwSignal<String>| s.try_with(|t| !t.trim().is_empty()) == Some(true);
+    let filtered = move || category.try_get().flatten().is_some() || typed(min) || typed(max);
+    let asking = move || filtered() || !text.with(|t| t.trim().is_empty());
+    let changed = Callback::new(move |_| run(false));
     view! {
         <div class="search">
-            <MemberFilter who=board.who />
-            <input
-                type="search"
-                data-testid="search-input"
-                aria-label="Search the notes of every month"
-                placeholder="Search every month's notes…"
-                maxlength="200"
-                prop:value=move || text.get()
-                on:input=move |ev| {
-                    text.set(event_target_value(&ev));
-                    run(false);
-                }
-            />
+            <MemberFilter who=board.who picked=changed />
+            {id_filter(("Category", "search-category", "Any"), category, board.category_choices, changed)}
+            {search_field(("search-input", "Search the notes of every month", "Search every month's notes…", "200"), text, changed)}
+            {search_field(("search-min", "Amount from", "From", "20"), min, changed)}
+            {search_field(("search-max", "Amount to", "To", "20"), max, changed)}
             <ErrorNote error />
             {move || (state.get() == "searching" && found.with(Vec::is_empty)).then(|| view! { <p class="muted">"Searching…"</p> })}
             {move || (state.get() == "done" && found.with(Vec::is_empty)).then(|| view! {
-                <p class="empty">{format!("No expense in any month matches “{}”.", text.get_untracked().trim())}</p>
+                <p class="empty">{match text.get_untracked().trim() {
+                    "" => "No expense in any month matches these filters.".to_string(),
+                    t => format!("No expense in any month matches “{t}”."),
+                }}</p>
             })}
-            {move || (!found.with(Vec::is_empty) && !text.with(|t| t.trim().is_empty())).then(|| view! {
+            {move || (!found.with(Vec::is_empty) && asking()).then(|| view! {
+                {(filtered() && text.with(|t| t.trim().is_empty())).then(|| view! { <h3>"Found in every month"</h3> })}
                 <ul class="expenses" data-testid="search-results">
                     {found
                         .get()
@@ -987,34 +1017,76 @@ pub(crate) fn ExpenseSearch(digits: u8) -> impl IntoView {
 
 /// Narrows the expense list to one member (shown when the family has more than one).
 #[component]
-fn MemberFilter(who: RwSignal<Option<Uuid>>) -> impl IntoView {
+fn MemberFilter(who: RwSignal<Option<Uuid>>, picked: Callback<()>) -> impl IntoView {
     let board = expect_context::<Board>();
     let me = board.me;
-    let members = move || board.ledger.with(|l| l.spent_by_member(me));
-    let on_change = move |ev: leptos::ev::Event| {
-        who.set(Uuid::parse_str(&event_target_value(&ev)).ok());
-    };
+    let members = Signal::derive(move || {
+        board.ledger.with(|l| {
+            l.spent_by_member(me)
+                .into_iter()
+                .map(|m| (m.user_id, m.display_name))
+                .collect::<Vec<_>>()
+        })
+    });
     show_if(
-        move || members().len() > 1,
-        move || {
-            view! {
-                <label class="filter">
-                    "Who"
-                    <select data-testid="member-filter" on:change=on_change>
-                        <option value="" selected=move || who.get().is_none()>"Everyone"</option>
-                        {move || members()
-                            .into_iter()
-                            .map(|m| {
-                                let id = m.user_id;
-                                view! { <option value=id.to_string() selected=move || who.get() == Some(id)>{m.display_name}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
-            }
-        },
+        // (`try_`: this reruns with the ledger, also while the month's view that made
+        // `members` is being replaced.)
+        move || members.try_with(|m| m.len() > 1) == Some(true),
+        move || id_filter(("Who", "member-filter", "Everyone"), who, members, picked),
         || (),
     )
+}
+
+/// A search field (`words`: test id, label, placeholder, most characters) typed into
+/// `value`; `changed` runs after each keystroke. One function for the three fields.
+fn search_field(
+    words: (&'static str, &'static str, &'static str, &'static str),
+    value: RwSignal<String>,
+    changed: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <input
+            type="search"
+            data-testid=words.0
+            aria-label=words.1
+            placeholder=words.2
+            maxlength=words.3
+            prop:value=move || value.get()
+            on:input=move |ev| {
+                value.set(event_target_value(&ev));
+                changed.run(());
+            }
+        />
+    }
+}
+
+/// A choice of one of `choices` (or none: `words.2`) into `chosen`, labelled `words.0` with
+/// the test id `words.1`; `picked` runs after each choice. One function for every such
+/// filter, so the browser's code holds its rendering once.
+fn id_filter(
+    words: (&'static str, &'static str, &'static str),
+    chosen: RwSignal<Option<Uuid>>,
+    choices: Signal<Vec<(Uuid, String)>>,
+    picked: Callback<()>,
+) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        chosen.set(Uuid::parse_str(&event_target_value(&ev)).ok());
+        picked.run(());
+    };
+    view! {
+        <label class="filter">
+            {words.0}
+            <select data-testid=words.1 on:change=on_change>
+                <option value="" selected=move || chosen.try_get().flatten().is_none()>{words.2}</option>
+                {move || choices
+                    .try_get()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(id, name)| view! { <option value=id.to_string() selected=move || chosen.try_get().flatten() == Some(id)>{name}</option> })
+                    .collect_view()}
+            </select>
+        </label>
+    }
 }
 
 #[component]

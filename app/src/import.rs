@@ -84,27 +84,34 @@ pub(crate) fn ImportCard(digits: u8) -> impl IntoView {
         pending.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::import_csv(csv, q).await {
+            let shown = match api::import_csv(csv, q).await {
                 Ok(Ok(ImportResult { imported, .. })) if !dry_run => {
-                    done.set(Some(match imported {
+                    done.try_set(Some(match imported {
                         1 => "Imported 1 expense.".to_string(),
                         n => format!("Imported {n} expenses."),
                     }));
-                    preview.set(None);
-                    text.set(None);
-                    maps.set(Vec::new());
+                    preview.try_set(None);
+                    text.try_set(None);
+                    maps.try_set(Vec::new());
+                    None
                 }
-                Ok(Ok(ImportResult { rows, .. })) => preview.set(Some(Preview {
+                Ok(Ok(ImportResult { rows, .. })) => Some(Preview {
                     rows,
                     refused: None,
-                })),
-                Ok(Err(ImportRefused { error: e, rows })) => preview.set(Some(Preview {
+                }),
+                Ok(Err(ImportRefused { error: e, rows })) => Some(Preview {
                     rows,
                     refused: Some(e.message),
-                })),
-                Err(e) => error.set(Some(e.message())),
+                }),
+                Err(e) => {
+                    error.try_set(Some(e.message()));
+                    None
+                }
+            };
+            if shown.is_some() {
+                preview.try_set(shown);
             }
-            pending.set(false);
+            pending.try_set(false);
         });
     };
     let on_file = move |ev: leptos::ev::Event| {
@@ -115,10 +122,12 @@ pub(crate) fn ImportCard(digits: u8) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match file_text(&ev).await {
                 Some(t) => {
-                    text.set(Some(t));
+                    text.try_set(Some(t));
                     send(true);
                 }
-                None => error.set(Some("The file could not be read.".into())),
+                None => {
+                    error.try_set(Some("The file could not be read.".into()));
+                }
             }
         });
         #[cfg(feature = "ssr")]

@@ -286,6 +286,12 @@ impl Ledger {
         }
     }
 
+    /// How many budget events this page applied: a change of it means the family changed
+    /// something (a recurring rule's change, for one, arrives as a `budget_update`).
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
     /// A budget event of the family channel (`expense_*`, `budget_update`).
     pub fn event(&mut self, event: &Event) {
         self.applied += 1;
@@ -451,10 +457,7 @@ impl Ledger {
                     color: line.color.clone(),
                 };
                 let spent = line.spent_minor.saturating_add(p.expense.amount_minor);
-                *line = BudgetLine {
-                    upcoming_minor: line.upcoming_minor,
-                    ..BudgetLine::compute(&category, line.limit_minor, spent)
-                };
+                *line = BudgetLine::compute(&category, line.limit_minor, spent);
                 changed = true;
             }
         }

@@ -250,8 +250,11 @@ pub struct BudgetLine {
     /// Whole percent of the limit spent, rounded down; null without a positive limit.
     pub percent_used: Option<i64>,
     pub alert: Alert,
-    /// What recurring rules will still add this month (their days not made yet).
+    /// What recurring rules will still add this month (their days not made yet). The
+    /// browser does not read it (the recurring card computes it from the rules it lists):
+    /// left out of its (de)serialising code, which the first load of `/budget` carries.
     #[serde(default)]
+    #[cfg_attr(not(feature = "ssr"), serde(skip))]
     pub upcoming_minor: i64,
 }
 
@@ -399,8 +402,10 @@ pub struct Expense {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
-    /// The recurring rule that made it, if one did.
+    /// The recurring rule that made it, if one did (the browser does not read it: left out
+    /// of its (de)serialising code, as `BudgetLine::upcoming_minor`).
     #[serde(default)]
+    #[cfg_attr(not(feature = "ssr"), serde(skip))]
     pub recurring_id: Option<Uuid>,
 }
 
@@ -1055,6 +1060,26 @@ impl Every {
                 }
             }
         }
+    }
+
+    /// What a rule of `amount_minor` will still add in `month`: its days from `next_on` (the
+    /// next one to make; `None` once it ended) to the month's end.
+    pub fn upcoming(
+        self,
+        starts_on: NaiveDate,
+        ends_on: Option<NaiveDate>,
+        next_on: Option<NaiveDate>,
+        amount_minor: i64,
+        month: Month,
+    ) -> i64 {
+        let Some(next) = next_on else { return 0 };
+        let days = self.days_between(
+            starts_on,
+            ends_on,
+            next.max(month.first_day()),
+            month.last_day(),
+        );
+        amount_minor.saturating_mul(days.len() as i64)
     }
 
     /// The days the rule falls on in `[from, to]`, at most `ends_on`.

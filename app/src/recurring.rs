@@ -1,13 +1,14 @@
 //! Recurring bills on `/budget`: the family's rules ("rent, 950.00, Housing, on the 1st of
 //! each month"), what they will still add this month, and a form to add or change one. The
 //! server makes each expense on its day; a change to a rule reaches every device as a
-//! `budget_update` (its upcoming amounts), on which the list is read again. Loaded with the
+//! `budget_update`, on which the list is read again; what the rules will still add this
+//! month is computed here from them, as the server computes `upcoming_minor`. Loaded with the
 //! month's cards as a chunk after hydration (`chunks::LazyMonthCards`).
 
 use crate::api;
 use crate::budget::Board;
 use crate::components::{submit, ErrorNote};
-use crate::model::{parse_day, Every, NewRecurringRule, RecurringPatch, RecurringRule};
+use crate::model::{parse_day, Every, Month, NewRecurringRule, RecurringPatch, RecurringRule};
 use crate::money::{field_amount, format_minor, format_money};
 use chrono::Datelike;
 use leptos::ev::SubmitEvent;
@@ -77,11 +78,12 @@ impl Form {
         self.ends_on.set(rule.ends_on.clone().unwrap_or_default());
     }
 
+    /// Empties the form (also after an answer that came once the month's view was gone).
     fn clear(&self) {
-        self.editing.set(None);
-        self.amount.set(String::new());
-        self.note.set(String::new());
-        self.ends_on.set(String::new());
+        self.editing.try_set(None);
+        self.amount.try_set(String::new());
+        self.note.try_set(String::new());
+        self.ends_on.try_set(String::new());
     }
 }
 
@@ -97,17 +99,22 @@ pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::load_recurring().await {
                 Ok(r) => {
-                    rules.set(Some(r.rules));
-                    error.set(None);
+                    rules.try_set(Some(r.rules));
+                    error.try_set(None);
                 }
-                Err(e) => error.set(Some(e.message())),
+                Err(e) => {
+                    error.try_set(Some(e.message()));
+                }
             }
         });
     };
-    // Read again whenever the month's budget changes: a rule changed on any device sends one.
-    Effect::new(move |_| {
-        board.shown.track();
-        load();
+    // Read again after each budget event: a rule changed on any device sends one.
+    Effect::new(move |seen: Option<u64>| {
+        let applied = board.ledger.with(|l| l.applied());
+        if seen != Some(applied) {
+            load();
+        }
+        applied
     });
     let name_of = move |id: Uuid| {
         board
@@ -116,23 +123,38 @@ pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
             .unwrap_or_default()
     };
     let money = move |amount: i64| format_money(amount, digits, &board.currency());
+    // What the bills will still add in the month shown, per category (as the server's
+    // `upcoming_minor`, from the same rules).
     let upcoming = move || {
-        board.shown.with(|b| {
-            b.as_ref()
-                .map(|b| {
-                    b.lines
-                        .iter()
-                        .filter(|l| l.upcoming_minor > 0)
-                        .map(|l| (l.category_name.clone(), l.upcoming_minor))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
+        let month = board
+            .shown
+            .with(|b| b.as_ref().and_then(|b| Month::parse(&b.month).ok()));
+        let mut sums: Vec<(Uuid, i64)> = Vec::new();
+        if let (Some(month), Some(list)) = (month, rules.try_get().flatten()) {
+            for r in &list {
+                let (Some(starts), ends) = (
+                    parse_day(&r.starts_on),
+                    r.ends_on.as_deref().and_then(parse_day),
+                ) else {
+                    continue;
+                };
+                let next = r.next_on.as_deref().and_then(parse_day);
+                let add = r.every.upcoming(starts, ends, next, r.amount_minor, month);
+                match sums.iter_mut().find(|s| s.0 == r.category_id) {
+                    Some(s) => s.1 = s.1.saturating_add(add),
+                    None if add > 0 => sums.push((r.category_id, add)),
+                    None => {}
+                }
+            }
+        }
+        sums.into_iter()
+            .map(|(id, v)| (name_of(id), v))
+            .collect::<Vec<_>>()
     };
     let remove = move |id: Uuid| {
         let pending = RwSignal::new(false);
         submit(pending, error, api::delete_rule(id), move |_| {
-            rules.update(|r| {
+            rules.try_update(|r| {
                 if let Some(r) = r {
                     r.retain(|x| x.id != id);
                 }
@@ -158,7 +180,7 @@ pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
                     }
                 })
             }}
-            {move || match rules.get() {
+            {move || match rules.try_get().flatten() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(list) if list.is_empty() => view! {
                     <p class="empty" data-testid="recurring-list">
@@ -212,14 +234,14 @@ fn RuleForm(form: Form, digits: u8, rules: RwSignal<Option<Vec<RecurringRule>>>)
     let pending = RwSignal::new(false);
     let categories = move || board.category_choices.get();
     Effect::new(move |_| {
-        if form.category.with_untracked(|c| c.is_empty()) {
+        if form.category.try_with_untracked(String::is_empty) == Some(true) {
             if let Some((id, _)) = categories().first() {
-                form.category.set(id.to_string());
+                form.category.try_set(id.to_string());
             }
         }
-        if form.starts_on.with_untracked(|s| s.is_empty()) {
+        if form.starts_on.try_with_untracked(String::is_empty) == Some(true) {
             if let Some(today) = board.shown.with(|b| b.as_ref().map(|b| b.today.clone())) {
-                form.starts_on.set(today);
+                form.starts_on.try_set(today);
             }
         }
     });
@@ -238,7 +260,7 @@ fn RuleForm(form: Form, digits: u8, rules: RwSignal<Option<Vec<RecurringRule>>>)
         let starts_on = form.starts_on.get_untracked();
         let ends_on = form.ends_on.get_untracked();
         let done = move |saved: crate::model::RuleEnvelope| {
-            rules.update(|r| {
+            rules.try_update(|r| {
                 let list = r.get_or_insert_with(Vec::new);
                 match list.iter_mut().find(|x| x.id == saved.rule.id) {
                     Some(x) => *x = saved.rule,

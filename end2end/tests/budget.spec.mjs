@@ -189,3 +189,64 @@ test('searching the notes of every month finds expenses outside the month shown'
   await search.fill('');
   await expect(page.getByTestId('expense-list')).toContainText('cinema');
 });
+
+test('a CSV file is previewed line by line, its unknown category mapped, then imported once', async ({ page }) => {
+  await createFamily(page, 'Ines', 'Importers');
+  const today = new Date().toISOString().slice(0, 10);
+  const csv = `date,category,amount,note\n${today},Groceries,12.50,bread\n${today},Lebensmittel,7.50,"cheese, aged"\n`;
+  const file = { name: 'bank.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) };
+  const form = page.getByTestId('import-form');
+  await form.locator('input[type=file]').setInputFiles(file);
+  // The dry run: the unknown category refuses the file until it is mapped.
+  await expect(page.getByTestId('import-refused')).toContainText('line 3: there is no category "Lebensmittel"');
+  await expect(page.getByTestId('import-row')).toHaveCount(2);
+  await form.getByLabel(/Put “Lebensmittel” in/).selectOption({ label: 'Groceries' });
+  await expect(page.getByTestId('import-refused')).toHaveCount(0);
+  await expect(page.getByTestId('import-row').filter({ hasText: 'new' })).toHaveCount(2);
+  await form.getByRole('button', { name: 'Import 2 expenses' }).click();
+  await expect(page.getByTestId('import-done')).toHaveText('Imported 2 expenses.');
+  await expect(line(page, 'Groceries')).toContainText('20.00');
+  await expect(page.getByTestId('expense').filter({ hasText: 'cheese, aged' })).toHaveCount(1);
+  // The same file again: every line is already here, and nothing is imported unless asked.
+  await form.locator('input[type=file]').setInputFiles(file);
+  await form.getByLabel(/Put “Lebensmittel” in/).selectOption({ label: 'Groceries' });
+  await expect(page.getByTestId('import-row').filter({ hasText: 'already here' })).toHaveCount(2);
+  await expect(form.getByRole('button', { name: 'Import 0 expenses' })).toBeDisabled();
+  await form.getByLabel('Import the lines already here too').check();
+  await expect(form.getByRole('button', { name: 'Import 2 expenses' })).toBeEnabled();
+});
+
+test('the search finds expenses by category and amount range in every month, with or without text', async ({ page }) => {
+  await createFamily(page, 'Fil', 'Filterers');
+  const form = page.getByTestId('expense-form');
+  const lastMonth = new Date();
+  lastMonth.setDate(1);
+  lastMonth.setMonth(lastMonth.getMonth() - 1);
+  await form.getByLabel('Date').fill(lastMonth.toISOString().slice(0, 10));
+  await addExpense(page, 'Groceries', '4.20', 'market');
+  await form.getByLabel('Date').fill(new Date().toISOString().slice(0, 10));
+  await addExpense(page, 'Fun', '9', 'cinema');
+  await addExpense(page, 'Groceries', '30', 'big shop');
+  await page.getByTestId('search-category').selectOption({ label: 'Groceries' });
+  const results = page.getByTestId('search-result');
+  await expect(results).toHaveCount(2);
+  await expect(page.getByRole('heading', { name: 'Found in every month' })).toBeVisible();
+  await page.getByTestId('search-min').fill('10');
+  await expect(results).toHaveCount(1);
+  await expect(results.first()).toContainText('big shop');
+  await page.getByTestId('search-max').fill('20');
+  await expect(page.getByText('No expense in any month matches these filters.')).toBeVisible();
+  await page.getByTestId('search-max').fill('');
+  await page.getByTestId('search-min').fill('');
+  await page.getByTestId('search-input').fill('market');
+  await expect(results).toHaveCount(1);
+  await expect(results.first()).toContainText('4.20');
+  await page.getByTestId('search-min').fill('abc');
+  await expect(page.getByRole('alert').filter({ hasText: 'from:' })).toBeVisible();
+  await page.getByTestId('search-min').fill('');
+  await expect(page.getByRole('alert').filter({ hasText: 'from:' })).toHaveCount(0);
+  await page.getByTestId('search-input').fill('');
+  await page.getByTestId('search-category').selectOption({ label: 'Any' });
+  await expect(results).toHaveCount(0);
+  await expect(page.getByTestId('expense-list')).toContainText('cinema');
+});

@@ -107,6 +107,56 @@ test('the pace chart and the six-month bars redraw when another member spends', 
   await memberContext.close();
 });
 
+test('a recurring bill is logged on its day, shows what is still to come, and changes live for the family', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  const form = owner.getByTestId('recurring-form');
+  await form.getByLabel('What').fill('Rent');
+  await form.getByLabel('Category').selectOption({ label: 'Housing' });
+  await form.getByLabel(/Amount/).fill('950');
+  await form.getByLabel('Repeats').selectOption('month');
+  // The first day is today by default: the server logs today's rent at once.
+  await form.getByRole('button', { name: 'Add the bill' }).click();
+  for (const page of [owner, member]) {
+    const rent = page.getByTestId('expense').filter({ hasText: 'Rent' });
+    await expect(rent).toContainText('950.00', { timeout: 5_000 });
+    await expect(rent.getByTestId('expense-member')).toHaveText('Olga');
+    const rule = page.getByTestId('recurring-list').getByTestId('recurring-rule');
+    await expect(rule).toContainText('Rent · Housing', { timeout: 5_000 });
+    await expect(rule).toContainText(/every month on the \d+(st|nd|rd|th)/);
+    await expect(rule).toContainText(/next on \d{4}-\d{2}-\d{2}/);
+  }
+  // A weekly bill from tomorrow is still to come this month (unless today is its last day).
+  const today = new Date();
+  const tomorrow = new Date(today.getTime() + 86_400_000);
+  await form.getByLabel('What').fill('Cleaner');
+  await form.getByLabel('Category').selectOption({ label: 'Housing' });
+  await form.getByLabel(/Amount/).fill('25');
+  await form.getByLabel('Repeats').selectOption('week');
+  await form.getByLabel('First day').fill(tomorrow.toISOString().slice(0, 10));
+  await form.getByRole('button', { name: 'Add the bill' }).click();
+  await expect(member.getByTestId('recurring-rule')).toHaveCount(2, { timeout: 5_000 });
+  if (tomorrow.getUTCMonth() === today.getUTCMonth()) {
+    await expect(member.getByTestId('upcoming')).toContainText('Still to come this month', { timeout: 5_000 });
+    let weeks = 0;
+    for (let d = new Date(tomorrow); d.getUTCMonth() === today.getUTCMonth(); d.setUTCDate(d.getUTCDate() + 7)) weeks += 1;
+    await expect(member.getByTestId('upcoming')).toContainText(`Housing ${25 * weeks}.00 EUR`);
+  }
+  // A change applies from the next day on: today's rent stays as it was logged.
+  const rent = owner.getByTestId('recurring-rule').filter({ hasText: 'Rent' });
+  await rent.getByRole('button', { name: 'Change' }).click();
+  await expect(form.getByLabel(/Amount/)).toHaveValue('950.00');
+  await form.getByLabel(/Amount/).fill('1000');
+  await form.getByRole('button', { name: 'Save the bill' }).click();
+  await expect(member.getByTestId('recurring-rule').filter({ hasText: 'Rent' })).toContainText('1000.00', { timeout: 5_000 });
+  await expect(owner.getByTestId('expense').filter({ hasText: 'Rent' })).toContainText('950.00');
+  // Deleting the bill keeps what it logged.
+  await owner.getByTestId('recurring-rule').filter({ hasText: 'Rent' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(member.getByTestId('recurring-rule')).toHaveCount(1, { timeout: 5_000 });
+  await expect(member.getByTestId('expense').filter({ hasText: 'Rent' })).toHaveCount(1);
+  await ownerContext.close();
+  await memberContext.close();
+});
+
 test('an expense saved while the page was still connecting is not missed', async ({ browser }) => {
   const { ownerContext, owner, memberContext, member } = await family(browser);
   // The owner's next page load: its WebSocket reaches the server only once the member's

@@ -58,12 +58,7 @@ pub fn next_on(r: &RuleRecord) -> Option<NaiveDate> {
 pub fn upcoming(rules: &[RuleRecord], month: Month) -> HashMap<Uuid, i64> {
     let mut by_category: HashMap<Uuid, i64> = HashMap::new();
     for r in rules {
-        let Some(next) = r.next_on else { continue };
-        let from = next.max(month.first_day());
-        let days = r
-            .every
-            .days_between(r.starts_on, r.ends_on, from, month.last_day());
-        let add = r.amount_minor.saturating_mul(days.len() as i64);
+        let add = (r.every).upcoming(r.starts_on, r.ends_on, r.next_on, r.amount_minor, month);
         let sum = by_category.entry(r.category_id).or_default();
         *sum = sum.saturating_add(add);
     }
