@@ -1,6 +1,17 @@
 //! Hearth's `app` crate: the types the server and the browser share (API models, money and
 //! months) and the Leptos components, rendered on the server (`ssr`) and hydrated in the
 //! browser (`hydrate`), or rendered in the browser alone (`csr`, the Trunk build).
+//!
+//! The map: **shared types** in `model` (requests, answers, `Month`, the recurring schedule),
+//! `money` and `ws` (the WebSocket protocol); **talking to the server** in `api` (HTTP) and
+//! `backend` (the server's data for rendering); **pages** in `pages`, `budget` (the budget
+//! page and its board), `challenges`, `recurring`, `import`, `trends`, `performance` and
+//! `stats`; **the live client** in `socket` (the connection), `live` (the ledger: what the
+//! page shows, live and optimistic) and `family_live` (presence, chat); **offline** in `idb`
+//! (the outbox in IndexedDB) and `pwa` (the service worker, updates, install); `vitals`
+//! reports page loads; `chunks` lists what the browser loads later, as WebAssembly chunks.
+//! An event reaches a page as: `socket` → `budget::budget_events` → `live::Ledger` → the
+//! page's derived signals.
 #![forbid(unsafe_code)]
 
 #[cfg(not(any(feature = "ssr", feature = "hydrate", feature = "csr")))]
