@@ -99,4 +99,71 @@ mod tests {
         }
         assert!(parse::<Body>(br#"{"amount_minor":5}"#).is_ok());
     }
+
+    /// Any JSON (of any shape, deep or not) sent as any of the API's bodies is parsed or
+    /// refused with the contract's 400 or 422: never a panic, never another error.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(|f| serde_json::json!(f)),
+            ".{0,12}".prop_map(serde_json::Value::from),
+            "[0-9a-f-]{36}".prop_map(serde_json::Value::from),
+            "20[0-9]{2}-[01][0-9]-[0-3][0-9]".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            let keys = prop_oneof![
+                Just("category_id".to_string()),
+                Just("amount_minor".to_string()),
+                Just("note".to_string()),
+                Just("every".to_string()),
+                Just("starts_on".to_string()),
+                Just("ends_on".to_string()),
+                Just("version".to_string()),
+                Just("kind".to_string()),
+                Just("days".to_string()),
+                "[a-z_]{1,10}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(keys, inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn parsed_or_refused<T: DeserializeOwned>(bytes: &[u8]) {
+        match parse::<T>(bytes) {
+            Ok(_) | Err(ApiError::Malformed(_)) | Err(ApiError::Invalid(_)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_json_body_is_parsed_or_refused_with_the_contract_s_error(value in json_value()) {
+            use app::model::*;
+            let bytes = serde_json::to_vec(&value).unwrap();
+            parsed_or_refused::<NewExpense>(&bytes);
+            parsed_or_refused::<ExpensePatch>(&bytes);
+            parsed_or_refused::<NewRecurringRule>(&bytes);
+            parsed_or_refused::<RecurringPatch>(&bytes);
+            parsed_or_refused::<NewChallenge>(&bytes);
+            parsed_or_refused::<NewCategory>(&bytes);
+            parsed_or_refused::<CategoryPatch>(&bytes);
+            parsed_or_refused::<SetLimit>(&bytes);
+            parsed_or_refused::<RegisterRequest>(&bytes);
+            parsed_or_refused::<LoginRequest>(&bytes);
+            parsed_or_refused::<CreateFamilyRequest>(&bytes);
+            parsed_or_refused::<JoinFamilyRequest>(&bytes);
+        }
+
+        #[test]
+        fn any_bytes_are_parsed_or_refused_with_the_contract_s_error(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            parsed_or_refused::<app::model::NewExpense>(&bytes);
+            parsed_or_refused::<app::model::NewRecurringRule>(&bytes);
+        }
+    }
 }

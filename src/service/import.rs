@@ -417,4 +417,35 @@ mod tests {
         assert!(options([("dry_run", "yes")].into_iter()).is_err());
         assert!(options([("map[x]", "food")].into_iter()).is_err());
     }
+
+    use proptest::prelude::Strategy;
+
+    proptest::proptest! {
+        /// Any file, CSV-shaped or not, is read into rows or refused with a message naming a
+        /// line: never a panic; each row is on a line after the header, and one without an
+        /// error has a day, a category and an amount within the contract's range.
+        #[test]
+        fn any_file_is_read_or_refused_naming_a_line(
+            body in proptest::prop_oneof![
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+                "(date,category,amount,note\n)?([0-9-]{0,10},(Food|food|Toys|),[0-9.,-]{0,8},(\"[^\"]{0,6}\"|[^,\n]{0,6})?(\r?\n){0,2}){0,6}"
+                    .prop_map(|s: String| s.into_bytes()),
+            ]
+        ) {
+            let names = HashMap::from([("food".to_string(), Uuid::from_u128(1))]);
+            match rows(&body, &names, "EUR", 2) {
+                Ok(rows) => {
+                    for (row, day) in rows {
+                        proptest::prop_assert!(row.line >= 2);
+                        if row.error.is_none() {
+                            proptest::prop_assert!(day.is_some());
+                            proptest::prop_assert!(row.category_id.is_some());
+                            proptest::prop_assert!((1..=1_000_000_000_000).contains(&row.amount_minor));
+                        }
+                    }
+                }
+                Err(message) => proptest::prop_assert!(message.starts_with("line "), "{}", message),
+            }
+        }
+    }
 }

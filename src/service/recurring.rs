@@ -291,3 +291,86 @@ async fn make_family(state: &AppState, family: &FamilyRecord, rules: Vec<RuleRec
     }
     made.len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::Every;
+    use chrono::Datelike;
+    use proptest::prelude::*;
+
+    fn day() -> impl Strategy<Value = NaiveDate> {
+        (0i64..3000)
+            .prop_map(|n| NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(n))
+    }
+
+    proptest! {
+        /// A rule's days are ordered, within the period asked and the rule's own, and fall
+        /// on its weekday, its day of the month (or the month's last day) or its date.
+        #[test]
+        fn a_rule_s_days_follow_its_schedule(
+            every in prop_oneof![Just(Every::Week), Just(Every::Month), Just(Every::Year)],
+            starts in day(),
+            from in day(),
+            span in 0i64..800,
+            end in proptest::option::of(day()),
+        ) {
+            let to = from + chrono::Duration::days(span);
+            let days = every.days_between(starts, end, from, to);
+            for pair in days.windows(2) {
+                prop_assert!(pair[0] < pair[1]);
+            }
+            for d in &days {
+                prop_assert!(*d >= starts && *d >= from && *d <= to);
+                prop_assert!(end.is_none_or(|e| *d <= e));
+                let last = Month::of(*d).days();
+                match every {
+                    Every::Week => prop_assert_eq!((*d - starts).num_days() % 7, 0),
+                    Every::Month => prop_assert_eq!(d.day(), starts.day().min(last)),
+                    Every::Year => {
+                        prop_assert_eq!(d.month(), starts.month());
+                        prop_assert_eq!(d.day(), starts.day().min(last));
+                    }
+                }
+            }
+            // Nothing is skipped: the next day after each one is the following day.
+            if let Some(first) = days.first() {
+                prop_assert_eq!(*first, every.on_or_after(starts, from));
+            }
+        }
+
+        /// Moving a rule on never makes a day twice and never skips one: the days made one by
+        /// one (as the job does) are the days of the period.
+        #[test]
+        fn making_day_by_day_gives_each_day_once(
+            every in prop_oneof![Just(Every::Week), Just(Every::Month), Just(Every::Year)],
+            starts in day(),
+            span in 0i64..900,
+        ) {
+            let today = starts + chrono::Duration::days(span);
+            let mut rule = RuleRecord {
+                id: Uuid::nil(),
+                family_id: Uuid::nil(),
+                category_id: Uuid::nil(),
+                amount_minor: 1,
+                note: None,
+                every,
+                starts_on: starts,
+                ends_on: None,
+                next_on: None,
+                last_on: None,
+                created_by: Uuid::nil(),
+                created_at_ms: 0,
+                updated_at_ms: 0,
+            };
+            rule.next_on = next_on(&rule);
+            let mut made = Vec::new();
+            while let Some(d) = rule.next_on.filter(|d| *d <= today) {
+                made.push(d);
+                rule.last_on = Some(d);
+                rule.next_on = next_on(&rule);
+            }
+            prop_assert_eq!(made, every.days_between(starts, None, starts, today));
+        }
+    }
+}
