@@ -427,25 +427,31 @@ fn channel_for(peer: &Peer, name: &str) -> Result<Channel, (&'static str, &'stat
     }
 }
 
+/// A client's text frame as a frame, or the `error` frame's code and message for it: not
+/// JSON (`malformed`), no type or a bad field (`bad_frame`), a type no client sends
+/// (`unknown_type`).
+fn read_frame(text: &str) -> Result<ClientFrame, (&'static str, String)> {
+    serde_json::from_str(text).map_err(|e| match serde_json::from_str::<serde_json::Value>(text) {
+        Err(_) => ("malformed", "The frame is not JSON.".to_string()),
+        Ok(v) if v.get("type").and_then(|t| t.as_str()).is_none() => {
+            ("bad_frame", "The frame has no type.".to_string())
+        }
+        Ok(v)
+            if !matches!(
+                v["type"].as_str(),
+                Some("subscribe" | "unsubscribe" | "chat" | "typing" | "heartbeat")
+            ) =>
+        {
+            ("unknown_type", "Unknown frame type.".to_string())
+        }
+        Ok(_) => ("bad_frame", format!("Invalid frame: {e}")),
+    })
+}
+
 async fn handle(state: &AppState, hub: &Hub, conn: &Conn, peer: &Peer, text: &str) {
-    let frame: ClientFrame = match serde_json::from_str(text) {
+    let frame = match read_frame(text) {
         Ok(f) => f,
-        Err(e) => {
-            let (code, message) = match serde_json::from_str::<serde_json::Value>(text) {
-                Err(_) => ("malformed", "The frame is not JSON.".to_string()),
-                Ok(v) if v.get("type").and_then(|t| t.as_str()).is_none() => {
-                    ("bad_frame", "The frame has no type.".to_string())
-                }
-                Ok(v)
-                    if !matches!(
-                        v["type"].as_str(),
-                        Some("subscribe" | "unsubscribe" | "chat" | "typing" | "heartbeat")
-                    ) =>
-                {
-                    ("unknown_type", "Unknown frame type.".to_string())
-                }
-                Ok(_) => ("bad_frame", format!("Invalid frame: {e}")),
-            };
+        Err((code, message)) => {
             hub.send(conn, error(frame_id(text), code, &message));
             return;
         }
@@ -612,5 +618,69 @@ mod tests {
         let later = t0 + Duration::from_millis(200);
         assert!((0..6).all(|_| b.take(later)));
         assert!(!b.take(later));
+    }
+
+    /// Frames shaped like the protocol's, with every field of any type, and plain noise.
+    fn frame_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let value = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<bool>().prop_map(serde_json::Value::from),
+            "(family|user|admin):?[0-9a-f-]{0,36}".prop_map(serde_json::Value::from),
+            ".{0,16}".prop_map(serde_json::Value::from),
+        ];
+        let kind = prop_oneof![
+            Just("subscribe"),
+            Just("unsubscribe"),
+            Just("chat"),
+            Just("typing"),
+            Just("heartbeat"),
+            Just("shout"),
+        ];
+        let fields = proptest::collection::btree_map(
+            prop_oneof![
+                Just("id"),
+                Just("channel"),
+                Just("text"),
+                Just("on"),
+                Just("t"),
+                Just("since")
+            ],
+            value,
+            0..5,
+        );
+        prop_oneof![
+            (proptest::option::of(kind), fields).prop_map(|(kind, fields)| {
+                let mut m: serde_json::Map<String, serde_json::Value> = fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect();
+                if let Some(kind) = kind {
+                    m.insert("type".into(), kind.into());
+                }
+                serde_json::Value::Object(m).to_string()
+            }),
+            ".{0,40}",
+        ]
+    }
+
+    proptest::proptest! {
+        /// Any text a client sends is a frame or gets the protocol's error code (the
+        /// connection stays): never a panic; a channel name of any shape parses or not.
+        #[test]
+        fn any_text_frame_is_read_or_gets_the_protocol_s_error(text in frame_text()) {
+            match read_frame(&text) {
+                Ok(ClientFrame::Subscribe { channel, .. } | ClientFrame::Chat { channel, .. }) => {
+                    let _ = Channel::parse(&channel);
+                }
+                Ok(_) => {}
+                Err((code, message)) => {
+                    proptest::prop_assert!(["malformed", "bad_frame", "unknown_type"].contains(&code));
+                    proptest::prop_assert!(!message.is_empty());
+                }
+            }
+            let _ = frame_id(&text);
+        }
     }
 }
