@@ -36,6 +36,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Signed in with a new session id", body = UserEnvelope),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 422, description = "A field is missing or of the wrong type", body = ErrorBody),
         (status = 429, description = "Too many failures; see Retry-After", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,

@@ -42,7 +42,9 @@ pub async fn create(
     params(("id" = String, Path, description = "Category id")),
     responses(
         (status = 200, description = "Updated", body = Category),
-        (status = 404, description = "No such category in this family", body = ErrorBody)))]
+        (status = 404, description = "No such category in this family", body = ErrorBody),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     member: FamilyMember,

@@ -73,7 +73,8 @@ pub async fn create(
     responses(
         (status = 200, description = "Updated; version rose by one", body = Expense),
         (status = 404, description = "No such expense (or category) in this family", body = ErrorBody),
-        (status = 409, description = "Stale version; the body holds the current `expense`", body = ErrorBody)))]
+        (status = 409, description = "Stale version; the body holds the current `expense`", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     member: FamilyMember,

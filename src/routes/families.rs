@@ -32,7 +32,8 @@ pub async fn create(
     responses(
         (status = 200, description = "Joined as a member", body = FamilyEnvelope),
         (status = 404, description = "No family has this code", body = ErrorBody),
-        (status = 409, description = "Already in a family", body = ErrorBody)))]
+        (status = 409, description = "Already in a family", body = ErrorBody),
+        (status = 422, description = "A field is missing or of the wrong type", body = ErrorBody)))]
 pub async fn join(
     State(state): State<AppState>,
     current: CurrentUser,

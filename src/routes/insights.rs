@@ -23,6 +23,7 @@ pub const QUOTA: Quota = Quota {
     params(("month" = Option<String>, Query, description = "YYYY-MM; the family's current month by default")),
     responses(
         (status = 200, description = "Forecasts, categories at risk, unusual expenses", body = Insights),
+        (status = 422, description = "A bad month", body = ErrorBody),
         (status = 429, description = "More than 10 a minute for this family; see Retry-After", body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,

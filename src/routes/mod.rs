@@ -109,9 +109,49 @@ impl<S: Send + Sync> FromRequestParts<S> for MonthQuery {
         health::healthz,
         health::readyz,
         openapi,
-    )
+    ),
+    modifiers(&BodyErrors)
 )]
 pub struct ApiDoc;
+
+/// Every operation that reads a JSON body may answer 400 (the bytes are not JSON) and 413
+/// (over the body limit): said once here rather than on each route.
+struct BodyErrors;
+
+impl utoipa::Modify for BodyErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, ResponseBuilder};
+        let error = |text: &str| {
+            let content = utoipa::openapi::content::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build();
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(text)
+                    .content("application/json", content)
+                    .build(),
+            )
+        };
+        for item in doc.paths.paths.values_mut() {
+            let operations = [item.post.as_mut(), item.put.as_mut(), item.patch.as_mut()];
+            for op in operations.into_iter().flatten() {
+                let json_body = op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                if json_body {
+                    let responses = &mut op.responses.responses;
+                    responses
+                        .entry("400".into())
+                        .or_insert_with(|| error("`malformed`: the body is not JSON"));
+                    responses
+                        .entry("413".into())
+                        .or_insert_with(|| error("`too_large`: the body is over 64 KiB"));
+                }
+            }
+        }
+    }
+}
 
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
     responses((status = 200, description = "This description")))]
