@@ -383,6 +383,7 @@ impl Totals {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 pub struct SetLimit {
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1000000000000000i64))]
     pub limit_minor: i64,
 }
 
@@ -432,11 +433,20 @@ pub struct NewExpense {
     #[serde(default)]
     pub id: Option<Uuid>,
     pub category_id: Uuid,
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]
     pub amount_minor: i64,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 500,
+            pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub note: Option<String>,
     /// `YYYY-MM-DD`; today in the family's time zone when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(format = Date))]
     pub spent_on: Option<String>,
 }
 
@@ -447,10 +457,19 @@ pub struct ExpensePatch {
     #[serde(default)]
     pub category_id: Option<Uuid>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]
     pub amount_minor: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 500,
+            pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub note: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(format = Date))]
     pub spent_on: Option<String>,
 }
 
@@ -1142,14 +1161,24 @@ pub struct RuleEnvelope {
 pub struct NewRecurringRule {
     pub category_id: Uuid,
     /// 1 to 10^12 minor units.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]
     pub amount_minor: i64,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 500,
+            pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub note: Option<String>,
     pub every: Every,
     /// `YYYY-MM-DD`, at most a year back.
+    #[cfg_attr(feature = "ssr", schema(format = Date))]
     pub starts_on: String,
     /// `YYYY-MM-DD`, not before `starts_on`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(format = Date))]
     pub ends_on: Option<String>,
 }
 
@@ -1161,9 +1190,17 @@ pub struct RecurringPatch {
     #[serde(default)]
     pub category_id: Option<Uuid>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]
     pub amount_minor: Option<i64>,
     /// An empty note clears it.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 500,
+            pattern = r"^[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub note: Option<String>,
     #[serde(default)]
     pub every: Option<Every>,
