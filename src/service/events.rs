@@ -54,9 +54,10 @@ async fn each(state: &AppState, member: &FamilyMember, kind: EventKind, expenses
     }
 }
 
-/// Expenses were imported (`saved`): each as `expense_created`, then the current month's
-/// lines once, with any alert an imported category reached, then the challenges' progress.
-pub async fn imported(
+/// Expenses were created together (an import, a recurring rule's due days): each as
+/// `expense_created`, then the current month's lines once, with any alert one of their
+/// categories reached, then the challenges' progress once.
+pub async fn created(
     state: &AppState,
     member: &FamilyMember,
     saved: &[Expense],

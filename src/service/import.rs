@@ -317,7 +317,7 @@ pub async fn import(
     }
     let saved = state.store.import_expenses(&records).await?;
     let current = super::changed(state, family).await;
-    super::events::imported(state, member, &saved, current).await;
+    super::events::created(state, member, &saved, current).await;
     Ok(Outcome::Done {
         rows,
         imported: saved.len() as u64,

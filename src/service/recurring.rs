@@ -12,8 +12,7 @@ use crate::domain;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{FamilyRecord, NewExpenseRecord, RuleRecord};
-use app::model::{parse_day, Month, NewRecurringRule, RecurringPatch, RecurringRule};
-use app::ws::EventKind;
+use app::model::{parse_day, Expense, Month, NewRecurringRule, RecurringPatch, RecurringRule};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -274,20 +273,21 @@ async fn make_family(state: &AppState, family: &FamilyRecord, rules: Vec<RuleRec
         return 0;
     }
     let current = super::changed(state, family).await;
-    let mut authors: HashMap<Uuid, Option<FamilyMember>> = HashMap::new();
+    // Announced together per author, as an import is: one budget update, not one per day.
+    let mut by_author: Vec<(Uuid, Vec<Expense>)> = Vec::new();
     for (author, expense) in &made {
-        if !authors.contains_key(author) {
-            let user = state.store.user_by_id(*author).await.ok().flatten();
-            let member = user.map(|u| {
-                let role = u.role.unwrap_or(app::model::Role::Member);
-                FamilyMember::new(u, family.clone(), role)
-            });
-            authors.insert(*author, member);
+        match by_author.iter_mut().find(|(a, _)| a == author) {
+            Some((_, list)) => list.push(expense.clone()),
+            None => by_author.push((*author, vec![expense.clone()])),
         }
-        if let Some(Some(member)) = authors.get(author) {
-            let kind = EventKind::ExpenseCreated;
-            super::events::expense(state, member, kind, expense, current.clone()).await;
-        }
+    }
+    for (author, expenses) in by_author {
+        let Ok(Some(user)) = state.store.user_by_id(author).await else {
+            continue;
+        };
+        let role = user.role.unwrap_or(app::model::Role::Member);
+        let member = FamilyMember::new(user, family.clone(), role);
+        super::events::created(state, &member, &expenses, current.clone()).await;
     }
     made.len()
 }

@@ -274,6 +274,25 @@ macro_rules! bind_expense {
 }
 pub(super) use bind_expense;
 
+/// Binds a `RuleRecord`'s first ten columns of `RULE_COLUMNS` (id … `last_on`) to `$1`–`$10`;
+/// creating and changing a rule both start with them.
+macro_rules! bind_rule {
+    ($query:expr, $r:expr) => {
+        $query
+            .bind($r.id.to_string())
+            .bind($r.family_id.to_string())
+            .bind($r.category_id.to_string())
+            .bind($r.amount_minor)
+            .bind(&$r.note)
+            .bind($r.every.as_str())
+            .bind($r.starts_on.to_string())
+            .bind($r.ends_on.map(|d| d.to_string()))
+            .bind($r.next_on.map(|d| d.to_string()))
+            .bind($r.last_on.map(|d| d.to_string()))
+    };
+}
+pub(super) use bind_rule;
+
 /// Returns `NotFound` from the enclosing method unless the category (any `Display`) is the
 /// family's, read within the transaction `tx`.
 macro_rules! family_has_category {
@@ -891,20 +910,11 @@ macro_rules! store_impl {
             async fn create_rule(&self, r: &$crate::store::RuleRecord) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 sql::family_has_category!(tx, r.family_id, r.category_id);
-                sqlx::query(&format!(
+                let insert = format!(
                     "INSERT INTO recurring_rules ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     sql::RULE_COLUMNS
-                ))
-                .bind(r.id.to_string())
-                .bind(r.family_id.to_string())
-                .bind(r.category_id.to_string())
-                .bind(r.amount_minor)
-                .bind(&r.note)
-                .bind(r.every.as_str())
-                .bind(r.starts_on.to_string())
-                .bind(r.ends_on.map(|d| d.to_string()))
-                .bind(r.next_on.map(|d| d.to_string()))
-                .bind(r.last_on.map(|d| d.to_string()))
+                );
+                sql::bind_rule!(sqlx::query(&insert), r)
                 .bind(r.created_by.to_string())
                 .bind(r.created_at_ms)
                 .bind(r.updated_at_ms)
@@ -917,21 +927,10 @@ macro_rules! store_impl {
             async fn update_rule(&self, r: &$crate::store::RuleRecord) -> $crate::store::StoreResult<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 sql::family_has_category!(tx, r.family_id, r.category_id);
-                let updated = sqlx::query(
-                    "UPDATE recurring_rules SET category_id = $3, amount_minor = $4, note = $5, every = $6, \
+                let update = "UPDATE recurring_rules SET category_id = $3, amount_minor = $4, note = $5, every = $6, \
                      starts_on = $7, ends_on = $8, next_on = $9, last_on = $10, updated_at = $11 \
-                     WHERE family_id = $1 AND id = $2",
-                )
-                .bind(r.family_id.to_string())
-                .bind(r.id.to_string())
-                .bind(r.category_id.to_string())
-                .bind(r.amount_minor)
-                .bind(&r.note)
-                .bind(r.every.as_str())
-                .bind(r.starts_on.to_string())
-                .bind(r.ends_on.map(|d| d.to_string()))
-                .bind(r.next_on.map(|d| d.to_string()))
-                .bind(r.last_on.map(|d| d.to_string()))
+                     WHERE id = $1 AND family_id = $2";
+                let updated = sql::bind_rule!(sqlx::query(update), r)
                 .bind(r.updated_at_ms)
                 .execute(&mut *tx)
                 .await?;
