@@ -93,8 +93,10 @@ async function offlinePage() {
   return (await caches.match(OFFLINE)) || Response.error();
 }
 
-// Background Sync: the outbox the page keeps in IndexedDB ("hearth" / "outbox", records
-// {id, body, at}); the client id in each body makes a resend harmless.
+// Background Sync: the outbox the page keeps in IndexedDB ("hearth" / "outbox"): expenses as
+// records {id, body, at}, whose client id makes a resend harmless; other changes (recurring
+// bills, imports) as {id, method, path, type, body, what, at}, each as harmless to resend (a
+// rule's client id, an import's key; a deletion already done answers 404).
 self.addEventListener('sync', (event) => {
   if (event.tag === 'hearth-outbox') event.waitUntil(drainOutbox());
 });
@@ -114,10 +116,10 @@ async function drainOutbox() {
     const records = await idb(db.transaction('outbox').objectStore('outbox').getAll());
     records.sort((a, b) => a.at - b.at);
     for (const record of records) {
-      const response = await fetch('/api/expenses', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: record.body,
+      const response = await fetch(record.path || '/api/expenses', {
+        method: record.method || 'POST',
+        headers: { 'Content-Type': record.type || 'application/json' },
+        body: record.body || undefined,
         credentials: 'same-origin',
       });
       // Sent, or refused for good (bad input): either way it leaves the outbox. Signed out,

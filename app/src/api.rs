@@ -83,6 +83,7 @@ pub async fn load_budget_page(month: Option<String>) -> ApiResult<BudgetPage> {
             expenses: expenses.expenses,
             load: Some(load),
             position: None,
+            trends: None,
         })
     }
 }
@@ -163,6 +164,25 @@ pub async fn update_rule(id: uuid::Uuid, body: RecurringPatch) -> ApiResult<Rule
 
 pub async fn delete_rule(id: uuid::Uuid) -> ApiResult<()> {
     send_no_content("DELETE", &format!("/api/recurring/{id}")).await
+}
+
+/// Sends a change kept while Hearth could not be reached (`waiting.rs`) as it was made: the
+/// answer's body when the server took it.
+pub async fn send_kept(
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: String,
+) -> ApiResult<String> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        browser::send_text(method, path, content_type, body).await
+    }
+    #[cfg(feature = "ssr")]
+    {
+        let _ = (path, content_type, body);
+        Err(server_side_mutation(method))
+    }
 }
 
 /// Sends a CSV file to `POST /api/import?{query}`: what the server made of it, or, for a
@@ -456,6 +476,27 @@ mod browser {
             ));
         }
         decode(resp).await.map(Ok)
+    }
+
+    /// Sends a kept change as it was made: the answer's body when the server took it.
+    pub async fn send_text(
+        method: &str,
+        url: &str,
+        content_type: &str,
+        body: String,
+    ) -> ApiResult<String> {
+        let req = builder(method, url).header("Content-Type", content_type);
+        let resp = if body.is_empty() {
+            req.send().await
+        } else {
+            req.body(body).map_err(offline)?.send().await
+        }
+        .map_err(offline)?;
+        if resp.ok() {
+            Ok(resp.text().await.unwrap_or_default())
+        } else {
+            Err(failure(resp).await)
+        }
     }
 
     pub async fn send_no_content(method: &str, url: &str) -> ApiResult<()> {

@@ -9,11 +9,14 @@ use crate::challenges::Games;
 use crate::chunks::{
     family_panel_loading, LazyChallengesCard, LazyExpenseSearch, LazyFamilyPanel, LazyMonthCards,
 };
-use crate::components::{in_own_task, sendable, show_if, use_me, Deferred, ErrorNote};
+use crate::components::{
+    in_own_task, one_at_a_time, sendable, show_if, use_me, Deferred, ErrorNote,
+};
 use crate::family_live::Family;
 use crate::live::{Ledger, Row, Start};
 use crate::model::*;
 use crate::money::{field_amount, format_minor, format_money};
+use crate::outbox;
 use crate::pages::{failure_view, signed_out_redirect};
 use crate::socket::{Incoming, LiveSocket};
 use crate::ws::{BudgetAlert, BudgetUpdate, Channel, Event, EventKind, ExpenseEvent};
@@ -227,28 +230,12 @@ impl Board {
     /// Sends what waits in the outbox, oldest first; one drain at a time (a second request
     /// while draining runs it again afterwards).
     fn drain(&self) {
-        let (busy, _) = self.draining.get_value();
-        if busy {
-            self.draining.set_value((true, true));
-            return;
-        }
-        self.draining.set_value((true, false));
         let board = *self;
-        spawn_local(async move {
-            loop {
-                board.drain_once().await;
-                let (_, again) = board.draining.try_get_value().unwrap_or((false, false));
-                if !again {
-                    break;
-                }
-                board.draining.set_value((true, false));
-            }
-            let _ = board.draining.try_set_value((false, false));
-        });
+        one_at_a_time(self.draining, move || board.drain_once());
     }
 
-    async fn drain_once(&self) {
-        for expense in outbox::all().await {
+    async fn drain_once(self) {
+        for expense in outbox::expenses().await {
             let Some(id) = expense.id else { continue };
             self.ledger.update(|l| l.add(expense.clone()));
             match api::add_expense(expense.clone()).await {
@@ -301,45 +288,6 @@ impl Board {
             },
             Duration::from_millis(1500),
         );
-    }
-}
-
-/// The outbox of expenses; in the browser IndexedDB, on the server nothing.
-mod outbox {
-    use crate::model::NewExpense;
-
-    pub async fn all() -> Vec<NewExpense> {
-        #[cfg(not(feature = "ssr"))]
-        {
-            crate::idb::all().await.unwrap_or_else(|e| {
-                leptos::logging::warn!("hearth: outbox unreadable: {e:?}");
-                Vec::new()
-            })
-        }
-        #[cfg(feature = "ssr")]
-        Vec::new()
-    }
-
-    /// Keeps an expense; false when the browser cannot store it.
-    pub async fn put(expense: &NewExpense) -> bool {
-        #[cfg(not(feature = "ssr"))]
-        {
-            crate::idb::put(expense).await.is_ok()
-        }
-        #[cfg(feature = "ssr")]
-        {
-            let _ = expense;
-            false
-        }
-    }
-
-    pub async fn remove(id: uuid::Uuid) {
-        #[cfg(not(feature = "ssr"))]
-        if let Err(e) = crate::idb::remove(id).await {
-            leptos::logging::warn!("hearth: outbox entry not removed: {e:?}");
-        }
-        #[cfg(feature = "ssr")]
-        let _ = id;
     }
 }
 
@@ -539,6 +487,10 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
                     match page {
                         Ok(page) => {
                             go_live(page.position.clone().map_or(Start::Unknown, Start::At));
+                            // The server renders the six-month bars from the page's own data.
+                            if page.trends.is_some() {
+                                let _ = board.history.try_set(page.trends.clone());
+                            }
                             take_page(board.ledger, board.load, page, mark);
                             view! { <BudgetBody /> }.into_any()
                         }
@@ -1351,7 +1303,7 @@ fn ExpenseForm(
         amount.set(String::new());
         note.set(String::new());
         spawn_local(async move {
-            if outbox::put(&body).await {
+            if outbox::put_expense(&body).await {
                 board.drain();
             } else {
                 // No IndexedDB (private mode, old browser): send it directly.

@@ -22,6 +22,7 @@ use crate::import::ImportCard;
 use crate::recurring::RecurringCard;
 use crate::socket::LiveSocket;
 use crate::trends::TrendsCard;
+use crate::waiting::Writes;
 use crate::{pages, performance};
 use leptos::prelude::*;
 use leptos::LazyViewError;
@@ -92,11 +93,12 @@ async fn load_search(digits: u8) -> Result<AnyView, LazyViewError> {
 
 #[cfg_attr(feature = "split", leptos::lazy(month_cards, fallible))]
 async fn load_month_cards(digits: u8) -> Result<AnyView, LazyViewError> {
+    let writes = Writes::new(expect_context());
     Ok(view! {
         <MemberBreakdown digits />
         <TrendsCard digits />
-        <RecurringCard digits />
-        <ImportCard digits />
+        <RecurringCard digits writes />
+        <ImportCard digits writes />
     }
     .into_any())
 }

@@ -224,6 +224,32 @@ pub fn ErrorNote(error: RwSignal<Option<String>>) -> impl IntoView {
 
 /// Sends a form's request from the browser: marks it pending, then runs `done` with the
 /// answer or shows the error; the pending mark is cleared either way.
+/// Runs `pass` in a task unless one is under way (`state`: under way, asked again); a call
+/// meanwhile makes the one under way run once more when it ends, so nothing asked is missed
+/// and two passes never overlap.
+pub fn one_at_a_time<F: Future<Output = ()> + 'static>(
+    state: StoredValue<(bool, bool)>,
+    pass: impl Fn() -> F + 'static,
+) {
+    let (busy, _) = state.get_value();
+    if busy {
+        state.set_value((true, true));
+        return;
+    }
+    state.set_value((true, false));
+    spawn_local(async move {
+        loop {
+            pass().await;
+            let (_, again) = state.try_get_value().unwrap_or((false, false));
+            if !again {
+                break;
+            }
+            state.set_value((true, false));
+        }
+        let _ = state.try_set_value((false, false));
+    });
+}
+
 pub fn submit<T: 'static>(
     pending: RwSignal<bool>,
     error: RwSignal<Option<String>>,

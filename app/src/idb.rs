@@ -1,6 +1,9 @@
 //! Expenses waiting to be sent, kept in the browser's IndexedDB (`hearth` database, `outbox`
 //! store, keyed by the expense's client id) so a reload or a closed tab loses nothing; the
-//! client id makes the replay idempotent on the server. Browser only.
+//! client id makes the replay idempotent on the server. The same store keeps the other
+//! changes waiting for the network (`waiting.rs`: recurring bills, imports), each record with
+//! its `method`, `path` and content `type` beside the `body`; a record without a `path` is an
+//! expense. Browser only.
 
 use crate::model::NewExpense;
 use js_sys::{Object, Promise, Reflect};
@@ -81,6 +84,9 @@ pub async fn all() -> Result<Vec<NewExpense>, JsValue> {
     let mut waiting: Vec<(f64, NewExpense)> = records
         .iter()
         .filter_map(|r| {
+            if Reflect::get(&r, &"path".into()).ok()?.is_string() {
+                return None;
+            }
             let at = Reflect::get(&r, &"at".into()).ok()?.as_f64().unwrap_or(0.0);
             let body = Reflect::get(&r, &"body".into()).ok()?.as_string()?;
             Some((at, serde_json::from_str(&body).ok()?))
@@ -90,7 +96,49 @@ pub async fn all() -> Result<Vec<NewExpense>, JsValue> {
     Ok(waiting.into_iter().map(|(_, e)| e).collect())
 }
 
-/// Forgets one expense (sent, or refused by the server).
+/// Keeps a change other than an expense until it is sent.
+pub async fn put_write(write: &crate::waiting::Waiting) -> Result<(), JsValue> {
+    let record = Object::new();
+    for (key, value) in [
+        ("id", write.id.to_string()),
+        ("method", write.method.clone()),
+        ("path", write.path.clone()),
+        ("type", write.content_type.clone()),
+        ("body", write.body.clone()),
+        ("what", write.what.clone()),
+    ] {
+        Reflect::set(&record, &key.into(), &value.into())?;
+    }
+    Reflect::set(&record, &"at".into(), &js_sys::Date::now().into())?;
+    let store = store(IdbTransactionMode::Readwrite).await?;
+    done(&store.put(&record)?).await.map(drop)
+}
+
+/// The changes other than expenses waiting, oldest first.
+pub async fn writes() -> Result<Vec<crate::waiting::Waiting>, JsValue> {
+    let store = store(IdbTransactionMode::Readonly).await?;
+    let records: js_sys::Array = done(&store.get_all()?).await?.unchecked_into();
+    let text = |r: &JsValue, key: &str| Reflect::get(r, &key.into()).ok()?.as_string();
+    let mut waiting: Vec<(f64, crate::waiting::Waiting)> = records
+        .iter()
+        .filter_map(|r| {
+            let at = Reflect::get(&r, &"at".into()).ok()?.as_f64().unwrap_or(0.0);
+            let write = crate::waiting::Waiting {
+                id: uuid::Uuid::parse_str(&text(&r, "id")?).ok()?,
+                method: text(&r, "method")?,
+                path: text(&r, "path")?,
+                content_type: text(&r, "type")?,
+                body: text(&r, "body")?,
+                what: text(&r, "what")?,
+            };
+            Some((at, write))
+        })
+        .collect();
+    waiting.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(waiting.into_iter().map(|(_, w)| w).collect())
+}
+
+/// Forgets one expense or change (sent, or refused by the server).
 pub async fn remove(id: uuid::Uuid) -> Result<(), JsValue> {
     let store = store(IdbTransactionMode::Readwrite).await?;
     done(&store.delete(&id.to_string().into())?).await.map(drop)

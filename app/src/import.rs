@@ -2,14 +2,19 @@
 //! sent for a dry run first, so the person sees every line as the server understood it
 //! (duplicates of what is already here marked, bad lines with their reason) and maps the
 //! file's unknown categories to the family's before anything is saved; then one request
-//! saves all of it or nothing. Loaded with the month's cards (`chunks::LazyMonthCards`).
+//! saves all of it or nothing. Without a connection, the file waits in the outbox and is
+//! imported once Hearth can be reached (`waiting.rs`), under a key of its own so that sending
+//! it twice saves nothing twice; the server still checks every line then and refuses the
+//! whole file for a bad one. Loaded with the month's cards (`chunks::LazyMonthCards`).
 
 use crate::api;
 use crate::budget::Board;
 use crate::components::ErrorNote;
 use crate::model::{ImportRefused, ImportResult, ImportRow};
 use crate::money::format_minor;
+use crate::waiting::{keep_for_later, Waiting, WaitingList, Writes};
 use leptos::prelude::*;
+use uuid::Uuid;
 
 /// What the last dry run said: every row, and the refusal when a line is bad.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,9 +36,13 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-/// The query of an import: a dry run or not, duplicates or not, and the mapped categories.
-fn query(dry_run: bool, duplicates: bool, maps: &[(String, String)]) -> String {
+/// The query of an import: a dry run or not, duplicates or not, the mapped categories, and
+/// the import's key (saving; a dry run saves nothing).
+fn query(dry_run: bool, duplicates: bool, maps: &[(String, String)], key: Uuid) -> String {
     let mut q = format!("dry_run={dry_run}&include_duplicates={duplicates}");
+    if !dry_run {
+        q.push_str(&format!("&key={key}"));
+    }
     for (name, id) in maps.iter().filter(|(_, id)| !id.is_empty()) {
         q.push_str(&format!("&{}={id}", encode(&format!("map[{name}]"))));
     }
@@ -67,9 +76,13 @@ async fn file_text(ev: &leptos::ev::Event) -> Option<String> {
 }
 
 #[component]
-pub(crate) fn ImportCard(digits: u8) -> impl IntoView {
+pub(crate) fn ImportCard(digits: u8, writes: Writes) -> impl IntoView {
     let board = expect_context::<Board>();
     let text = RwSignal::new(None::<String>);
+    // This file's import, named once so that sending it again saves nothing twice.
+    let key = RwSignal::new(Uuid::new_v4());
+    // The dry run could not reach Hearth: the file may wait to be imported unseen.
+    let unreachable = RwSignal::new(false);
     let preview = RwSignal::new(None::<Preview>);
     let maps = RwSignal::new(Vec::<(String, String)>::new());
     let duplicates = RwSignal::new(false);
@@ -80,10 +93,24 @@ pub(crate) fn ImportCard(digits: u8) -> impl IntoView {
         let Some(csv) = text.get_untracked() else {
             return;
         };
-        let q = query(dry_run, duplicates.get_untracked(), &maps.get_untracked());
+        let q = query(
+            dry_run,
+            duplicates.get_untracked(),
+            &maps.get_untracked(),
+            key.get_untracked(),
+        );
         pending.set(true);
         error.set(None);
+        unreachable.set(false);
         leptos::task::spawn_local(async move {
+            let kept = (!dry_run).then(|| Waiting {
+                id: Uuid::new_v4(),
+                method: "POST".into(),
+                path: format!("/api/import?{q}"),
+                content_type: "text/csv; charset=utf-8".into(),
+                body: csv.clone(),
+                what: "The file to import".into(),
+            });
             let shown = match api::import_csv(csv, q).await {
                 Ok(Ok(ImportResult { imported, .. })) if !dry_run => {
                     done.try_set(Some(match imported {
@@ -103,6 +130,24 @@ pub(crate) fn ImportCard(digits: u8) -> impl IntoView {
                     rows,
                     refused: Some(e.message),
                 }),
+                Err(e) if keep_for_later(&e) => match kept {
+                    // Saving: the file waits in the outbox, as it was to be sent.
+                    Some(kept) => {
+                        writes.keep(kept).await;
+                        preview.try_set(None);
+                        text.try_set(None);
+                        maps.try_set(Vec::new());
+                        None
+                    }
+                    None => {
+                        error.try_set(Some(format!(
+                            "{} The file is checked line by line before anything is saved; it can also wait and be imported once Hearth can be reached.",
+                            e.message()
+                        )));
+                        unreachable.try_set(true);
+                        None
+                    }
+                },
                 Err(e) => {
                     error.try_set(Some(e.message()));
                     None
@@ -116,6 +161,7 @@ pub(crate) fn ImportCard(digits: u8) -> impl IntoView {
     };
     let on_file = move |ev: leptos::ev::Event| {
         done.set(None);
+        key.set(Uuid::new_v4());
         preview.set(None);
         maps.set(Vec::new());
         #[cfg(not(feature = "ssr"))]
@@ -221,8 +267,14 @@ pub(crate) fn ImportCard(digits: u8) -> impl IntoView {
                         }}
                     </button>
                 })}
-                <p class="done" role="status" data-testid="import-done">{move || done.get()}</p>
+                {move || unreachable.get().then(|| view! {
+                    <button type="button" data-testid="import-later" disabled=move || pending.get() on:click=move |_| send(false)>
+                        "Import it once Hearth can be reached"
+                    </button>
+                })}
+                <p class="done" role="status" data-testid="import-done">{move || done.get().or_else(|| writes.imported.get())}</p>
                 <ErrorNote error />
+                <WaitingList writes imports=true />
             </form>
         </section>
     }
@@ -239,8 +291,13 @@ mod tests {
             ("Unmapped".to_string(), String::new()),
         ];
         assert_eq!(
-            query(true, false, &maps),
+            query(true, false, &maps, Uuid::nil()),
             "dry_run=true&include_duplicates=false&map%5BLebensmittel%20%26%20Co%5D=id1"
+        );
+        // Saving names the import by its key.
+        assert_eq!(
+            query(false, true, &[], Uuid::nil()),
+            "dry_run=false&include_duplicates=true&key=00000000-0000-0000-0000-000000000000"
         );
     }
 }

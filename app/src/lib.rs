@@ -8,7 +8,8 @@
 //! page and its board), `challenges`, `recurring`, `import`, `trends`, `performance` and
 //! `stats`; **the live client** in `socket` (the connection), `live` (the ledger: what the
 //! page shows, live and optimistic) and `family_live` (presence, chat); **offline** in `idb`
-//! (the outbox in IndexedDB) and `pwa` (the service worker, updates, install); `vitals`
+//! (the outbox in IndexedDB; `outbox` as the pages use it), `waiting` (the changes other
+//! than expenses kept there) and `pwa` (the service worker, updates, install); `vitals`
 //! reports page loads; `chunks` lists what the browser loads later, as WebAssembly chunks.
 //! An event reaches a page as: `socket` → `budget::budget_events` → `live::Ledger` → the
 //! page's derived signals.
@@ -31,6 +32,7 @@ mod import;
 pub mod live;
 pub mod model;
 pub mod money;
+mod outbox;
 mod pages;
 mod performance;
 pub mod pwa;
@@ -40,6 +42,7 @@ pub mod stats;
 mod trends;
 #[cfg(not(feature = "ssr"))]
 pub mod vitals;
+mod waiting;
 pub mod ws;
 
 #[cfg(not(feature = "ssr"))]

@@ -485,6 +485,11 @@ pub struct BudgetPage {
     /// the page's connection resumes from there, so nothing published in between is missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<crate::ws::Position>,
+    /// The last six months per category (server rendering only): the page's bars are in the
+    /// server's HTML, and the browser reads them from there (`trends.rs`), never from this
+    /// page's serialised data.
+    #[serde(skip)]
+    pub trends: Option<Trends>,
 }
 
 /// Where a page's data came from: the budget answer's `X-Cache` (`HIT`, `MISS`, `STALE`,
@@ -1159,6 +1164,10 @@ pub struct RuleEnvelope {
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewRecurringRule {
+    /// A client-made id: sending the same rule again (an outbox's replay) returns the rule
+    /// it made the first time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
     pub category_id: Uuid,
     /// 1 to 10^12 minor units.
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]

@@ -663,7 +663,7 @@ mod tests {
         assert_eq!(nice_max([120.0].into_iter()), 200.0);
         assert_eq!(nice_max([1000.0].into_iter()), 1000.0);
         assert_eq!(figure(0.4213), "0.42");
-        assert_eq!(figure(3.14), "3.1");
+        assert_eq!(figure(2.71), "2.7");
         assert_eq!(figure(1204.4), "1204");
         assert_eq!(figure(1.0), "1");
         assert_eq!(figure(0.0), "0");

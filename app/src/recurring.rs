@@ -2,14 +2,17 @@
 //! each month"), what they will still add this month, and a form to add or change one. The
 //! server makes each expense on its day; a change to a rule reaches every device as a
 //! `budget_update`, on which the list is read again; what the rules will still add this
-//! month is computed here from them, as the server computes `upcoming_minor`. Loaded with the
-//! month's cards as a chunk after hydration (`chunks::LazyMonthCards`).
+//! month is computed here from them, as the server computes `upcoming_minor`. Made while
+//! Hearth cannot be reached, a change waits in the outbox and is listed until it is sent
+//! (`waiting.rs`). Loaded with the month's cards as a chunk after hydration
+//! (`chunks::LazyMonthCards`).
 
 use crate::api;
 use crate::budget::Board;
-use crate::components::{submit, ErrorNote};
+use crate::components::ErrorNote;
 use crate::model::{parse_day, Every, Month, NewRecurringRule, RecurringPatch, RecurringRule};
 use crate::money::{field_amount, format_minor, format_money};
+use crate::waiting::{send_or_keep, Waiting, WaitingList, Writes};
 use chrono::Datelike;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -89,7 +92,7 @@ impl Form {
 
 /// The recurring bills card.
 #[component]
-pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
+pub(crate) fn RecurringCard(digits: u8, writes: Writes) -> impl IntoView {
     let board = expect_context::<Board>();
     let rules = RwSignal::new(None::<Vec<RecurringRule>>);
     let error = RwSignal::new(None::<String>);
@@ -108,13 +111,14 @@ pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
             }
         });
     };
-    // Read again after each budget event: a rule changed on any device sends one.
-    Effect::new(move |seen: Option<u64>| {
-        let applied = board.ledger.with(|l| l.applied());
-        if seen != Some(applied) {
+    // Read again after each budget event (a rule changed on any device sends one) and after
+    // a change kept while Hearth could not be reached was sent.
+    Effect::new(move |seen: Option<(u64, u32)>| {
+        let now = (board.ledger.with(|l| l.applied()), writes.sent.get());
+        if seen != Some(now) {
             load();
         }
-        applied
+        now
     });
     let name_of = move |id: Uuid| {
         board
@@ -151,15 +155,28 @@ pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
             .map(|(id, v)| (name_of(id), v))
             .collect::<Vec<_>>()
     };
-    let remove = move |id: Uuid| {
+    let remove = move |id: Uuid, what: String| {
         let pending = RwSignal::new(false);
-        submit(pending, error, api::delete_rule(id), move |_| {
-            rules.try_update(|r| {
-                if let Some(r) = r {
-                    r.retain(|x| x.id != id);
-                }
-            });
-        });
+        let kept = Waiting::json(
+            "DELETE",
+            format!("/api/recurring/{id}"),
+            None::<&()>,
+            format!("Delete the bill \u{201c}{what}\u{201d}"),
+        );
+        send_or_keep(
+            writes,
+            pending,
+            error,
+            api::delete_rule(id),
+            kept,
+            move |_| {
+                rules.try_update(|r| {
+                    if let Some(r) = r {
+                        r.retain(|x| x.id != id);
+                    }
+                });
+            },
+        );
     };
     view! {
         <section class="card recurring">
@@ -202,6 +219,7 @@ pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
                                 };
                                 let id = rule.id;
                                 let editing = rule.clone();
+                                let named = what.clone();
                                 view! {
                                     <li class="rule" data-testid="recurring-rule">
                                         <span class="what">{format!("{what} · {}", name_of(rule.category_id))}</span>
@@ -210,7 +228,7 @@ pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
                                         <button type="button" class="link" on:click=move |_| form.edit(&editing, digits)>
                                             "Change"
                                         </button>
-                                        <button type="button" class="link" on:click=move |_| remove(id)>
+                                        <button type="button" class="link" on:click=move |_| remove(id, named.clone())>
                                             "Delete"
                                         </button>
                                     </li>
@@ -222,13 +240,19 @@ pub(crate) fn RecurringCard(digits: u8) -> impl IntoView {
                 .into_any(),
             }}
             <ErrorNote error />
-            <RuleForm form digits rules />
+            <WaitingList writes imports=false />
+            <RuleForm form digits rules writes />
         </section>
     }
 }
 
 #[component]
-fn RuleForm(form: Form, digits: u8, rules: RwSignal<Option<Vec<RecurringRule>>>) -> impl IntoView {
+fn RuleForm(
+    form: Form,
+    digits: u8,
+    rules: RwSignal<Option<Vec<RecurringRule>>>,
+    writes: Writes,
+) -> impl IntoView {
     let board = expect_context::<Board>();
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
@@ -259,15 +283,26 @@ fn RuleForm(form: Form, digits: u8, rules: RwSignal<Option<Vec<RecurringRule>>>)
         let note = form.note.get_untracked();
         let starts_on = form.starts_on.get_untracked();
         let ends_on = form.ends_on.get_untracked();
-        let done = move |saved: crate::model::RuleEnvelope| {
-            rules.try_update(|r| {
-                let list = r.get_or_insert_with(Vec::new);
-                match list.iter_mut().find(|x| x.id == saved.rule.id) {
-                    Some(x) => *x = saved.rule,
-                    None => list.push(saved.rule),
-                }
-            });
+        // Saved, or kept to be sent once Hearth can be reached (listed as waiting).
+        let done = move |saved: Option<crate::model::RuleEnvelope>| {
+            if let Some(saved) = saved {
+                rules.try_update(|r| {
+                    let list = r.get_or_insert_with(Vec::new);
+                    match list.iter_mut().find(|x| x.id == saved.rule.id) {
+                        Some(x) => *x = saved.rule,
+                        None => list.push(saved.rule),
+                    }
+                });
+            }
             form.clear();
+        };
+        let what = if note.trim().is_empty() {
+            board
+                .category_choices
+                .with_untracked(|c| c.iter().find(|c| c.0 == category_id).map(|c| c.1.clone()))
+                .unwrap_or_default()
+        } else {
+            note.trim().to_string()
         };
         match form.editing.get_untracked() {
             Some(id) => {
@@ -279,10 +314,24 @@ fn RuleForm(form: Form, digits: u8, rules: RwSignal<Option<Vec<RecurringRule>>>)
                     starts_on: Some(starts_on),
                     ends_on: Some(ends_on),
                 };
-                submit(pending, error, api::update_rule(id, patch), done);
+                let kept = Waiting::json(
+                    "PATCH",
+                    format!("/api/recurring/{id}"),
+                    Some(&patch),
+                    format!("Change the bill \u{201c}{what}\u{201d}"),
+                );
+                send_or_keep(
+                    writes,
+                    pending,
+                    error,
+                    api::update_rule(id, patch),
+                    kept,
+                    done,
+                );
             }
             None => {
                 let rule = NewRecurringRule {
+                    id: Some(Uuid::new_v4()),
                     category_id,
                     amount_minor,
                     note: Some(note).filter(|n| !n.trim().is_empty()),
@@ -290,7 +339,13 @@ fn RuleForm(form: Form, digits: u8, rules: RwSignal<Option<Vec<RecurringRule>>>)
                     starts_on,
                     ends_on: Some(ends_on).filter(|e| !e.is_empty()),
                 };
-                submit(pending, error, api::create_rule(rule), done);
+                let kept = Waiting::json(
+                    "POST",
+                    "/api/recurring".into(),
+                    Some(&rule),
+                    format!("Add the bill \u{201c}{what}\u{201d}"),
+                );
+                send_or_keep(writes, pending, error, api::create_rule(rule), kept, done);
             }
         }
     };

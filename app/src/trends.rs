@@ -1,9 +1,11 @@
 //! The budget page's pictures of the month: the pace chart (cumulative spending day by day
 //! against the even pace to the limit, for the whole budget or one category), drawn from the
 //! live ledger, so every change redraws it; and the last six months per category as bars,
-//! from `GET /api/trends` with the current month kept live. Both are SVG with a text
-//! alternative (a sentence and a table, or a label per chart). Loaded as a chunk after
-//! hydration (`chunks::LazyTrends`).
+//! with the current month kept live. Both are SVG with a text alternative (a sentence, or a
+//! label and a line of text per chart), rendered by the server into the page: the bars from
+//! the page's data (`BudgetPage::trends`), which the page also carries in `data-trends` for
+//! the browser's copy (else the browser asks `GET /api/trends`). The browser's copy is
+//! built from the `month_cards` chunk after hydration (`chunks::LazyMonthCards`).
 
 use crate::budget::Board;
 use crate::live::Row;
@@ -124,14 +126,24 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
             .with(|b| b.as_ref().and_then(|b| Pace::of(b, &rows, which.get())))
     };
     let history = board.history;
+    // The bars' data: the server's page carries it (`data-trends`, read here before the
+    // browser's copy of this card replaces the server's), else it is asked for.
     #[cfg(not(feature = "ssr"))]
     if history.with_untracked(Option::is_none) {
-        leptos::task::spawn_local(async move {
-            if let Ok(t) = crate::api::trends().await {
-                history.set(Some(t));
-            }
-        });
+        match rendered_trends() {
+            Some(t) => history.set(Some(t)),
+            None => leptos::task::spawn_local(async move {
+                if let Ok(t) = crate::api::trends().await {
+                    history.set(Some(t));
+                }
+            }),
+        }
     }
+    #[cfg(feature = "ssr")]
+    let rendered =
+        history.with_untracked(|t| t.as_ref().and_then(|t| serde_json::to_string(t).ok()));
+    #[cfg(not(feature = "ssr"))]
+    let rendered = None::<String>;
     let summary = move || {
         pace().map(|p| {
             let day = p.cumulative.len() as u32;
@@ -177,7 +189,7 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
                 <figcaption data-testid="pace-summary">{summary}</figcaption>
             </figure>
             <h3>"The last six months"</h3>
-            <div data-testid="trend-chart" class="trend">
+            <div data-testid="trend-chart" class="trend" data-trends=rendered>
                 {move || match history.get() {
                     None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                     Some(mut t) => {
@@ -226,6 +238,17 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The six months the server rendered the page with, from its `data-trends`.
+#[cfg(not(feature = "ssr"))]
+fn rendered_trends() -> Option<crate::model::Trends> {
+    let data = document()
+        .query_selector("[data-trends]")
+        .ok()
+        .flatten()?
+        .get_attribute("data-trends")?;
+    serde_json::from_str(&data).ok()
 }
 
 #[cfg(test)]

@@ -5,6 +5,15 @@ import {
   open, line, addExpense, controlled, createFamily, inviteCode, joinFamily, openLive, setLimit,
 } from './helpers.mjs';
 
+/** Takes `page` offline once the service worker controls it (it keeps the page for an offline reload). */
+async function offline(context, page) {
+  await controlled(page);
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await context.setOffline(true);
+  await expect(page.getByTestId('connection-status')).toHaveText('offline');
+}
+
 async function family(browser) {
   const ownerContext = await browser.newContext();
   const owner = await ownerContext.newPage();
@@ -99,6 +108,15 @@ test('the pace chart and the six-month bars redraw when another member spends', 
   const row = owner.getByTestId('trend-chart').locator('.trend-row[data-category="Groceries"]');
   await expect(row.locator('svg rect')).toHaveCount(6);
   await expect(row.locator('svg')).toHaveAttribute('aria-label', /30\.00 EUR$/);
+  // The bars come in the server's page, their data with them: after a reload the browser's
+  // copy (without `data-trends`) takes over with the same bars and asks nothing more.
+  const asked = [];
+  owner.on('request', (r) => { if (r.url().includes('/api/trends')) asked.push(r.url()); });
+  await owner.reload();
+  await owner.waitForSelector('[data-testid="trend-chart"]:not([data-trends])');
+  await expect(row.locator('svg rect')).toHaveCount(6);
+  await expect(row.locator('svg')).toHaveAttribute('aria-label', /30\.00 EUR$/);
+  expect(asked).toEqual([]);
   // One category at a time.
   await pace.locator('..').getByRole('combobox').selectOption({ label: 'Dining out' });
   await expect(owner.getByTestId('pace-summary')).toContainText('Spent 0.00 EUR by day');
@@ -214,11 +232,7 @@ test('presence shows both members online and one offline after its page closes; 
 
 test('an expense entered offline survives a reload and is saved exactly once when back online', async ({ browser }) => {
   const { ownerContext, owner, memberContext, member } = await family(browser);
-  await controlled(member); // the service worker keeps the page for the offline reload
-  await member.reload();
-  await member.waitForSelector('body[data-hydrated="true"]');
-  await memberContext.setOffline(true);
-  await expect(member.getByTestId('connection-status')).toHaveText('offline');
+  await offline(memberContext, member);
   await addExpense(member, 'Groceries', '7', 'offline snack');
   const pending = member.locator('[data-testid="expense"][data-pending="true"]');
   await expect(pending).toContainText('waiting for the network');
@@ -241,6 +255,47 @@ test('an expense entered offline survives a reload and is saved exactly once whe
   await expect(owner.getByTestId('expense').filter({ hasText: 'offline snack' })).toHaveCount(1);
   await member.reload();
   await expect(member.getByTestId('expense').filter({ hasText: 'offline snack' })).toHaveCount(1);
+  await ownerContext.close();
+  await memberContext.close();
+});
+
+test('a recurring bill and an import made offline wait on the device and are saved once when back online', async ({ browser }) => {
+  const { ownerContext, owner, memberContext, member } = await family(browser);
+  await offline(memberContext, member);
+  // A bill from today: kept, listed as waiting, the form emptied.
+  const form = member.getByTestId('recurring-form');
+  await form.getByLabel('What').fill('Gym');
+  await form.getByLabel('Category').selectOption({ label: 'Fun' });
+  await form.getByLabel(/Amount/).fill('30');
+  await form.getByRole('button', { name: 'Add the bill' }).click();
+  const waiting = member.getByTestId('waiting-writes');
+  await expect(waiting.first()).toContainText('Add the bill “Gym” · waiting for the network');
+  await expect(form.getByLabel('What')).toHaveValue('');
+  // A file: the check needs Hearth, so the person may let it wait unseen.
+  const today = new Date().toISOString().slice(0, 10);
+  const csv = `date,category,amount,note\n${today},Groceries,4.20,offline import\n`;
+  const imports = member.getByTestId('import-form');
+  await imports.locator('input[type=file]').setInputFiles({ name: 'bank.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(imports.getByRole('alert')).toContainText('can also wait');
+  await imports.getByTestId('import-later').click();
+  await expect(imports.getByTestId('waiting-writes')).toContainText('The file to import · waiting for the network');
+
+  // Reloaded with no network: both are still there, from IndexedDB.
+  await member.reload();
+  await member.waitForSelector('body[data-hydrated="true"]');
+  await expect(member.getByTestId('waiting-writes')).toHaveCount(2);
+  await expect(owner.getByTestId('recurring-rule')).toHaveCount(0);
+
+  // Back online: each goes out once (from the page or by Background Sync).
+  await memberContext.setOffline(false);
+  await expect(member.getByTestId('waiting-writes')).toHaveCount(0, { timeout: 10_000 });
+  await expect(owner.getByTestId('recurring-rule').filter({ hasText: 'Gym · Fun' })).toHaveCount(1, { timeout: 5_000 });
+  await expect(owner.getByTestId('expense').filter({ hasText: 'offline import' })).toHaveCount(1, { timeout: 5_000 });
+  await expect(owner.getByTestId('expense').filter({ hasText: 'Gym' })).toHaveCount(1, { timeout: 5_000 });
+  await owner.reload();
+  await expect(owner.getByTestId('recurring-rule')).toHaveCount(1);
+  await expect(owner.getByTestId('expense').filter({ hasText: 'offline import' })).toHaveCount(1);
+  await expect(owner.getByTestId('expense').filter({ hasText: 'Gym' })).toHaveCount(1);
   await ownerContext.close();
   await memberContext.close();
 });

@@ -15,6 +15,7 @@ use axum::Json;
     params(
         ("dry_run" = Option<bool>, Query, description = "true: read and check the file, save nothing"),
         ("include_duplicates" = Option<bool>, Query, description = "true: save the rows marked duplicate too"),
+        ("key" = Option<String>, Query, format = Uuid, description = "The client's id for this import: sent again with the same key, it saves nothing twice"),
         ("map[name]" = Option<String>, Query, description = "The family's category id for a category name of the file (one parameter per name)")),
     request_body(content = String, content_type = "text/csv",
         description = "A header row naming date, category and amount (currency, note and member may be there too, in any order), then one expense per line; at most 2 MiB and 10,000 lines"),

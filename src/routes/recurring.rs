@@ -26,15 +26,22 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/recurring", tag = "budget", request_body = NewRecurringRule,
     responses(
         (status = 201, description = "Created; a day already due is made within a minute", body = RuleEnvelope),
+        (status = 200, description = "A rule of this family already has the client's id: that rule", body = RuleEnvelope),
         (status = 404, description = "No such category in this family", body = ErrorBody),
+        (status = 409, description = "The client's id is taken (`duplicate_id`)", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in the error)", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     member: FamilyMember,
     ApiJson(req): ApiJson<NewRecurringRule>,
 ) -> ApiResult<(StatusCode, Json<RuleEnvelope>)> {
-    let rule = recurring::create(&state, &member, req).await?;
-    Ok((StatusCode::CREATED, Json(RuleEnvelope { rule })))
+    let (rule, created) = recurring::create(&state, &member, req).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(RuleEnvelope { rule })))
 }
 
 #[utoipa::path(patch, path = "/api/recurring/{id}", tag = "budget", request_body = RecurringPatch,

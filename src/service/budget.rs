@@ -308,21 +308,23 @@ pub async fn delete_expense(
     Ok(expense)
 }
 
-/// What `/budget` renders: the month's budget and its expenses.
+/// What `/budget` renders: the month's budget and its expenses, and the last six months' bars.
 pub async fn page(
     state: &AppState,
     member: &FamilyMember,
     month: Option<Month>,
 ) -> ApiResult<BudgetPage> {
     let month = month_or_current(&member.family, month);
-    let (budget, expenses) = tokio::try_join!(
+    let (budget, expenses, trends) = tokio::try_join!(
         budget(state, &member.family, Some(month)),
-        expenses(state, &member.family, Some(month), None, None)
+        expenses(state, &member.family, Some(month), None, None),
+        super::trends::trends(state, &member.family, 6),
     )?;
     Ok(BudgetPage {
         budget,
         expenses,
         load: None,
         position: None,
+        trends: Some(trends),
     })
 }

@@ -11,7 +11,7 @@ use super::families::family_view;
 use crate::auth::FamilyMember;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::NewExpenseRecord;
+use crate::store::{NewExpenseRecord, StoreError};
 use app::model::{parse_day, ImportRow};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
@@ -29,6 +29,9 @@ pub struct Options {
     pub dry_run: bool,
     pub include_duplicates: bool,
     pub map: HashMap<String, Uuid>,
+    /// The client's name for this import: each line's expense gets an id made from it and
+    /// the line's number, so the same import sent again (an outbox's replay) saves nothing twice.
+    pub key: Option<Uuid>,
 }
 
 fn flag(field: &'static str, value: Option<&str>) -> ApiResult<bool> {
@@ -48,6 +51,11 @@ pub fn options<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> ApiResult
             "dry_run" => options.dry_run = flag("dry_run", Some(value))?,
             "include_duplicates" => {
                 options.include_duplicates = flag("include_duplicates", Some(value))?
+            }
+            "key" => {
+                let key = Uuid::parse_str(value)
+                    .map_err(|_| ApiError::invalid("key", "a UUID naming this import"))?;
+                options.key = Some(key);
             }
             _ => {
                 if let Some(name) = key.strip_prefix("map[").and_then(|k| k.strip_suffix(']')) {
@@ -299,7 +307,9 @@ pub async fn import(
         .filter(|(r, _)| options.include_duplicates || !r.duplicate)
         .filter_map(|(r, day)| {
             Some(NewExpenseRecord {
-                id: Uuid::new_v4(),
+                id: options.key.map_or_else(Uuid::new_v4, |key| {
+                    Uuid::new_v5(&key, r.line.to_string().as_bytes())
+                }),
                 family_id: family.id,
                 category_id: r.category_id?,
                 amount_minor: r.amount_minor,
@@ -315,7 +325,14 @@ pub async fn import(
     if options.dry_run || records.is_empty() {
         return Ok(Outcome::Done { rows, imported: 0 });
     }
-    let saved = state.store.import_expenses(&records).await?;
+    let saved = match state.store.import_expenses(&records).await {
+        Ok(saved) => saved,
+        // Saved already, by the first sending of this import: nothing more to save.
+        Err(StoreError::Conflict("duplicate_id")) if options.key.is_some() => {
+            return Ok(Outcome::Done { rows, imported: 0 })
+        }
+        Err(e) => return Err(e.into()),
+    };
     let current = super::changed(state, family).await;
     super::events::created(state, member, &saved, current).await;
     Ok(Outcome::Done {

@@ -96,11 +96,18 @@ pub async fn create(
     state: &AppState,
     member: &FamilyMember,
     req: NewRecurringRule,
-) -> ApiResult<RecurringRule> {
+) -> ApiResult<(RecurringRule, bool)> {
     let today = member.today();
     let now = super::now_ms();
+    // A replay of a rule this family made already (the client's id) answers that rule.
+    if let Some(id) = req.id {
+        let rules = state.store.rules(member.family.id).await?;
+        if let Some(made) = rules.iter().find(|r| r.id == id) {
+            return Ok((view(made), false));
+        }
+    }
     let rule = settle(RuleRecord {
-        id: Uuid::new_v4(),
+        id: req.id.unwrap_or_else(Uuid::new_v4),
         family_id: member.family.id,
         category_id: req.category_id,
         amount_minor: req.amount_minor,
@@ -121,7 +128,7 @@ pub async fn create(
     })?;
     state.store.create_rule(&rule).await?;
     after_change(state, member, &rule).await;
-    Ok(view(&rule))
+    Ok((view(&rule), true))
 }
 
 pub async fn update(

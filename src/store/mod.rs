@@ -247,7 +247,8 @@ pub trait Store: Send + Sync + 'static {
     /// another body `Conflict("duplicate_id")`; `NotFound` for a category not the family's.
     async fn insert_expense(&self, expense: &NewExpenseRecord) -> StoreResult<Inserted>;
     /// Inserts all the expenses (of one family, categories checked by the caller) in one
-    /// transaction: all of them or, on any error, none.
+    /// transaction: all of them or, on any error, none; `Conflict("duplicate_id")` when an
+    /// id is taken (a replayed import, whose ids come from its key).
     async fn import_expenses(&self, expenses: &[NewExpenseRecord]) -> StoreResult<Vec<Expense>>;
     /// Applies `changes` when `version` is current: `VersionConflict` otherwise.
     async fn update_expense(
@@ -262,7 +263,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The family's recurring rules, oldest first.
     async fn rules(&self, family: Uuid) -> StoreResult<Vec<RuleRecord>>;
-    /// `NotFound` when the category is not the family's.
+    /// `NotFound` when the category is not the family's, `Conflict("duplicate_id")` when the
+    /// id is taken.
     async fn create_rule(&self, rule: &RuleRecord) -> StoreResult<()>;
     /// Writes every field of the rule but its creator and creation time; `NotFound` when the
     /// rule or the category is not the family's.

@@ -823,8 +823,10 @@ macro_rules! store_impl {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let mut saved = Vec::with_capacity(expenses.len());
                 for e in expenses {
-                    let row: sql::ExpenseRow =
-                        sql::bind_expense!(sqlx::query_as(&insert), e).fetch_one(&mut *tx).await?;
+                    let row: sql::ExpenseRow = sql::bind_expense!(sqlx::query_as(&insert), e)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| sql::unique_or(e, "duplicate_id"))?;
                     saved.push(sql::expense(row)?);
                 }
                 tx.commit().await?;
@@ -919,7 +921,8 @@ macro_rules! store_impl {
                 .bind(r.created_at_ms)
                 .bind(r.updated_at_ms)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(|e| sql::unique_or(e, "duplicate_id"))?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -288,6 +288,20 @@ async fn the_budget_page_is_rendered_with_the_familys_data() {
     assert!(html.contains(r#"data-category="Groceries""#));
     assert!(html.contains("12.34"));
     assert!(html.contains(r#"data-testid="expense-form""#));
+    // The pictures are in the server's HTML: the pace chart, and a row of six bars for the
+    // category that spent, with its text alternative; the bars' data rides along for the
+    // browser (`data-trends`, escaped like any attribute).
+    assert!(html.contains(r#"<figure data-testid="pace-chart"><svg"#));
+    let bars = &html[html
+        .find(r#"<div data-category="Groceries" class="trend-row">"#)
+        .expect("the category's bars")..];
+    let bars = &bars[..bars.find("</div>").unwrap()];
+    assert_eq!(bars.matches("<rect ").count(), 6, "{bars}");
+    let text = &bars[bars
+        .find(r#"<span class="sr-only">"#)
+        .expect("a text alternative")..];
+    assert!(text.contains(": 12.34 EUR"), "{bars}");
+    assert!(html.contains("data-trends=\"{&quot;months&quot;:["));
     // The page came from the pages cache: no nonce (it would be sent again); the policy
     // allows each inline script by its hash (tests/integration/pages.rs checks each one).
     assert!(!html.contains("nonce="));

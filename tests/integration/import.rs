@@ -70,6 +70,19 @@ async fn an_export_imports_into_another_family_once_and_duplicates_are_skipped()
     let (_, forced) = import(&ben, "include_duplicates=true", &csv).await;
     assert_eq!(forced["imported"], 2);
     assert_eq!(ben.expense_count(&month).await, 4);
+
+    // An import under a key (the browser's, for a file kept offline) sent twice saves once,
+    // even with the duplicates asked for.
+    let key = uuid::Uuid::new_v4();
+    let keyed = format!("include_duplicates=true&key={key}");
+    let (status, first) = import(&ben, &keyed, &csv).await;
+    assert_eq!((status, &first["imported"]), (StatusCode::OK, &2.into()));
+    let (status, replay) = import(&ben, &keyed, &csv).await;
+    assert_eq!((status, &replay["imported"]), (StatusCode::OK, &0.into()));
+    assert_eq!(ben.expense_count(&month).await, 6);
+    let (status, bad) = import(&ben, "key=nope", &csv).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(ben.expense_count(&month).await, 6);
 }
 
 #[tokio::test]

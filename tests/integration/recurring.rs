@@ -248,3 +248,41 @@ async fn bad_rules_get_a_clear_error_and_change_nothing() {
         other
     );
 }
+
+#[tokio::test]
+async fn a_rule_sent_again_with_its_client_id_is_made_once() {
+    let app = spawn_app().await;
+    let (owner, _) = app.owner().await;
+    let home = owner.category("Housing").await;
+    let today = day(&owner.json("/api/budgets").await["today"]);
+    let id = uuid::Uuid::new_v4();
+    let body = json!({"id": id, "category_id": home, "amount_minor": 95000, "every": "month",
+                      "note": "Rent", "starts_on": (today + Duration::days(3)).to_string()});
+    let first = owner.post("/api/recurring", body.clone()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["rule"]["id"], id.to_string());
+    // The outbox's replay (its first answer lost): the same rule, not a second one.
+    let again = owner.post("/api/recurring", body.clone()).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["rule"], first["rule"]);
+    assert_eq!(
+        owner.json("/api/recurring").await["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Another family cannot take the id (nor learn more than that it is taken).
+    let (stranger, _) = app.owner().await;
+    let theirs = stranger.category("Housing").await;
+    let mut body = body;
+    body["category_id"] = json!(theirs);
+    let r = stranger.post("/api/recurring", body).await;
+    assert_eq!(error_code(r, StatusCode::CONFLICT).await, "duplicate_id");
+    assert!(stranger.json("/api/recurring").await["rules"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
