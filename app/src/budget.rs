@@ -82,6 +82,10 @@ pub(crate) struct Board {
     /// being replaced may still read them.
     pub pace_of: RwSignal<Option<Uuid>>,
     pub history: RwSignal<Option<Trends>>,
+    /// The six months the server rendered the page with (its `data-trends`), read while the
+    /// server's copy is still there, for the charts' chunk to parse (`trends.rs`).
+    #[cfg_attr(feature = "ssr", allow(dead_code))]
+    pub rendered_trends: StoredValue<Option<String>>,
 }
 
 /// The expense form's fields.
@@ -421,6 +425,7 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         search: RwSignal::new(String::new()),
         pace_of: RwSignal::new(None),
         history: RwSignal::new(None),
+        rendered_trends: StoredValue::new(rendered_trends()),
     };
     // Each load knows where the ledger stood in the live events when it began, so the events
     // that arrive while it is under way are applied again on top of its (maybe older) data.
@@ -517,6 +522,20 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The server's page's six-month data (`data-trends`), when hydrating one.
+fn rendered_trends() -> Option<String> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .query_selector("[data-trends]")
+            .ok()
+            .flatten()?
+            .get_attribute("data-trends")
+    }
+    #[cfg(feature = "ssr")]
+    None
 }
 
 /// Drains the outbox when the browser comes back online.

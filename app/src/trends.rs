@@ -4,8 +4,9 @@
 //! with the current month kept live. Both are SVG with a text alternative (a sentence, or a
 //! label and a line of text per chart), rendered by the server into the page: the bars from
 //! the page's data (`BudgetPage::trends`), which the page also carries in `data-trends` for
-//! the browser's copy (else the browser asks `GET /api/trends`). The browser's copy is
-//! built from the `month_cards` chunk after hydration (`chunks::LazyMonthCards`).
+//! the browser's copy (`Board::rendered_trends`; else the browser asks `GET /api/trends`).
+//! The browser's copy is built from the `month_cards` chunk after hydration
+//! (`chunks::LazyMonthCards`).
 
 use crate::budget::Board;
 use crate::live::Row;
@@ -126,11 +127,17 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
             .with(|b| b.as_ref().and_then(|b| Pace::of(b, &rows, which.get())))
     };
     let history = board.history;
-    // The bars' data: the server's page carries it (`data-trends`, read here before the
-    // browser's copy of this card replaces the server's), else it is asked for.
+    // The bars' data: the server's page carries it (`data-trends`, read by the page while
+    // hydrating, before the browser's copy of this card replaces the server's), else it is
+    // asked for.
     #[cfg(not(feature = "ssr"))]
     if history.with_untracked(Option::is_none) {
-        match rendered_trends() {
+        let from_page = board
+            .rendered_trends
+            .try_update_value(Option::take)
+            .flatten()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        match from_page {
             Some(t) => history.set(Some(t)),
             None => leptos::task::spawn_local(async move {
                 if let Ok(t) = crate::api::trends().await {
@@ -238,17 +245,6 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
             </div>
         </section>
     }
-}
-
-/// The six months the server rendered the page with, from its `data-trends`.
-#[cfg(not(feature = "ssr"))]
-fn rendered_trends() -> Option<crate::model::Trends> {
-    let data = document()
-        .query_selector("[data-trends]")
-        .ok()
-        .flatten()?
-        .get_attribute("data-trends")?;
-    serde_json::from_str(&data).ok()
 }
 
 #[cfg(test)]

@@ -430,7 +430,7 @@ fn channel_for(peer: &Peer, name: &str) -> Result<Channel, (&'static str, &'stat
 /// A client's text frame as a frame, or the `error` frame's code and message for it: not
 /// JSON (`malformed`), no type or a bad field (`bad_frame`), a type no client sends
 /// (`unknown_type`).
-fn read_frame(text: &str) -> Result<ClientFrame, (&'static str, String)> {
+pub fn read_frame(text: &str) -> Result<ClientFrame, (&'static str, String)> {
     serde_json::from_str(text).map_err(|e| match serde_json::from_str::<serde_json::Value>(text) {
         Err(_) => ("malformed", "The frame is not JSON.".to_string()),
         Ok(v) if v.get("type").and_then(|t| t.as_str()).is_none() => {

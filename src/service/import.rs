@@ -124,7 +124,7 @@ fn unprotect(note: &str) -> &str {
 }
 
 /// Reads the file into rows; `Err` for a file that cannot be read at all (with the line).
-fn rows(
+pub fn rows(
     body: &[u8],
     categories: &HashMap<String, Uuid>,
     currency: &str,
