@@ -17,9 +17,10 @@ ensure_services
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
-say "clippy: server (ssr) and browser (hydrate, csr) builds"
+say "clippy: server (ssr) and browser (hydrate, csr) builds, and the fuzz targets"
 cargo clippy -p hearth --all-targets -- -D warnings
 cargo clippy -p batch-send --all-targets -- -D warnings
+cargo clippy -p hearth-fuzz -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --features split -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features csr -- -D warnings

@@ -30,6 +30,8 @@ apt_install() {
 }
 
 ensure_rust_tools() {
+  # libFuzzer (the fuzz targets' `libfuzzer-sys`) is C++.
+  command -v c++ >/dev/null 2>&1 || apt_install g++
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown

@@ -10,7 +10,7 @@
 
 use crate::budget::Board;
 use crate::live::Row;
-use crate::model::{Budget, Month};
+use crate::model::{Budget, Month, TrendLine, Trends};
 use crate::money::format_money;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -203,13 +203,7 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
                         // The current month as the page shows it, live.
                         board.shown.with(|b| {
                             if let Some(b) = b.as_ref().filter(|b| t.months.last() == Some(&b.month)) {
-                                for c in &mut t.categories {
-                                    if let Some(l) = b.lines.iter().find(|l| l.category_id == c.category_id) {
-                                        if let Some(last) = c.spent_minor.last_mut() {
-                                            *last = l.spent_minor;
-                                        }
-                                    }
-                                }
+                                current_month(&mut t, &b.lines);
                             }
                         });
                         let top = t.categories.iter().flat_map(|c| c.spent_minor.iter().copied()).max().unwrap_or(0).max(1);
@@ -247,6 +241,34 @@ pub(crate) fn TrendsCard(digits: u8) -> impl IntoView {
     }
 }
 
+/// Puts the month shown (the last of `trends`) as the page has it now: each category's
+/// spending and name, and the categories added since the six months were read.
+fn current_month(trends: &mut Trends, lines: &[crate::model::BudgetLine]) {
+    let months = trends.months.len();
+    for l in lines {
+        let i = match trends
+            .categories
+            .iter()
+            .position(|c| c.category_id == l.category_id)
+        {
+            Some(i) => i,
+            None => {
+                trends.categories.push(TrendLine {
+                    category_id: l.category_id,
+                    category_name: String::new(),
+                    spent_minor: vec![0; months],
+                });
+                trends.categories.len() - 1
+            }
+        };
+        let c = &mut trends.categories[i];
+        c.category_name.clone_from(&l.category_name);
+        if let Some(last) = c.spent_minor.last_mut() {
+            *last = l.spent_minor;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +297,28 @@ mod tests {
             version: 1,
             recurring_id: None,
         })
+    }
+
+    #[test]
+    fn the_month_shown_updates_the_bars_and_adds_new_categories() {
+        let mut trends = Trends {
+            months: vec!["2026-10".into(), "2026-11".into()],
+            categories: vec![TrendLine {
+                category_id: Uuid::from_u128(1),
+                category_name: "old name".into(),
+                spent_minor: vec![500, 100],
+            }],
+        };
+        let lines = vec![
+            BudgetLine::compute(&category(1), None, 250),
+            BudgetLine::compute(&category(2), None, 70),
+        ];
+        current_month(&mut trends, &lines);
+        assert_eq!(trends.categories.len(), 2);
+        assert_eq!(trends.categories[0].spent_minor, vec![500, 250]);
+        assert_eq!(trends.categories[0].category_name, "c1");
+        assert_eq!(trends.categories[1].spent_minor, vec![0, 70]);
+        assert_eq!(trends.categories[1].category_name, "c2");
     }
 
     #[test]

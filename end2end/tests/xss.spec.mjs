@@ -1,7 +1,8 @@
 // Markup typed into every free-text field (a person's name, the family's name, a category, an
-// expense's note, a chat message) is shown as text everywhere it appears: in the server's
-// HTML, after hydration and when it arrives live on another member's page. No element is
-// injected, no script runs, no dialog opens.
+// expense's note, a chat message, a recurring bill, a challenge's category, an imported file's
+// lines) is shown as text everywhere it appears (the lists, the six-month bars, the import's
+// preview): in the server's HTML, after hydration and when it arrives live on another
+// member's page. No element is injected, no script runs, no dialog opens.
 import { test, expect } from '@playwright/test';
 import {
   addExpense, inviteCode, line, open, openLive, register, uniqueEmail,
@@ -38,6 +39,29 @@ test('markup in every free-text field is shown as text, server-rendered and live
   await form.getByRole('button', { name: 'Add' }).click();
   await expect(line(owner, IMG.slice(0, 40))).toHaveCount(1);
   await addExpense(owner, 'Groceries', '1', SCRIPT);
+  // Spending in the markup category puts it in the six-month bars (and their `data-trends`).
+  await addExpense(owner, IMG.slice(0, 40), '3', IMG);
+  // A recurring bill and a challenge named by markup.
+  const bill = owner.getByTestId('recurring-form');
+  await bill.getByLabel('What').fill(SCRIPT);
+  await bill.getByLabel('Category').selectOption({ label: IMG.slice(0, 40) });
+  await bill.getByLabel(/Amount/).fill('4');
+  await bill.getByRole('button', { name: 'Add the bill' }).click();
+  await expect(owner.getByTestId('recurring-rule')).toContainText(SCRIPT);
+  const challenge = owner.getByTestId('challenge-form');
+  await challenge.getByLabel('Challenge').selectOption('category_cap');
+  await challenge.locator('select[name="challenge_category"]').selectOption({ label: IMG.slice(0, 40) });
+  await challenge.getByLabel(/At most/).fill('150');
+  await challenge.getByLabel('Days').fill('7');
+  await challenge.getByRole('button', { name: 'Invite the family' }).click();
+  await expect(owner.getByTestId('challenge').first()).toContainText(IMG.slice(0, 40));
+  // A CSV file whose note and unknown category are markup, in the import's preview.
+  const today = new Date().toISOString().slice(0, 10);
+  const csv = `date,category,amount,note\n${today},"${IMG}",1.00,"${SCRIPT}"\n`;
+  await owner.getByTestId('import-form').locator('input[type=file]')
+    .setInputFiles({ name: 'x.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(owner.getByTestId('import-row')).toContainText(SCRIPT);
+  await expect(owner.getByTestId('trend-chart').locator('.trend-row').filter({ hasText: IMG.slice(0, 40) })).toHaveCount(1);
   await clean(owner, 'the owner, after their own changes');
 
   // A member whose name is markup joins, chats and spends: the owner sees it live.

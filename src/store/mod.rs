@@ -51,6 +51,16 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_) => StoreError::Unavailable(e),
+            // The server going away or not there yet: PostgreSQL's "operator intervention"
+            // (shutting down, starting up, crash shutdown) and "connection exception" classes,
+            // and too many connections. The request may be tried again.
+            sqlx::Error::Database(ref db)
+                if db.code().is_some_and(|c| {
+                    c.starts_with("57P") || c.starts_with("08") || c == "53300"
+                }) =>
+            {
+                StoreError::Unavailable(e)
+            }
             other => StoreError::Database(other),
         }
     }

@@ -8,6 +8,7 @@ mod bad_input;
 mod budget;
 mod caching;
 mod challenges;
+mod chaos;
 mod cluster;
 mod families;
 mod helpers;

@@ -192,3 +192,161 @@ async fn every_change_from_another_site_is_refused_and_changes_nothing() {
     // Still signed in: the foreign logout was refused too.
     assert_eq!(c.get("/api/me").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_session_id_planted_before_signing_in_is_never_adopted() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let planted = "hearth_session=chosen-by-an-attacker";
+    c.jar
+        .add_cookie_str(&format!("{planted}; Path=/"), &c.base.parse().unwrap());
+    let email = unique_email();
+    c.register(&email).await;
+    let r = c
+        .post(
+            "/api/auth/login",
+            json!({"email": email, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let issued = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(issued.starts_with("hearth_session=") && !issued.starts_with(planted));
+    // The planted id names nobody, before and after.
+    let with_planted = reqwest::Client::new()
+        .get(c.url("/api/me"))
+        .header("cookie", planted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(with_planted, StatusCode::UNAUTHORIZED).await,
+        "unauthenticated"
+    );
+}
+
+#[tokio::test]
+async fn the_websocket_opens_only_for_a_member_from_the_site() {
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue, Error};
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let connect = |origin: Option<&str>, cookie: Option<String>| {
+        let mut request = format!("{}/ws", c.base.replacen("http", "ws", 1))
+            .into_client_request()
+            .unwrap();
+        if let Some(o) = origin {
+            request
+                .headers_mut()
+                .insert("origin", HeaderValue::from_str(o).unwrap());
+        }
+        if let Some(k) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", HeaderValue::from_str(&k).unwrap());
+        }
+        tokio_tungstenite::connect_async(request)
+    };
+    let status = |r: Result<_, Error>| match r {
+        Err(Error::Http(resp)) => resp.status().as_u16(),
+        Ok(_) => 101,
+        Err(e) => panic!("{e}"),
+    };
+    // Another site's page, with the member's cookie (the browser sends it): refused.
+    let foreign = connect(Some("https://evil.example"), Some(c.cookie())).await;
+    assert_eq!(status(foreign.map(drop)), 403);
+    // The site itself, signed out: refused.
+    let stranger = connect(Some(&c.base), None).await;
+    assert_eq!(status(stranger.map(drop)), 401);
+    // The site itself, signed in: open.
+    let member = connect(Some(&c.base), Some(c.cookie())).await;
+    assert_eq!(status(member.map(drop)), 101);
+}
+
+#[tokio::test]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let signed_out = app.client();
+    let month = c.this_month().await;
+    let etag = c
+        .get(&format!("/api/budgets?month={month}"))
+        .await
+        .headers()["etag"]
+        .clone();
+    let mut answers = vec![
+        ("a JSON answer", c.get("/api/categories").await),
+        (
+            "a cached JSON answer, compressed",
+            c.http
+                .get(c.url(&format!("/api/budgets?month={month}")))
+                .header("accept-encoding", "br, gzip")
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
+            "304 Not Modified",
+            c.http
+                .get(c.url(&format!("/api/budgets?month={month}")))
+                .header("if-none-match", etag)
+                .send()
+                .await
+                .unwrap(),
+        ),
+        ("401", signed_out.get("/api/me").await),
+        ("404 of an unknown route", c.get("/api/nothing-here").await),
+        (
+            "404 of another family's id",
+            c.delete(&format!("/api/expenses/{}", uuid::Uuid::new_v4()))
+                .await,
+        ),
+        ("422", c.post("/api/categories", json!({"name": ""})).await),
+        ("400", c.raw(Method::POST, "/api/categories", "{").await),
+        (
+            "413",
+            c.raw(Method::POST, "/api/categories", "x".repeat(70 * 1024))
+                .await,
+        ),
+        ("405", c.http.put(c.url("/api/me")).send().await.unwrap()),
+        ("403 from another site", {
+            c.http
+                .post(c.url("/api/categories"))
+                .header("origin", "https://evil.example")
+                .json(&json!({"name": "x"}))
+                .send()
+                .await
+                .unwrap()
+        }),
+        ("a page", c.page("/budget").await),
+        ("a page from the pages cache", c.page("/budget").await),
+        ("a signed-out page", signed_out.page("/login").await),
+        ("a redirect", signed_out.page("/budget").await),
+        ("the manifest", c.get("/manifest.webmanifest").await),
+        ("the service worker", c.get("/sw.js").await),
+        ("a file", c.get("/favicon.svg").await),
+        ("the health check", c.get("/healthz").await),
+        ("the metrics", c.get("/metrics").await),
+        ("the OpenAPI document", c.get("/api/openapi.json").await),
+    ];
+    let ws_refused = c.get("/ws").await;
+    answers.push(("a WebSocket request that is not an upgrade", ws_refused));
+    for (kind, r) in answers {
+        let h = r.headers();
+        let said = format!("{kind} ({})", r.status());
+        let expected = match kind {
+            "304 Not Modified" => 304,
+            "a redirect" => 302,
+            "a WebSocket request that is not an upgrade" => 400,
+            k => k[..3].parse().unwrap_or(200),
+        };
+        assert_eq!(r.status().as_u16(), expected, "{said}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{said}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{said}");
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{said}: no policy"))
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{said}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{said}: {csp}");
+    }
+}
