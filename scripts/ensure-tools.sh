@@ -75,6 +75,9 @@ ensure_services() {
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
   fi
   : "${HEARTH_TEST_POSTGRES:=postgres://postgres@127.0.0.1:5432/test}"
+  # The chaos test runs a private cluster of its own (initdb, pg_ctl), whoever runs the
+  # shared one.
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_install postgresql
   if ! (command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432); then
     command -v pg_ctlcluster >/dev/null || apt_install postgresql
     say "starting PostgreSQL on 127.0.0.1:5432"
