@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 
 #[utoipa::path(get, path = "/api/budgets", tag = "budget",
-    params(("month" = Option<String>, Query, description = "YYYY-MM; the family's current month by default")),
+    params(("month" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", description = "YYYY-MM; the family's current month by default")),
     responses(
         (status = 200, description = "Budget lines and totals", body = Budget),
         (status = 422, description = "Bad month", body = ErrorBody)))]
@@ -25,7 +25,7 @@ pub async fn show(
 }
 
 #[utoipa::path(put, path = "/api/budgets/{month}/{category_id}", tag = "budget", request_body = SetLimit,
-    params(("month" = String, Path, description = "YYYY-MM"), ("category_id" = String, Path, description = "Category id")),
+    params(("month" = String, Path, pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", description = "YYYY-MM"), ("category_id" = String, Path, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Category id")),
     responses(
         (status = 200, description = "The line with its new limit", body = BudgetLine),
         (status = 404, description = "No such category in this family", body = ErrorBody),

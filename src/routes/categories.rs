@@ -39,7 +39,7 @@ pub async fn create(
 }
 
 #[utoipa::path(patch, path = "/api/categories/{id}", tag = "budget", request_body = CategoryPatch,
-    params(("id" = String, Path, description = "Category id")),
+    params(("id" = String, Path, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Category id")),
     responses(
         (status = 200, description = "Updated", body = Category),
         (status = 404, description = "No such category in this family", body = ErrorBody),
@@ -58,7 +58,7 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/categories/{id}", tag = "budget",
     params(
-        ("id" = String, Path, description = "Category id"),
+        ("id" = String, Path, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Category id"),
         ("move_to" = Option<uuid::Uuid>, Query,
             description = "Another category of the family that takes this one's expenses, \
                            challenges and (for months it has none) limits")),

@@ -37,7 +37,7 @@ pub async fn create(
 }
 
 #[utoipa::path(post, path = "/api/challenges/{id}/accept", tag = "challenges",
-    params(("id" = String, Path, description = "Challenge id")),
+    params(("id" = String, Path, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Challenge id")),
     responses(
         (status = 200, description = "Joined (again is harmless); the family gets a game_update", body = Challenge),
         (status = 404, description = "No such challenge in this family", body = ErrorBody)))]

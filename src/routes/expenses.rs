@@ -13,12 +13,12 @@ use axum::Json;
 
 #[utoipa::path(get, path = "/api/expenses", tag = "budget",
     params(
-        ("month" = Option<String>, Query, description = "YYYY-MM; the family's current month by default"),
-        ("category_id" = Option<String>, Query, description = "Only this category"),
-        ("member_id" = Option<String>, Query, description = "Only what this member logged"),
-        ("q" = Option<String>, Query, description = "Search: text in the note, any case (at most 200 characters)"),
-        ("from" = Option<String>, Query, description = "Search: first day, YYYY-MM-DD (instead of month)"),
-        ("to" = Option<String>, Query, description = "Search: last day, YYYY-MM-DD, included"),
+        ("month" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", description = "YYYY-MM; the family's current month by default"),
+        ("category_id" = Option<String>, Query, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Only this category"),
+        ("member_id" = Option<String>, Query, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Only what this member logged"),
+        ("q" = Option<String>, Query, max_length = 200, description = "Search: text in the note, any case (at most 200 characters)"),
+        ("from" = Option<String>, Query, format = Date, description = "Search: first day, YYYY-MM-DD (instead of month)"),
+        ("to" = Option<String>, Query, format = Date, description = "Search: last day, YYYY-MM-DD, included"),
         ("min_minor" = Option<i64>, Query, description = "Search: at least this amount", minimum = 0),
         ("max_minor" = Option<i64>, Query, description = "Search: at most this amount", minimum = 0),
         ("limit" = Option<i64>, Query, description = "Search: a page of at most this many (1-200, default 100)", minimum = 1, maximum = 200),
@@ -69,7 +69,7 @@ pub async fn create(
 }
 
 #[utoipa::path(patch, path = "/api/expenses/{id}", tag = "budget", request_body = ExpensePatch,
-    params(("id" = String, Path, description = "Expense id")),
+    params(("id" = String, Path, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Expense id")),
     responses(
         (status = 200, description = "Updated; version rose by one", body = Expense),
         (status = 404, description = "No such expense (or category) in this family", body = ErrorBody),
@@ -87,7 +87,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/expenses/{id}", tag = "budget",
-    params(("id" = String, Path, description = "Expense id")),
+    params(("id" = String, Path, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Expense id")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such expense in this family", body = ErrorBody)))]

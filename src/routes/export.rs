@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 
 #[utoipa::path(get, path = "/api/export.csv", tag = "budget",
     params(
-        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (with `to`); the current month by default"),
-        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD, included (with `from`)")),
+        ("from" = Option<String>, Query, format = Date, description = "First day, YYYY-MM-DD (with `to`); the current month by default"),
+        ("to" = Option<String>, Query, format = Date, description = "Last day, YYYY-MM-DD, included (with `from`)")),
     responses(
         (status = 200, description = "Header row date,category,amount,currency,note,member; one row per expense, oldest first",
             content_type = "text/csv", body = String),

@@ -56,7 +56,7 @@ pub async fn show(
 }
 
 #[utoipa::path(get, path = "/api/chat", tag = "families",
-    params(("limit" = Option<u32>, Query, description = "1 to 200 (default 50)")),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "1 to 200 (default 50)")),
     responses(
         (status = 200, description = "The family's latest chat messages, oldest first", body = app::model::ChatHistory),
         (status = 422, description = "Bad limit", body = ErrorBody)))]

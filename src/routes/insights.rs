@@ -20,7 +20,7 @@ pub const QUOTA: Quota = Quota {
 };
 
 #[utoipa::path(get, path = "/api/insights", tag = "budget",
-    params(("month" = Option<String>, Query, description = "YYYY-MM; the family's current month by default")),
+    params(("month" = Option<String>, Query, pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", description = "YYYY-MM; the family's current month by default")),
     responses(
         (status = 200, description = "Forecasts, categories at risk, unusual expenses", body = Insights),
         (status = 422, description = "A bad month", body = ErrorBody),

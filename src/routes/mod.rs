@@ -33,12 +33,17 @@ pub fn parse_id(s: &str) -> ApiResult<Uuid> {
 /// The query string as text pairs; fields are parsed by the handler, which names them.
 pub struct MonthQuery(HashMap<String, String>);
 
+/// Query parameters of free text, where an empty value means the parameter is not there (a
+/// search box left empty). Any other parameter given empty (`?month=`) is refused by its
+/// parser as the bad value it is, as the OpenAPI document's types say.
+const FREE_TEXT: [&str; 2] = ["q", "cursor"];
+
 impl MonthQuery {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .get(key)
             .map(String::as_str)
-            .filter(|v| !v.is_empty())
+            .filter(|v| !(v.is_empty() && FREE_TEXT.contains(&key)))
     }
 
     /// Every pair of the query (a key given twice: its last value).

@@ -45,7 +45,7 @@ pub async fn create(
 }
 
 #[utoipa::path(patch, path = "/api/recurring/{id}", tag = "budget", request_body = RecurringPatch,
-    params(("id" = String, Path, description = "Rule id")),
+    params(("id" = String, Path, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Rule id")),
     responses(
         (status = 200, description = "Updated: the days after the last one made follow it", body = RuleEnvelope),
         (status = 404, description = "No such rule (or category) in this family", body = ErrorBody),
@@ -61,7 +61,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/recurring/{id}", tag = "budget",
-    params(("id" = String, Path, description = "Rule id")),
+    params(("id" = String, Path, format = Uuid, pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", description = "Rule id")),
     responses(
         (status = 204, description = "Deleted; the expenses it made stay"),
         (status = 404, description = "No such rule in this family", body = ErrorBody)))]

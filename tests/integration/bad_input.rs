@@ -134,3 +134,33 @@ async fn unknown_api_routes_answer_404_in_the_contracts_shape() {
         "not_found"
     );
 }
+
+#[tokio::test]
+async fn a_typed_query_parameter_given_empty_is_422_and_an_empty_search_text_is_no_text() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    for path in [
+        "/api/budgets?month=",
+        "/api/expenses?month=",
+        "/api/insights?month=",
+        "/api/trends?months=",
+        "/api/chat?limit=",
+        "/api/export.csv?from=&to=",
+        "/api/expenses?limit=",
+        "/api/expenses?category_id=",
+        "/api/expenses?member_id=",
+        "/api/expenses?min_minor=",
+        "/api/expenses?from=",
+    ] {
+        let r = c.get(path).await;
+        assert_eq!(
+            error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "invalid_field",
+            "{path}"
+        );
+    }
+    // The search box left empty: the month's list, as without it.
+    for path in ["/api/expenses?q=", "/api/expenses?q=&cursor="] {
+        assert_eq!(c.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+}
