@@ -203,7 +203,13 @@ impl IntoResponse for ApiError {
             limit,
         } = self
         {
-            crate::rate_limit::set_headers(response.headers_mut(), limit, 0, retry_after_s, true);
+            crate::redis::rate_limit::set_headers(
+                response.headers_mut(),
+                limit,
+                0,
+                retry_after_s,
+                true,
+            );
         }
         response
             .headers_mut()

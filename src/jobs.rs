@@ -5,7 +5,7 @@
 //! the cache, so their first page load after a deploy is a hit.
 
 use crate::cache::{Cache, CachedResponse, Lookup};
-use crate::service::{self, budget};
+use crate::service::budget;
 use crate::state::AppState;
 use crate::store::FamilyRecord;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ pub async fn warm(state: &AppState) -> usize {
     };
     let families = match state
         .store
-        .recently_active_families(service::now_ms() - ACTIVE_WINDOW_MS, MAX_FAMILIES)
+        .recently_active_families(crate::clock::now_ms() - ACTIVE_WINDOW_MS, MAX_FAMILIES)
         .await
     {
         Ok(f) => f,
@@ -100,7 +100,7 @@ pub async fn store_entries(
     version: u64,
     entries: Vec<WarmEntry>,
 ) {
-    let today = budget::today(family);
+    let today = crate::clock::today(family);
     for (route, query, entry) in entries {
         let key = Cache::key(family.id, version, today, route, query.as_deref());
         state.cache.put(&key, entry).await;

@@ -353,7 +353,7 @@ impl Monitor {
             buckets: taken.buckets,
         };
         let sample = Sample {
-            ts_ms: crate::service::now_ms(),
+            ts_ms: crate::clock::now_ms(),
             requests_per_s: second.requests as f64 / secs,
             hit_rate: (second.cache_requests > 0)
                 .then(|| second.cache_hits as f64 / second.cache_requests as f64),
@@ -472,7 +472,7 @@ fn namespace(key: &str) -> &str {
 /// Counts Hearth's keys per namespace with `SCAN` (never `KEYS`), on a single Redis or a
 /// Sentinel's master. On Cluster a `SCAN` would see one node only, so nothing is counted
 /// there rather than a part shown as the whole.
-async fn count_keys(state: &AppState) -> Result<(), crate::redis_link::RedisLinkError> {
+async fn count_keys(state: &AppState) -> Result<(), crate::redis::link::RedisLinkError> {
     let Some(link) = state.cache.redis() else {
         return Ok(());
     };
@@ -570,7 +570,7 @@ pub async fn run(state: AppState) {
 }
 
 fn deliver(state: &AppState, kind: app::ws::EventKind, channel: &str, data: &str) {
-    let ts = crate::service::now_ms();
+    let ts = crate::clock::now_ms();
     let text = crate::realtime::bus::frame_text(kind, channel, None, ts, data);
     state.hub.deliver_local(crate::realtime::Frame {
         channel: channel.into(),

@@ -83,8 +83,8 @@ pub async fn run(state: AppState) {
 pub async fn once(
     state: &AppState,
     period: Duration,
-) -> Result<(), crate::redis_link::RedisLinkError> {
-    let now = crate::service::now_ms();
+) -> Result<(), crate::redis::link::RedisLinkError> {
+    let now = crate::clock::now_ms();
     let counters = state.cache.stats.totals();
     let Some(redis) = state.cache.redis() else {
         let mut current = HashMap::new();

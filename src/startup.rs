@@ -4,10 +4,10 @@
 use crate::auth::sessions::{InProcessSessions, RedisSessions, SessionStore};
 use crate::cache::Cache;
 use crate::config::{DatabaseSettings, Settings};
-use crate::lock::Locks;
 use crate::pages::PageBackend;
-use crate::rate_limit::RateLimiter;
-use crate::redis_link::RedisLink;
+use crate::redis::link::RedisLink;
+use crate::redis::lock::Locks;
+use crate::redis::rate_limit::RateLimiter;
 use crate::site::Site;
 use crate::state::{AppState, Shared};
 use crate::store::{PostgresStore, SqliteStore, Store, StoreError};

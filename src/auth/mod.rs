@@ -79,7 +79,7 @@ pub struct Member {
 
 impl FamilyMember {
     pub fn new(user: UserRecord, family: FamilyRecord, role: Role) -> Self {
-        let time_zone = crate::service::budget::time_zone_of(&family);
+        let time_zone = crate::clock::time_zone_of(&family);
         FamilyMember(std::sync::Arc::new(Member {
             user,
             family,
@@ -92,7 +92,7 @@ impl FamilyMember {
 impl Member {
     /// Today in the family's time zone.
     pub fn today(&self) -> chrono::NaiveDate {
-        crate::service::budget::today_in(self.time_zone)
+        crate::clock::today_in(self.time_zone)
     }
 }
 

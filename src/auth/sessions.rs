@@ -109,12 +109,12 @@ impl SessionStore for InProcessSessions {
 /// local mirror of the sessions this server has seen keeps signed-in people signed in while
 /// Redis is down.
 pub struct RedisSessions {
-    link: crate::redis_link::RedisLink,
+    link: crate::redis::link::RedisLink,
     local: InProcessSessions,
 }
 
 impl RedisSessions {
-    pub fn new(link: crate::redis_link::RedisLink) -> Self {
+    pub fn new(link: crate::redis::link::RedisLink) -> Self {
         Self {
             link,
             local: InProcessSessions::default(),

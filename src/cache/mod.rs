@@ -24,8 +24,8 @@ pub mod pages;
 pub mod shrink;
 pub mod stats;
 
-use crate::pubsub::{Delivery, Subscriber};
-use crate::redis_link::RedisLink;
+use crate::redis::link::RedisLink;
+use crate::redis::pubsub::{Delivery, Subscriber};
 use axum::http::HeaderValue;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -410,7 +410,7 @@ impl Cache {
         });
         if let Some(link) = &cache.redis {
             let weak = Arc::downgrade(&cache);
-            let handler: crate::pubsub::Handler = Arc::new(move |delivery| {
+            let handler: crate::redis::pubsub::Handler = Arc::new(move |delivery| {
                 if let Some(cache) = weak.upgrade() {
                     cache.heard(delivery);
                 }

@@ -12,7 +12,7 @@
 
 use super::pages::{CachedPage, Pages};
 use super::CachedResponse;
-use crate::redis_link::RedisLink;
+use crate::redis::link::RedisLink;
 use moka::ops::compute::Op;
 use std::sync::Arc;
 use std::time::Instant;

@@ -15,8 +15,8 @@
 //! one channel's events in offset order.
 
 use super::Frame;
-use crate::pubsub::{Delivery, Subscriber};
-use crate::redis_link::{RedisLink, RedisLinkError};
+use crate::redis::link::{RedisLink, RedisLinkError};
+use crate::redis::pubsub::{Delivery, Subscriber};
 use app::ws::{EventKind, Position};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -229,14 +229,15 @@ impl Bus {
                 let _ = s.set(sink);
             }
             Inner::Redis { link, subscriber } => {
-                let handler: crate::pubsub::Handler = Arc::new(move |delivery| match delivery {
-                    Delivery::Message { channel, payload } => {
-                        if let Some(frame) = parse_message(channel, payload) {
-                            sink(frame);
+                let handler: crate::redis::pubsub::Handler =
+                    Arc::new(move |delivery| match delivery {
+                        Delivery::Message { channel, payload } => {
+                            if let Some(frame) = parse_message(channel, payload) {
+                                sink(frame);
+                            }
                         }
-                    }
-                    Delivery::Resynced => on_resync(),
-                });
+                        Delivery::Resynced => on_resync(),
+                    });
                 let _ = subscriber.set(Subscriber::spawn(link.clone(), Vec::new(), handler));
             }
         }
@@ -269,7 +270,7 @@ impl Bus {
         data: &str,
         idempotency: Option<&str>,
     ) -> Result<Published, BusError> {
-        let ts = crate::service::now_ms();
+        let ts = crate::clock::now_ms();
         match &self.inner {
             Inner::Local { channels, sink } => {
                 let mut channels = channels.lock().unwrap_or_else(|p| p.into_inner());
@@ -346,7 +347,7 @@ impl Bus {
 
     /// Sends an event that is not stored (typing, presence, metrics).
     pub async fn relay(&self, channel: &str, kind: EventKind, data: &str) -> Result<(), BusError> {
-        let ts = crate::service::now_ms();
+        let ts = crate::clock::now_ms();
         let text = frame_text(kind, channel, None, ts, data);
         match &self.inner {
             Inner::Local { sink, .. } => {

@@ -137,7 +137,7 @@ enum Incoming {
 impl Hub {
     pub fn new(
         node_id: String,
-        redis: Option<crate::redis_link::RedisLink>,
+        redis: Option<crate::redis::link::RedisLink>,
         heartbeat: std::time::Duration,
         write_delay: std::time::Duration,
     ) -> Arc<Self> {
@@ -403,7 +403,7 @@ impl Hub {
 
     /// Passes a frame of the bus to this server's subscribers of its channel.
     fn deliver(&self, frame: Frame) {
-        let now = crate::service::now_ms();
+        let now = crate::clock::now_ms();
         self.metrics.record_delivery(now - frame.ts);
         self.deliver_frame(frame);
     }

@@ -11,7 +11,7 @@
 //! differs from the last one sent (compared in Redis, so servers do not repeat each other).
 
 use super::Hub;
-use crate::redis_link::RedisLink;
+use crate::redis::link::RedisLink;
 use app::ws::{EventKind, PresenceData};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, OnceLock, Weak};
@@ -79,7 +79,7 @@ impl Presence {
     }
 
     fn expiry(&self) -> i64 {
-        crate::service::now_ms() + ENTRY_TTL.as_millis() as i64
+        crate::clock::now_ms() + ENTRY_TTL.as_millis() as i64
     }
 
     /// A connection of `user` opened.
@@ -187,7 +187,7 @@ impl Presence {
         let mut invocation = script.key(key(family));
         invocation
             .key(format!("{}:announced", key(family)))
-            .arg(crate::service::now_ms())
+            .arg(crate::clock::now_ms())
             .arg(if announce { "1" } else { "0" });
         let list: Option<String> = redis.script(&invocation).await.ok()?;
         Some(

@@ -225,7 +225,7 @@ impl AsyncWrite for Duplex {
 }
 
 fn now_ms() -> i64 {
-    crate::service::now_ms()
+    crate::clock::now_ms()
 }
 
 /// The writer task: drains the wire, pings, and closes when asked.

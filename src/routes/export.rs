@@ -3,7 +3,7 @@
 use super::MonthQuery;
 use crate::auth::FamilyMember;
 use crate::error::ApiResult;
-use crate::service::{budget, export};
+use crate::service::export;
 use crate::state::AppState;
 use app::model::ErrorBody;
 use axum::extract::State;
@@ -24,7 +24,7 @@ pub async fn csv(
     member: FamilyMember,
     query: MonthQuery,
 ) -> ApiResult<Response> {
-    let today = budget::today(&member.family);
+    let today = crate::clock::today(&member.family);
     let (from, to) = export::period(query.get("from"), query.get("to"), today)?;
     let body = export::csv(&state, &member, from, to).await?;
     let disposition = format!("attachment; filename=\"hearth-{from}-to-{to}.csv\"");

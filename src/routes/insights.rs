@@ -4,7 +4,7 @@
 use super::MonthQuery;
 use crate::auth::{self, FamilyMember};
 use crate::error::{ApiError, ApiResult};
-use crate::rate_limit::Quota;
+use crate::redis::rate_limit::Quota;
 use crate::service::insights;
 use crate::state::AppState;
 use app::model::{ErrorBody, Insights};
@@ -53,7 +53,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         .into_response();
     }
     let mut response = next.run(request).await;
-    crate::rate_limit::set_headers(
+    crate::redis::rate_limit::set_headers(
         response.headers_mut(),
         decision.limit,
         decision.remaining,

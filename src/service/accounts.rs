@@ -4,7 +4,7 @@ use super::families;
 use crate::auth::{password, sessions::Session, CurrentUser};
 use crate::domain::{text, Email, Password};
 use crate::error::{ApiError, ApiResult};
-use crate::rate_limit::Quota;
+use crate::redis::rate_limit::Quota;
 use crate::state::AppState;
 use crate::store::UserRecord;
 use app::model::{LoginRequest, Me, MyFamily, RegisterRequest, User};
@@ -47,7 +47,7 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> ApiResult<(User
         display_name,
         family_id: None,
         role: None,
-        created_at_ms: super::now_ms(),
+        created_at_ms: crate::clock::now_ms(),
     };
     state.store.create_user(&record).await?;
     let session = state.sessions.create(record.id).await;

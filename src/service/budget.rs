@@ -3,6 +3,7 @@
 //! Months and days are the family's, in its time zone.
 
 use crate::auth::FamilyMember;
+use crate::clock::{now_ms, today};
 use crate::domain::{self, text};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -15,20 +16,6 @@ use app::ws::EventKind;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use uuid::Uuid;
-
-/// Today in the family's time zone.
-pub fn today(family: &FamilyRecord) -> NaiveDate {
-    today_in(time_zone_of(family))
-}
-
-/// The family's time zone (UTC if the stored name is not one).
-pub fn time_zone_of(family: &FamilyRecord) -> chrono_tz::Tz {
-    domain::time_zone(&family.timezone).unwrap_or(chrono_tz::UTC)
-}
-
-pub fn today_in(time_zone: chrono_tz::Tz) -> NaiveDate {
-    chrono::Utc::now().with_timezone(&time_zone).date_naive()
-}
 
 fn month_or_current(family: &FamilyRecord, month: Option<Month>) -> Month {
     month.unwrap_or_else(|| Month::of(today(family)))
@@ -127,7 +114,7 @@ pub async fn delete_category(
 ) -> ApiResult<()> {
     let family = member.family.id;
     let moved = (state.store)
-        .delete_category(family, id, move_to, super::now_ms())
+        .delete_category(family, id, move_to, now_ms())
         .await?;
     let current = super::changed(state, &member.family).await;
     super::events::category_deleted(state, member, &moved, move_to, current).await;
@@ -257,7 +244,7 @@ pub async fn add_expense(
         note,
         spent_on,
         created_by: member.user.id,
-        now_ms: super::now_ms(),
+        now_ms: now_ms(),
         body_hash,
     };
     match state.store.insert_expense(&record).await? {
@@ -284,13 +271,7 @@ pub async fn update_expense(
     };
     let expense = state
         .store
-        .update_expense(
-            member.family.id,
-            id,
-            patch.version,
-            &changes,
-            super::now_ms(),
-        )
+        .update_expense(member.family.id, id, patch.version, &changes, now_ms())
         .await?;
     let current = super::changed(state, &member.family).await;
     super::events::expense(state, member, EventKind::ExpenseUpdated, &expense, current).await;

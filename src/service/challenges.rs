@@ -5,9 +5,9 @@
 //! limits, earn the family achievements (each once). Everything is announced live on the
 //! family channel: `game_invite`, `game_update`, `achievement`.
 
-use super::budget::today;
-use super::now_ms;
 use crate::auth::FamilyMember;
+use crate::clock::now_ms;
+use crate::clock::today;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{ChallengeRecord, FamilyRecord};

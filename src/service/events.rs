@@ -140,7 +140,7 @@ async fn raise_alerts(state: &AppState, member: &FamilyMember, month: &str, line
                 line.category_id,
                 month,
                 level,
-                super::now_ms(),
+                crate::clock::now_ms(),
             )
             .await
             .unwrap_or(false);

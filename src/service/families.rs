@@ -87,7 +87,7 @@ pub async fn create(
             currency: currency.code().to_string(),
             timezone: tz.name().to_string(),
             invite_code: new_invite_code(),
-            created_at_ms: super::now_ms(),
+            created_at_ms: crate::clock::now_ms(),
         };
         match state
             .store

@@ -301,7 +301,7 @@ pub async fn import(
         let rows = rows.into_iter().map(|(r, _)| r).collect();
         return Ok(Outcome::Refused { message, rows });
     }
-    let now = super::now_ms();
+    let now = crate::clock::now_ms();
     let records: Vec<NewExpenseRecord> = rows
         .iter()
         .filter(|(r, _)| options.include_duplicates || !r.duplicate)

@@ -42,8 +42,3 @@ pub async fn changed(
         _ => crate::jobs::warm_family(state, family).await,
     }
 }
-
-/// Milliseconds since the Unix epoch, the store's time unit.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}

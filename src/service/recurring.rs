@@ -98,7 +98,7 @@ pub async fn create(
     req: NewRecurringRule,
 ) -> ApiResult<(RecurringRule, bool)> {
     let today = member.today();
-    let now = super::now_ms();
+    let now = crate::clock::now_ms();
     // A replay of a rule this family made already (the client's id) answers that rule.
     if let Some(id) = req.id {
         let rules = state.store.rules(member.family.id).await?;
@@ -162,7 +162,7 @@ pub async fn update(
         Some("") => rule.ends_on = None,
         Some(e) => rule.ends_on = Some(day("ends_on", e, today)?),
     }
-    rule.updated_at_ms = super::now_ms();
+    rule.updated_at_ms = crate::clock::now_ms();
     let rule = settle(rule)?;
     state.store.update_rule(&rule).await?;
     after_change(state, member, &rule).await;
@@ -244,7 +244,7 @@ async fn make_rules(state: &AppState, rules: Vec<RuleRecord>) -> usize {
 /// Makes the family's due days, then announces them as any new expense is announced (by
 /// the rule's author).
 async fn make_family(state: &AppState, family: &FamilyRecord, rules: Vec<RuleRecord>) -> usize {
-    let today = super::budget::today(family);
+    let today = crate::clock::today(family);
     let mut made = Vec::new();
     for mut rule in rules {
         while let Some(day) = rule.next_on.filter(|d| *d <= today) {
@@ -259,7 +259,7 @@ async fn make_family(state: &AppState, family: &FamilyRecord, rules: Vec<RuleRec
                 note: rule.note.clone(),
                 spent_on: day,
                 created_by: rule.created_by,
-                now_ms: super::now_ms(),
+                now_ms: crate::clock::now_ms(),
                 body_hash: format!("recurring|{}|{day}", rule.id),
             };
             match state.store.make_occurrence(&rule, &expense, next).await {

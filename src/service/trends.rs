@@ -1,7 +1,7 @@
 //! `GET /api/trends`: what each category spent in each of the last months, for the budget
 //! page's six-month bars.
 
-use super::budget::today;
+use crate::clock::today;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::FamilyRecord;

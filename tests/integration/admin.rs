@@ -2,8 +2,8 @@
 
 use crate::helpers::*;
 use hearth::config::{RedisSettings, Secret};
-use hearth::lock::Locks;
-use hearth::redis_link::RedisLink;
+use hearth::redis::link::RedisLink;
+use hearth::redis::lock::Locks;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! released by a Lua script only by its owner, plus a fencing counter that rises with every
 //! acquisition so work done under a lost lock can be told apart. Embedded: the same in process.
 
-use crate::redis_link::RedisLink;
+use crate::redis::link::RedisLink;
 use rand::RngCore as _;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -12,7 +12,7 @@
 //! (`hearth:invalidate`) with `SUBSCRIBE`, which a cluster broadcasts to every node. Any node
 //! that drops its connection ends the session and a new one subscribes everything again.
 
-use crate::redis_link::RedisLink;
+use crate::redis::link::RedisLink;
 use futures::StreamExt;
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
@@ -222,7 +222,7 @@ async fn cluster_subscribe(conn: &mut ClusterConnection, channel: &str) -> redis
 }
 
 impl Connection {
-    async fn open(link: &RedisLink) -> Result<Self, crate::redis_link::RedisLinkError> {
+    async fn open(link: &RedisLink) -> Result<Self, crate::redis::link::RedisLinkError> {
         let Some(nodes) = link.cluster_nodes() else {
             let (sink, stream) = link.pubsub_connection().await?.split();
             return Ok(Connection::Single { sink, stream });
@@ -236,7 +236,7 @@ impl Connection {
             .build()?;
         let conn = tokio::time::timeout(PROBE_TIMEOUT, client.get_async_connection())
             .await
-            .map_err(|_| crate::redis_link::RedisLinkError::Timeout)??;
+            .map_err(|_| crate::redis::link::RedisLinkError::Timeout)??;
         Ok(Connection::Cluster { conn, pushes })
     }
 

@@ -1,7 +1,7 @@
 //! Token buckets: atomic in Redis (one Lua script, keyed `hearth:rl:<scope>`) so every
 //! server shares one budget, with the same bucket in process when Redis is off or down.
 
-use crate::redis_link::RedisLink;
+use crate::redis::link::RedisLink;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

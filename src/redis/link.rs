@@ -306,7 +306,7 @@ impl RedisLink {
 
     /// A new dedicated pub/sub connection to the server or the current master, within the
     /// connect timeout. Not for Cluster: there a RESP3 cluster connection subscribes each
-    /// channel on its slot's node (`crate::pubsub`).
+    /// channel on its slot's node (`crate::redis::pubsub`).
     pub async fn pubsub_connection(&self) -> Result<redis::aio::PubSub, RedisLinkError> {
         let connect = |client: redis::Client| async move {
             match tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await {
