@@ -48,7 +48,6 @@ pub mod domain;
 pub mod error;
 pub mod front;
 pub mod health_score;
-pub mod jobs;
 pub mod json;
 pub mod monitor;
 pub mod net;

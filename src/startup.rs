@@ -149,7 +149,7 @@ impl Application {
         tokio::spawn(crate::monitor::run(state.clone()));
         tokio::spawn(crate::service::recurring::run(state.clone()));
         let job = tracing::info_span!("job", otel.name = "warm the cache");
-        let warmed = tracing::Instrument::instrument(crate::jobs::warm(&state), job).await;
+        let warmed = tracing::Instrument::instrument(crate::service::warm::warm(&state), job).await;
         tracing::debug!(warmed, "ready");
         Ok(Application {
             listener,

@@ -1,5 +1,5 @@
 //! The service layer: every business rule, written once and used by the JSON API, by server
-//! rendering and (later) by background jobs.
+//! rendering and by the background jobs (recurring bills, warming).
 
 pub mod accounts;
 pub mod budget;
@@ -12,6 +12,7 @@ pub mod insights;
 pub mod recurring;
 pub mod search;
 pub mod trends;
+pub mod warm;
 
 /// After a family's change is committed: invalidate what is cached for it on every server
 /// and put its current month back into the cache before answering, so the reads that follow
@@ -32,13 +33,13 @@ pub async fn changed(
     use crate::cache::{family_tag, Lookup};
     let tag = family_tag(family.id);
     let before = state.cache.version(&tag).await;
-    let warm = crate::jobs::family_entries(state, family).await;
+    let warm = warm::family_entries(state, family).await;
     let after = state.cache.bump(&tag).await;
     match (before, after, warm) {
         (Lookup::Current(b), Some(a), Some(warm)) if a == b + 1 => {
-            crate::jobs::store_entries(state, family, a, warm.entries).await;
+            warm::store_entries(state, family, a, warm.entries).await;
             Some(warm.budget)
         }
-        _ => crate::jobs::warm_family(state, family).await,
+        _ => warm::warm_family(state, family).await,
     }
 }

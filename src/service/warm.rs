@@ -1,11 +1,11 @@
-//! Background work that must run once across all servers, under a Redis lock.
-//!
-//! Warming: at start-up, before the server answers at all (so `/readyz` cannot report ready
-//! early), the current month's budget and expenses of recently active families are put into
-//! the cache, so their first page load after a deploy is a hit.
+//! Warming the cache: a family's current month (its budget and expenses, as the API answers
+//! them) is put into the cache after each of its changes (`service::changed`), and at
+//! start-up, once across all servers under a Redis lock and before the server answers at all
+//! (so `/readyz` cannot report ready early), for the recently active families, so their
+//! first page load after a deploy is a hit.
 
 use crate::cache::{Cache, CachedResponse, Lookup};
-use crate::service::budget;
+use super::budget;
 use crate::state::AppState;
 use crate::store::FamilyRecord;
 use std::sync::Arc;
