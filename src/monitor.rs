@@ -549,7 +549,7 @@ pub async fn run(state: AppState) {
         if !state.settings.performance_monitoring && !watched {
             continue;
         }
-        let db_up = crate::routes::admin::db_up(&state).await;
+        let db_up = crate::http::routes::admin::db_up(&state).await;
         if state.settings.performance_monitoring {
             let notices = state.monitor.tick(&state, db_up);
             for notice in notices {
@@ -561,7 +561,7 @@ pub async fn run(state: AppState) {
             continue;
         }
         // The figures of now and the newest second; the page keeps the series itself.
-        let mut stats = crate::routes::admin::collect_with(&state, db_up).await;
+        let mut stats = crate::http::routes::admin::collect_with(&state, db_up).await;
         stats.series = state.monitor.latest().0.into_iter().collect();
         if let Ok(data) = serde_json::to_string(&stats) {
             deliver(&state, app::ws::EventKind::Metrics, ADMIN_CHANNEL, &data);

@@ -59,7 +59,7 @@ pub struct RequestMetrics {
 }
 
 /// The routes whose successful `GET`s have their handles at hand.
-const HOT: [&str; 3] = crate::cache::middleware::paths::FRONT_DOOR;
+const HOT: [&str; 3] = crate::http::response_cache::paths::FRONT_DOOR;
 
 /// A route's handles by (method, status).
 type RouteHandles = HashMap<(Method, u16), (Counter, Histogram), crate::FastHash>;
@@ -142,8 +142,8 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
 /// Sets the scrape-time gauges of this server from the admin statistics' sources.
 async fn gauges(state: &AppState) {
     let node = state.node_id.clone();
-    let db_up = crate::routes::admin::db_up(state).await;
-    let stats = crate::routes::admin::collect_with(state, db_up).await;
+    let db_up = crate::http::routes::admin::db_up(state).await;
+    let stats = crate::http::routes::admin::collect_with(state, db_up).await;
     let set = |name: &'static str, value: f64| {
         metrics::gauge!(name, "node" => node.clone()).set(value);
     };

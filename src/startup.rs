@@ -4,14 +4,14 @@
 use crate::auth::sessions::{InProcessSessions, RedisSessions, SessionStore};
 use crate::cache::Cache;
 use crate::config::{DatabaseSettings, Settings};
-use crate::pages::PageBackend;
+use crate::http::pages::PageBackend;
+use crate::http::site::Site;
 use crate::redis::link::RedisLink;
 use crate::redis::lock::Locks;
 use crate::redis::rate_limit::RateLimiter;
-use crate::site::Site;
 use crate::state::{AppState, Shared};
 use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
-use crate::{routes, security};
+use crate::{http::routes, http::security};
 use app::backend::BackendHandle;
 use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
@@ -47,7 +47,7 @@ pub struct Application {
     _site: Site,
 }
 
-/// What the site is called and where it lives (`crate::site`); cargo-leptos sets these
+/// What the site is called and where it lives (`crate::http::site`); cargo-leptos sets these
 /// variables when it runs the server, and the defaults match its output.
 fn leptos_options(addr: SocketAddr, site: &Site) -> LeptosOptions {
     let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.to_string());
@@ -130,7 +130,7 @@ impl Application {
             limiter,
             locks,
             settings,
-            worker_script: crate::pwa::script(&leptos),
+            worker_script: crate::http::pwa::script(&leptos),
             leptos,
             started: Instant::now(),
             requests: crate::prometheus::RequestMetrics::new(&node_id),
@@ -172,13 +172,15 @@ impl Application {
         // pages before the router, in the representation asked for (compressed when
         // stored); compression wraps the router once, not each route: a layer added with
         // `Router::layer` is boxed and cloned per route and per request.
-        let compressed =
-            tower::Layer::layer(&crate::compress::CompressLayer::default(), self.router);
-        let service = crate::cache::middleware::FrontDoor::new(compressed, self.state.clone());
+        let compressed = tower::Layer::layer(
+            &crate::http::compress::CompressLayer::default(),
+            self.router,
+        );
+        let service = crate::http::response_cache::FrontDoor::new(compressed, self.state.clone());
         axum::serve(
-            crate::net::Listener(self.listener),
+            crate::http::net::Listener(self.listener),
             axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                crate::net::Remote,
+                crate::http::net::Remote,
             >(service),
         )
         .with_graceful_shutdown(async move {
@@ -220,7 +222,7 @@ fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(api)
-        .route("/sw.js", axum::routing::get(crate::pwa::worker))
+        .route("/sw.js", axum::routing::get(crate::http::pwa::worker))
         .merge(pages)
         .merge(files)
         .layer(security::GuardLayer::new(state.clone()))

@@ -6,7 +6,7 @@
 use app::model::*;
 use hearth::domain;
 use hearth::error::ApiError;
-use hearth::json::parse;
+use hearth::http::json::parse;
 use libfuzzer_sys::fuzz_target;
 
 fn body<T: serde::de::DeserializeOwned>(data: &[u8], json: bool) -> Option<T> {

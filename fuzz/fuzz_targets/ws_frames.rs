@@ -3,7 +3,7 @@
 //! parsed or refused the same way.
 #![no_main]
 
-use hearth::realtime::socket::read_frame;
+use hearth::http::socket::read_frame;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -19,7 +19,6 @@
 //! hot entries do not expire under load.
 
 pub mod coding;
-pub mod middleware;
 pub mod pages;
 pub mod shrink;
 pub mod stats;

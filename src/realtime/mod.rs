@@ -16,7 +16,6 @@
 pub mod bus;
 pub mod metrics;
 pub mod presence;
-pub mod socket;
 pub mod wire;
 
 use app::ws::{Control, EventKind, Position};

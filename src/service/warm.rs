@@ -4,8 +4,8 @@
 //! (so `/readyz` cannot report ready early), for the recently active families, so their
 //! first page load after a deploy is a hit.
 
-use crate::cache::{Cache, CachedResponse, Lookup};
 use super::budget;
+use crate::cache::{Cache, CachedResponse, Lookup};
 use crate::state::AppState;
 use crate::store::FamilyRecord;
 use std::sync::Arc;

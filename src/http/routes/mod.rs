@@ -167,7 +167,7 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 /// The family-scoped reads, served through the response cache; insights are rate limited
 /// outside the cache, so every request counts against the family's quota.
 fn cached(state: &AppState) -> Router<AppState> {
-    use crate::cache::middleware::{cached, paths};
+    use crate::http::response_cache::{cached, paths};
     let insights = Router::new()
         .route("/api/insights", cached(state, insights::show))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -228,7 +228,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/api/vitals", post(admin::vitals))
         .route("/api/{*rest}", axum::routing::any(auth::unknown_api_route))
         .layer(axum::extract::DefaultBodyLimit::max(
-            crate::json::MAX_BODY_BYTES,
+            crate::http::json::MAX_BODY_BYTES,
         ))
         .layer(tower_http::decompression::RequestDecompressionLayer::new());
     // Files are bigger than JSON bodies.
@@ -242,7 +242,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .merge(cached(state))
         .merge(files)
         .merge(with_bodies)
-        .route("/ws", get(crate::realtime::socket::upgrade))
+        .route("/ws", get(crate::http::socket::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(crate::prometheus::scrape))
         .route("/readyz", get(health::readyz))

@@ -6,11 +6,11 @@
 //! heartbeat interval, drops a client that stopped answering, and sends the close frame when
 //! the hub asks for one.
 
-use super::wire::{ping_frame, Wire};
-use super::{control_text, Closer, Conn, Hub};
 use crate::auth;
 use crate::error::ApiError;
-use crate::net::Remote;
+use crate::http::net::Remote;
+use crate::realtime::wire::{ping_frame, Wire};
+use crate::realtime::{control_text, Closer, Conn, Hub};
 use crate::state::AppState;
 use crate::store::{ChatInsert, ChatRecord};
 use app::ws::{close, Channel, ChatData, ClientFrame, Control, EventKind, TypingData};
@@ -160,7 +160,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     upgrade: Upgrade,
 ) -> Response {
-    if !crate::security::same_origin(&headers) {
+    if !crate::http::security::same_origin(&headers) {
         return ApiError::Forbidden("csrf", "The request came from another site.".into())
             .into_response();
     }
@@ -207,7 +207,7 @@ impl AsyncWrite for Duplex {
         Poll::Ready(match self.wire.send(&bytes::Bytes::copy_from_slice(buf)) {
             Ok(()) => Ok(buf.len()),
             Err(refused) => {
-                if refused == super::wire::Refused::Full {
+                if refused == crate::realtime::wire::Refused::Full {
                     self.closer.close(close::TOO_SLOW);
                 }
                 Err(io::ErrorKind::BrokenPipe.into())
@@ -489,12 +489,12 @@ async fn handle(state: &AppState, hub: &Hub, conn: &Conn, peer: &Peer, text: &st
             // A family channel starts with who is online now.
             if let Channel::Family(family) = parsed {
                 let online = hub.presence.online(family).await;
-                let text = super::bus::frame_text(
+                let text = crate::realtime::bus::frame_text(
                     EventKind::Presence,
                     &channel,
                     None,
                     now_ms(),
-                    &super::presence::event_data(&online),
+                    &crate::realtime::presence::event_data(&online),
                 );
                 hub.send(conn, text.into());
             }

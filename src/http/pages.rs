@@ -66,8 +66,8 @@ impl Backend for PageBackend {
             .await
             .map_err(failure)?;
         if !self.state.settings.is_admin(&current.user.email) {
-            return Err(failure(crate::routes::admin::not_admin()));
+            return Err(failure(crate::http::routes::admin::not_admin()));
         }
-        Ok(crate::routes::admin::collect(&self.state).await)
+        Ok(crate::http::routes::admin::collect(&self.state).await)
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
-use crate::json::ApiJson;
+use crate::http::json::ApiJson;
 use crate::service::accounts;
 use crate::state::AppState;
 use app::model::{ErrorBody, LoginRequest, Me, RegisterRequest, UserEnvelope};
@@ -40,12 +40,13 @@ pub async fn register(
         (status = 429, description = "Too many failures; see Retry-After", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(remote): ConnectInfo<crate::net::Remote>,
+    ConnectInfo(remote): ConnectInfo<crate::http::net::Remote>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let previous = auth::session_id(&headers);
-    let client = crate::net::client_ip(remote.addr.ip(), &headers, &state.settings.trusted_proxies);
+    let client =
+        crate::http::net::client_ip(remote.addr.ip(), &headers, &state.settings.trusted_proxies);
     let (user, session) = accounts::login(&state, req, &client.to_string(), previous).await?;
     Ok((
         [(

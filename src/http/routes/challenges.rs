@@ -3,7 +3,7 @@
 use super::parse_id;
 use crate::auth::FamilyMember;
 use crate::error::ApiResult;
-use crate::json::ApiJson;
+use crate::http::json::ApiJson;
 use crate::service::challenges;
 use crate::state::AppState;
 use app::model::{Challenge, Challenges, ErrorBody, NewChallenge};

@@ -3,7 +3,7 @@
 use super::{parse_id, MonthQuery};
 use crate::auth::FamilyMember;
 use crate::error::ApiResult;
-use crate::json::ApiJson;
+use crate::http::json::ApiJson;
 use crate::service::budget;
 use crate::state::AppState;
 use app::model::{Budget, BudgetLine, ErrorBody, SetLimit};

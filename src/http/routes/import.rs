@@ -30,7 +30,7 @@ pub async fn upload(
     request: Request,
 ) -> ApiResult<Response> {
     let options = import::options(query.pairs())?;
-    let body = crate::json::body(request, &state, import::MAX_BYTES).await?;
+    let body = crate::http::json::body(request, &state, import::MAX_BYTES).await?;
     Ok(
         match import::import(&state, &member, &body, options).await? {
             Outcome::Done { rows, imported } => {

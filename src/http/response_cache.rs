@@ -2,14 +2,14 @@
 //! template, sorted query and family (with the family's tag version); only 200s without
 //! `Set-Cookie` are stored; a burst of misses for one key computes once (moka coalesces
 //! the loads). An answer is the entry's representation `Accept-Encoding` prefers (brotli,
-//! gzip or identity, compressed when the entry was made: `super::coding`), with its own
+//! gzip or identity, compressed when the entry was made: `crate::cache::coding`), with its own
 //! `ETag`, `Vary: accept-encoding`, `X-Cache`, `Cache-Status` (RFC 9211), `Server-Timing`
 //! and `Cache-Control: private, no-cache`; a current `If-None-Match` gets 304.
 
-use super::coding::Accepted;
-use super::stats::Outcome;
-use super::{Cache, CachedResponse, Lookup};
 use crate::auth::{self, FamilyMember};
+use crate::cache::coding::Accepted;
+use crate::cache::stats::Outcome;
+use crate::cache::{Cache, CachedResponse, Lookup};
 use crate::state::AppState;
 use crate::telemetry::RequestLabel;
 use axum::body::{Body, Bytes};
@@ -99,7 +99,7 @@ impl Conditions {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         response
             .extensions_mut()
-            .insert(crate::compress::Negotiated);
+            .insert(crate::http::compress::Negotiated);
         response
     }
 }
@@ -113,7 +113,7 @@ fn not_acceptable() -> Response {
     response
 }
 
-/// Why a computed answer (or a rendered page, `super::pages`) was not stored; kept as bytes
+/// Why a computed answer (or a rendered page, `super::page_cache`) was not stored; kept as bytes
 /// so it can be shared with the requests that waited for it.
 #[derive(Debug)]
 pub(crate) struct Uncacheable {
@@ -333,7 +333,7 @@ pub mod paths {
 
 /// The response cache's front door, in front of the router (and of compression, since
 /// what it answers is compressed already): a `GET` of a page goes through the pages cache
-/// (`super::pages`); a `GET` of a cached read that L1 can answer at once (see `at_once`) is
+/// (`super::page_cache`); a `GET` of a cached read that L1 can answer at once (see `at_once`) is
 /// answered here, with the guard's work done
 /// (`security::answered_early`: counted, logged, security headers), without routing it
 /// and passing it through the per-route layers; anything else goes to the router, carrying
@@ -367,19 +367,19 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        if let Some(page) = super::pages::route_of(&request) {
+        if let Some(page) = super::page_cache::route_of(&request) {
             // The ready service renders; a clone takes its place for the next request.
             let inner = self.inner.clone();
             let inner = std::mem::replace(&mut self.inner, inner);
             let (state, label) = (self.state.clone(), RequestLabel::get(page));
             return Either::Left(Either::Right(Box::pin(async move {
                 Ok(
-                    match super::pages::serve(&state, request, inner, page).await {
+                    match super::page_cache::serve(&state, request, inner, page).await {
                         // A hit: the guard's work is done here, as for the API's hits.
-                        super::pages::Served::FromCache(response) => {
-                            crate::security::answered_early(&state, label, response)
+                        super::page_cache::Served::FromCache(response) => {
+                            crate::http::security::answered_early(&state, label, response)
                         }
-                        super::pages::Served::Routed(response) => response,
+                        super::page_cache::Served::Routed(response) => response,
                     },
                 )
             })));
@@ -391,7 +391,8 @@ where
             let label = RequestLabel::get(route);
             let planned = match at_once(&self.state, &request, route, label.started()) {
                 AtOnce::Answered(response) => {
-                    let response = crate::security::answered_early(&self.state, label, response);
+                    let response =
+                        crate::http::security::answered_early(&self.state, label, response);
                     return Either::Left(Either::Left(ready(Ok(response))));
                 }
                 AtOnce::Planned(planned) => Some(planned),
@@ -442,7 +443,7 @@ fn at_once(state: &AppState, request: &Request, route: &str, started: Instant) -
         return AtOnce::Unplanned;
     };
     let cache: &Cache = &state.cache;
-    let Some(lookup) = cache.version_at_hand(&super::family_tag(member.family.id)) else {
+    let Some(lookup) = cache.version_at_hand(&crate::cache::family_tag(member.family.id)) else {
         return AtOnce::Unplanned;
     };
     let plan = Plan::new(cache, &member, route, lookup, request, started);
@@ -483,7 +484,9 @@ async fn response_cache(
                 Ok(m) => m,
                 Err(e) => return e.into_response(),
             };
-            let lookup = cache.version(&super::family_tag(member.family.id)).await;
+            let lookup = cache
+                .version(&crate::cache::family_tag(member.family.id))
+                .await;
             let plan = Plan::new(cache, &member, route, lookup, &request, started);
             let l1 = if plan.refresh {
                 L1::Missing
@@ -557,7 +560,7 @@ impl Plan {
                 route,
                 request.uri().query(),
             ),
-            ttl: super::ttl_for(route, cache.default_ttl()),
+            ttl: crate::cache::ttl_for(route, cache.default_ttl()),
             conditions,
             started,
             degraded,

@@ -2,7 +2,7 @@
 
 use crate::auth::{CurrentUser, FamilyMember};
 use crate::error::ApiResult;
-use crate::json::ApiJson;
+use crate::http::json::ApiJson;
 use crate::service::families;
 use crate::state::AppState;
 use app::model::{

@@ -3,7 +3,7 @@
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::health_score::{self, Inputs};
-use crate::json::ApiJson;
+use crate::http::json::ApiJson;
 use crate::monitor;
 use crate::state::AppState;
 use app::model::ErrorBody;

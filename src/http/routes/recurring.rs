@@ -3,7 +3,7 @@
 use super::parse_id;
 use crate::auth::FamilyMember;
 use crate::error::ApiResult;
-use crate::json::ApiJson;
+use crate::http::json::ApiJson;
 use crate::service::recurring;
 use crate::state::AppState;
 use app::model::{ErrorBody, NewRecurringRule, RecurringPatch, RecurringRules, RuleEnvelope};

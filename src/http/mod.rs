@@ -1,0 +1,13 @@
+//! The HTTP edge: everything that knows about requests and responses.
+
+pub mod compress;
+pub mod json;
+pub mod net;
+pub mod page_cache;
+pub mod pages;
+pub mod pwa;
+pub mod response_cache;
+pub mod routes;
+pub mod security;
+pub mod site;
+pub mod socket;
