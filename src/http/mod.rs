@@ -2,6 +2,7 @@
 
 pub mod compress;
 pub mod json;
+pub mod member;
 pub mod net;
 pub mod page_cache;
 pub mod pages;

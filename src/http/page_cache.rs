@@ -67,7 +67,7 @@ async fn viewer(state: &AppState, headers: &HeaderMap) -> Option<Viewer> {
     if auth::session_id(headers).is_none() {
         return Some(Viewer::SignedOut);
     }
-    match auth::family_member(state, headers).await {
+    match crate::http::member::family_member(state, headers).await {
         Ok(member) => Some(Viewer::Member(member)),
         Err(ApiError::Unauthenticated) => Some(Viewer::SignedOut),
         Err(_) => None,

@@ -1,7 +1,6 @@
 //! Server rendering's access to data: the [`Backend`] the `app` pages call during SSR,
 //! implemented over the same service functions the JSON API uses.
 
-use crate::auth;
 use crate::error::ApiError;
 use crate::service::{accounts, budget, families};
 use crate::state::AppState;
@@ -25,7 +24,7 @@ fn failure(e: ApiError) -> ApiFailure {
 #[async_trait::async_trait]
 impl Backend for PageBackend {
     async fn me(&self, parts: &Parts) -> ApiResult<Option<Me>> {
-        match auth::current_user(&self.state, &parts.headers).await {
+        match crate::http::member::current_user(&self.state, &parts.headers).await {
             Ok(current) => accounts::me(&self.state, &current)
                 .await
                 .map(Some)
@@ -36,7 +35,7 @@ impl Backend for PageBackend {
     }
 
     async fn budget_page(&self, parts: &Parts, month: Option<Month>) -> ApiResult<BudgetPage> {
-        let member = auth::family_member(&self.state, &parts.headers)
+        let member = crate::http::member::family_member(&self.state, &parts.headers)
             .await
             .map_err(failure)?;
         let started = std::time::Instant::now();
@@ -55,14 +54,14 @@ impl Backend for PageBackend {
     }
 
     async fn family(&self, parts: &Parts) -> ApiResult<FamilyView> {
-        let member = auth::family_member(&self.state, &parts.headers)
+        let member = crate::http::member::family_member(&self.state, &parts.headers)
             .await
             .map_err(failure)?;
         families::view(&self.state, &member).await.map_err(failure)
     }
 
     async fn admin_stats(&self, parts: &Parts) -> ApiResult<app::stats::AdminStats> {
-        let current = auth::current_user(&self.state, &parts.headers)
+        let current = crate::http::member::current_user(&self.state, &parts.headers)
             .await
             .map_err(failure)?;
         if !self.state.settings.is_admin(&current.user.email) {

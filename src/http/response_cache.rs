@@ -6,7 +6,7 @@
 //! `ETag`, `Vary: accept-encoding`, `X-Cache`, `Cache-Status` (RFC 9211), `Server-Timing`
 //! and `Cache-Control: private, no-cache`; a current `If-None-Match` gets 304.
 
-use crate::auth::{self, FamilyMember};
+use crate::auth::FamilyMember;
 use crate::cache::coding::Accepted;
 use crate::cache::stats::Outcome;
 use crate::cache::{Cache, CachedResponse, Lookup};
@@ -439,7 +439,7 @@ enum L1 {
 /// The hit path without awaiting (moka's lookup completes at once unless its maintenance
 /// is busy).
 fn at_once(state: &AppState, request: &Request, route: &str, started: Instant) -> AtOnce {
-    let Some(member) = auth::cached_member(state, request.headers(), started) else {
+    let Some(member) = crate::http::member::cached_member(state, request.headers(), started) else {
         return AtOnce::Unplanned;
     };
     let cache: &Cache = &state.cache;
@@ -480,7 +480,7 @@ async fn response_cache(
     let Planned { member, plan, l1 } = match planned {
         Some(planned) => planned,
         None => {
-            let member = match auth::family_member(&state, request.headers()).await {
+            let member = match crate::http::member::family_member(&state, request.headers()).await {
                 Ok(m) => m,
                 Err(e) => return e.into_response(),
             };

@@ -6,7 +6,6 @@
 //! heartbeat interval, drops a client that stopped answering, and sends the close frame when
 //! the hub asks for one.
 
-use crate::auth;
 use crate::error::ApiError;
 use crate::http::net::Remote;
 use crate::realtime::wire::{ping_frame, Wire};
@@ -164,7 +163,7 @@ pub async fn upgrade(
         return ApiError::Forbidden("csrf", "The request came from another site.".into())
             .into_response();
     }
-    let current = match auth::current_user(&state, &headers).await {
+    let current = match crate::http::member::current_user(&state, &headers).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };

@@ -2,7 +2,7 @@
 //! every server through Redis) before the response cache.
 
 use super::MonthQuery;
-use crate::auth::{self, FamilyMember};
+use crate::auth::FamilyMember;
 use crate::error::{ApiError, ApiResult};
 use crate::redis::rate_limit::Quota;
 use crate::service::insights;
@@ -37,7 +37,7 @@ pub async fn show(
 
 /// Takes a token from the family's bucket and adds the `RateLimit-*` headers.
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let member = match auth::family_member(&state, request.headers()).await {
+    let member = match crate::http::member::family_member(&state, request.headers()).await {
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
