@@ -45,19 +45,15 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod front;
-pub mod health_score;
 pub mod http;
+pub mod jobs;
 pub mod monitor;
-pub mod prometheus;
 pub mod realtime;
 pub mod redis;
-pub mod rollup;
 pub mod service;
 pub mod startup;
 pub mod state;
 pub mod store;
-pub mod telemetry;
 
 /// The hasher of the maps on the request path (the caches, the per-route counters): keys are
 /// our own strings, so a fast seeded hash serves better than SipHash there.

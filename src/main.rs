@@ -35,7 +35,7 @@ fn main() -> std::process::ExitCode {
     }
     // Outside the runtime: the trace exporter's HTTP client blocks, and dropping the guard
     // after the runtime sends the last spans.
-    let telemetry = hearth::telemetry::init();
+    let telemetry = hearth::monitor::telemetry::init();
     let Some(runtime) = runtime(tokio::runtime::Builder::new_multi_thread()) else {
         return std::process::ExitCode::FAILURE;
     };

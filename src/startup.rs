@@ -87,7 +87,7 @@ impl Application {
         settings: Settings,
         store: Arc<dyn Store>,
     ) -> Result<Self, StartupError> {
-        crate::prometheus::install();
+        crate::monitor::prometheus::install();
         let listener =
             TcpListener::bind(settings.addr)
                 .await
@@ -133,7 +133,7 @@ impl Application {
             worker_script: crate::http::pwa::script(&leptos),
             leptos,
             started: Instant::now(),
-            requests: crate::prometheus::RequestMetrics::new(&node_id),
+            requests: crate::monitor::prometheus::RequestMetrics::new(&node_id),
             monitor: crate::monitor::Monitor::default(),
             node_id: node_id.clone(),
             rollups: Default::default(),
@@ -144,9 +144,9 @@ impl Application {
                 Duration::from_millis(write_delay_ms),
             ),
         });
-        tokio::spawn(crate::rollup::run(state.clone()));
-        tokio::spawn(crate::prometheus::upkeep());
-        tokio::spawn(crate::monitor::run(state.clone()));
+        tokio::spawn(crate::jobs::rollups(state.clone()));
+        tokio::spawn(crate::monitor::prometheus::upkeep());
+        tokio::spawn(crate::jobs::monitor(state.clone()));
         tokio::spawn(crate::service::recurring::run(state.clone()));
         let job = tracing::info_span!("job", otel.name = "warm the cache");
         let warmed = tracing::Instrument::instrument(crate::service::warm::warm(&state), job).await;

@@ -26,10 +26,10 @@ pub struct Shared {
     pub started: Instant,
     /// This server's name among its peers (random per start).
     pub node_id: String,
-    pub rollups: crate::rollup::LocalRollups,
+    pub rollups: crate::monitor::rollup::LocalRollups,
     pub hub: Arc<crate::realtime::Hub>,
     /// This server's request counters for `/metrics`.
-    pub requests: crate::prometheus::RequestMetrics,
+    pub requests: crate::monitor::prometheus::RequestMetrics,
     /// The performance monitor's series, alerts and browser reports.
     pub monitor: crate::monitor::Monitor,
     /// `/sw.js` for the build this server serves.

@@ -1,12 +1,12 @@
 //! Signed-in family members by session id, for a few seconds, so the hot read path needs no
 //! session or database lookup. Only successful lookups are kept, and sign-out on this server
 //! drops its entry at once; a sign-out on another server takes effect here within
-//! [`MEMBER_TTL`]. moka holds the entries, with a per-thread front (`crate::front`) before
+//! [`MEMBER_TTL`]. moka holds the entries, with a per-thread front (`crate::cache::front`) before
 //! it for the sessions a thread has just served: a thread-local front took 7 % more cached
 //! reads per second out of the same two cores (BENCHMARKS.md, cache run 9).
 
 use super::FamilyMember;
-use crate::front::Front;
+use crate::cache::front::Front;
 use std::time::{Duration, Instant};
 
 pub const MEMBER_TTL: Duration = Duration::from_secs(5);

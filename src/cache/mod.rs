@@ -19,6 +19,7 @@
 //! hot entries do not expire under load.
 
 pub mod coding;
+pub mod front;
 pub mod pages;
 pub mod shrink;
 pub mod stats;
@@ -41,6 +42,15 @@ local v = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. v)
 return v
 "#;
+
+/// The paths of the cached reads the front door answers: static paths, whose path is their
+/// route template. (Insights are not among them: their rate limit counts every request.)
+pub mod paths {
+    pub const CATEGORIES: &str = "/api/categories";
+    pub const BUDGETS: &str = "/api/budgets";
+    pub const EXPENSES: &str = "/api/expenses";
+    pub const FRONT_DOOR: [&str; 3] = [CATEGORIES, BUDGETS, EXPENSES];
+}
 
 /// The TTL of each data type, from the configured default: categories change rarely, budgets and expenses are the hot path, insights are heavy and read seldom.
 pub fn ttl_for(route: &str, default: Duration) -> Duration {
@@ -280,8 +290,8 @@ pub struct Cache {
     /// The last good answer per key without version and day, for stale-if-error.
     last_good: moka::future::Cache<String, Arc<CachedResponse>, crate::FastHash>,
     pub stats: stats::CacheStats,
-    /// Each thread's last few L1 entries (`crate::front`); retired with every invalidation.
-    front: Arc<crate::front::Front>,
+    /// Each thread's last few L1 entries (`crate::cache::front`); retired with every invalidation.
+    front: Arc<crate::cache::front::Front>,
     /// Makes stored entries' brotli forms again for size, in the background.
     shrinker: shrink::Shrinker,
     /// Rendered pages ([`pages`]), beside L1 and flushed with it; `None` when L1 is off.
@@ -377,7 +387,7 @@ impl Cache {
                 .time_to_live(ttl)
                 .build_with_hasher(crate::FastHash::default())
         });
-        let front = Arc::new(crate::front::Front::default());
+        let front = Arc::new(crate::cache::front::Front::default());
         let shrinker = shrink::Shrinker::spawn(shrink::Targets {
             l1: (l1_max_bytes > 0).then(|| l1.clone()),
             pages: pages.clone(),

@@ -41,7 +41,7 @@ pub struct Targets {
     pub pages: Option<Pages>,
     pub redis: Option<RedisLink>,
     /// The per-thread fronts of L1 hold the old entry: retired after a swap.
-    pub front: Arc<crate::front::Front>,
+    pub front: Arc<crate::cache::front::Front>,
 }
 
 pub struct Shrinker {

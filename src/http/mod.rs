@@ -3,6 +3,7 @@
 pub mod compress;
 pub mod json;
 pub mod member;
+pub mod metrics;
 pub mod net;
 pub mod page_cache;
 pub mod pages;

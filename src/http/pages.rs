@@ -67,6 +67,6 @@ impl Backend for PageBackend {
         if !self.state.settings.is_admin(&current.user.email) {
             return Err(failure(crate::http::routes::admin::not_admin()));
         }
-        Ok(crate::http::routes::admin::collect(&self.state).await)
+        Ok(crate::service::admin::collect(&self.state).await)
     }
 }

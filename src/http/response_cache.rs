@@ -10,8 +10,8 @@ use crate::auth::FamilyMember;
 use crate::cache::coding::Accepted;
 use crate::cache::stats::Outcome;
 use crate::cache::{Cache, CachedResponse, Lookup};
+use crate::monitor::telemetry::RequestLabel;
 use crate::state::AppState;
-use crate::telemetry::RequestLabel;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request};
 use axum::handler::Handler;
@@ -322,15 +322,6 @@ where
     }
 }
 
-/// The paths of the cached reads the front door answers: static paths, whose path is their
-/// route template. (Insights are not among them: their rate limit counts every request.)
-pub mod paths {
-    pub const CATEGORIES: &str = "/api/categories";
-    pub const BUDGETS: &str = "/api/budgets";
-    pub const EXPENSES: &str = "/api/expenses";
-    pub const FRONT_DOOR: [&str; 3] = [CATEGORIES, BUDGETS, EXPENSES];
-}
-
 /// The response cache's front door, in front of the router (and of compression, since
 /// what it answers is compressed already): a `GET` of a page goes through the pages cache
 /// (`super::page_cache`); a `GET` of a cached read that L1 can answer at once (see `at_once`) is
@@ -386,7 +377,11 @@ where
         }
         let route = (request.method() == Method::GET)
             .then(|| request.uri().path())
-            .and_then(|path| paths::FRONT_DOOR.into_iter().find(|r| *r == path));
+            .and_then(|path| {
+                crate::cache::paths::FRONT_DOOR
+                    .into_iter()
+                    .find(|r| *r == path)
+            });
         if let Some(route) = route {
             let label = RequestLabel::get(route);
             let planned = match at_once(&self.state, &request, route, label.started()) {

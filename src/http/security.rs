@@ -2,8 +2,8 @@
 //! security headers every response carries.
 
 use crate::error::ApiError;
+use crate::monitor::telemetry::RequestLabel;
 use crate::state::AppState;
-use crate::telemetry::RequestLabel;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
@@ -67,7 +67,7 @@ where
         let label = RequestLabel::of(&request);
         let answer = self.inner.call(request);
         let state = self.state.clone();
-        if crate::telemetry::logging_requests() {
+        if crate::monitor::telemetry::logging_requests() {
             return GuardFuture::Logged {
                 answer: Box::pin(async move {
                     let answer = async move {
@@ -75,7 +75,7 @@ where
                         response
                     };
                     let mut response =
-                        crate::telemetry::logged(&state.requests, label, answer).await;
+                        crate::monitor::telemetry::logged(&state.requests, label, answer).await;
                     security_headers(response.headers_mut());
                     response
                 }),
@@ -124,8 +124,8 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for GuardFuture<F>
 /// door, `cache::middleware::FrontDoor`): counted, logged when requests are logged, and
 /// given the security headers, as `Guard` does for everything the router answers.
 pub fn answered_early(state: &AppState, label: RequestLabel, response: Response) -> Response {
-    if crate::telemetry::logging_requests() {
-        let mut response = crate::telemetry::logged_now(&state.requests, label, response);
+    if crate::monitor::telemetry::logging_requests() {
+        let mut response = crate::monitor::telemetry::logged_now(&state.requests, label, response);
         security_headers(response.headers_mut());
         return response;
     }

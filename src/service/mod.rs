@@ -2,6 +2,7 @@
 //! rendering and by the background jobs (recurring bills, warming).
 
 pub mod accounts;
+pub mod admin;
 pub mod budget;
 pub mod challenges;
 pub mod events;

@@ -14,6 +14,7 @@ mod families;
 mod helpers;
 mod hub_servers;
 mod import;
+mod layers;
 mod metrics;
 mod monitor;
 mod operations;

@@ -167,7 +167,8 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 /// The family-scoped reads, served through the response cache; insights are rate limited
 /// outside the cache, so every request counts against the family's quota.
 fn cached(state: &AppState) -> Router<AppState> {
-    use crate::http::response_cache::{cached, paths};
+    use crate::cache::paths;
+    use crate::http::response_cache::cached;
     let insights = Router::new()
         .route("/api/insights", cached(state, insights::show))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -244,6 +245,6 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .merge(with_bodies)
         .route("/ws", get(crate::http::socket::upgrade))
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(crate::prometheus::scrape))
+        .route("/metrics", get(crate::http::metrics::scrape))
         .route("/readyz", get(health::readyz))
 }

@@ -18,7 +18,10 @@
 //! An alert (every rule but `endpoint_hit_rate`) sends one `notification` to the admins
 //! when it fires and one when it has been clear for [`CLEAR_AFTER_S`] seconds.
 
-use crate::state::AppState;
+pub mod health_score;
+pub mod prometheus;
+pub mod rollup;
+pub mod telemetry;
 use app::stats::{
     AlertNotice, EndpointStats, Hint, NamespaceKeys, PageVitals, Sample, VitalFigure, Vitals,
     SERIES_LEN, VITALS_WINDOW,
@@ -321,13 +324,21 @@ fn page_route(path: &str) -> &'static str {
     PAGES.into_iter().find(|p| *p == path).unwrap_or("other")
 }
 
+/// What a second's measurement reads: this server's request window, cache, hub and name.
+pub struct Sources<'a> {
+    pub requests: &'a Window,
+    pub cache: &'a crate::cache::Cache,
+    pub hub: &'a crate::realtime::Hub,
+    pub node_id: &'a str,
+}
+
 impl Monitor {
     /// One second passed: measures it, keeps it, and returns the alert notices to send.
-    pub fn tick(&self, state: &AppState, db_up: bool) -> Vec<AlertNotice> {
+    pub fn tick(&self, from: Sources<'_>, db_up: bool) -> Vec<AlertNotice> {
         let now = Instant::now();
-        let taken = state.requests.window.take();
-        let cache = state.cache.stats.totals();
-        let slow = state.hub.metrics.slow_closed.load(Relaxed);
+        let taken = from.requests.take();
+        let cache = from.cache.stats.totals();
+        let slow = from.hub.metrics.slow_closed.load(Relaxed);
         let ticks = cpu_ticks();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let prev = inner.previous.replace(Previous {
@@ -358,7 +369,7 @@ impl Monitor {
             hit_rate: (second.cache_requests > 0)
                 .then(|| second.cache_hits as f64 / second.cache_requests as f64),
             p99_ms: percentile_ms(&second.buckets, 99.0),
-            connections: state.hub.connection_count() as u64,
+            connections: from.hub.connection_count() as u64,
         };
         inner.last = Some(sample.clone());
         inner.last_error_rate =
@@ -376,7 +387,7 @@ impl Monitor {
         // gathered when the statistics are asked for.
         let found = findings(&RuleInputs {
             db_up,
-            redis_up: state.cache.redis().map(|l| l.is_up()),
+            redis_up: from.cache.redis().map(|l| l.is_up()),
             minute: &minute,
             endpoints: &[],
         });
@@ -389,7 +400,7 @@ impl Monitor {
                 rule,
                 state: if fired { "firing" } else { "resolved" }.into(),
                 message,
-                node_id: state.node_id.clone(),
+                node_id: from.node_id.to_string(),
             })
             .collect()
     }
@@ -461,7 +472,7 @@ impl Monitor {
 /// Most keys a count walks through (a larger keyspace shows the namespaces of these).
 const KEYS_COUNTED: usize = 200_000;
 /// Seconds between key counts.
-const KEYS_EVERY_S: u64 = 60;
+pub const KEYS_EVERY_S: u64 = 60;
 
 /// The namespace of a key: `hearth:cache:{f:…}:…` → `cache`.
 fn namespace(key: &str) -> &str {
@@ -472,8 +483,11 @@ fn namespace(key: &str) -> &str {
 /// Counts Hearth's keys per namespace with `SCAN` (never `KEYS`), on a single Redis or a
 /// Sentinel's master. On Cluster a `SCAN` would see one node only, so nothing is counted
 /// there rather than a part shown as the whole.
-async fn count_keys(state: &AppState) -> Result<(), crate::redis::link::RedisLinkError> {
-    let Some(link) = state.cache.redis() else {
+pub async fn count_keys(
+    cache: &crate::cache::Cache,
+    monitor: &Monitor,
+) -> Result<(), crate::redis::link::RedisLinkError> {
+    let Some(link) = cache.redis() else {
         return Ok(());
     };
     if link.mode() == "cluster" || !link.is_up() {
@@ -501,7 +515,7 @@ async fn count_keys(state: &AppState) -> Result<(), crate::redis::link::RedisLin
             break;
         }
     }
-    *state.monitor.keys.lock().unwrap_or_else(|p| p.into_inner()) = counts
+    *monitor.keys.lock().unwrap_or_else(|p| p.into_inner()) = counts
         .into_iter()
         .map(|(namespace, keys)| NamespaceKeys { namespace, keys })
         .collect();
@@ -523,89 +537,6 @@ fn minute_of(recent: &VecDeque<Second>) -> Minute {
     }
     m.p99_ms = percentile_ms(&buckets, 99.0);
     m
-}
-
-/// Every second: measures, raises or clears alerts, and sends the admin statistics to this
-/// server's subscribers of `admin:metrics` (each server reports its own figures).
-pub async fn run(state: AppState) {
-    use crate::realtime::metrics::ADMIN_CHANNEL;
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut seconds = 0u64;
-    loop {
-        tick.tick().await;
-        if seconds.is_multiple_of(KEYS_EVERY_S) {
-            let state = state.clone();
-            tokio::spawn(async move {
-                let job = tracing::info_span!("job", otel.name = "count keys");
-                if let Err(e) = tracing::Instrument::instrument(count_keys(&state), job).await {
-                    tracing::debug!(error = %e, "keys not counted");
-                }
-            });
-        }
-        seconds += 1;
-        state.hub.metrics.tick();
-        let watched = state.hub.has_local_subscribers(ADMIN_CHANNEL);
-        if !state.settings.performance_monitoring && !watched {
-            continue;
-        }
-        let db_up = crate::http::routes::admin::db_up(&state).await;
-        if state.settings.performance_monitoring {
-            let notices = state.monitor.tick(&state, db_up);
-            for notice in notices {
-                tracing::warn!(rule = %notice.rule, state = %notice.state, "{}", notice.message);
-                notify_admins(&state, &notice).await;
-            }
-        }
-        if !watched {
-            continue;
-        }
-        // The figures of now and the newest second; the page keeps the series itself.
-        let mut stats = crate::http::routes::admin::collect_with(&state, db_up).await;
-        stats.series = state.monitor.latest().0.into_iter().collect();
-        if let Ok(data) = serde_json::to_string(&stats) {
-            deliver(&state, app::ws::EventKind::Metrics, ADMIN_CHANNEL, &data);
-        }
-    }
-}
-
-fn deliver(state: &AppState, kind: app::ws::EventKind, channel: &str, data: &str) {
-    let ts = crate::clock::now_ms();
-    let text = crate::realtime::bus::frame_text(kind, channel, None, ts, data);
-    state.hub.deliver_local(crate::realtime::Frame {
-        channel: channel.into(),
-        epoch: None,
-        offset: None,
-        ts,
-        text: text.into(),
-    });
-}
-
-/// Sends an alert to the admins connected to this server: on `admin:metrics` (the monitor
-/// page) and on each admin's `user:<id>` channel (any other page).
-async fn notify_admins(state: &AppState, notice: &AlertNotice) {
-    let Ok(data) = serde_json::to_string(notice) else {
-        return;
-    };
-    use app::ws::EventKind::Notification;
-    deliver(
-        state,
-        Notification,
-        crate::realtime::metrics::ADMIN_CHANNEL,
-        &data,
-    );
-    for email in &state.settings.admin_emails {
-        let Ok(Ok(Some(user))) = tokio::time::timeout(
-            std::time::Duration::from_secs(1),
-            state.store.user_by_email(email.as_str()),
-        )
-        .await
-        else {
-            continue;
-        };
-        let id = user.id;
-        deliver(state, Notification, &format!("user:{id}"), &data);
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! `…:{rollup}:prev` (each server's counters at the last roll-up) and `…:{rollup}:points`
 //! (the points, newest first). Embedded: the same, in process.
 
-use crate::state::AppState;
+use crate::cache::Cache;
+use crate::redis::lock::Locks;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -64,39 +65,23 @@ pub struct LocalRollups {
     prev: Mutex<HashMap<String, Counters>>,
 }
 
-/// Runs the roll-ups for as long as the server runs.
-pub async fn run(state: AppState) {
-    let period = Duration::from_millis(state.settings.rollup_interval_ms);
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        let job = tracing::info_span!("job", otel.name = "analytics roll-up");
-        if let Err(e) = tracing::Instrument::instrument(once(&state, period), job).await {
-            tracing::debug!(error = %e, "analytics roll-up skipped");
-        }
-    }
-}
-
 /// One period: report this server's counters, and roll up if this server holds the period.
 pub async fn once(
-    state: &AppState,
+    cache: &Cache,
+    locks: &Locks,
+    rollups: &LocalRollups,
+    node_id: &str,
     period: Duration,
 ) -> Result<(), crate::redis::link::RedisLinkError> {
     let now = crate::clock::now_ms();
-    let counters = state.cache.stats.totals();
-    let Some(redis) = state.cache.redis() else {
+    let counters = cache.stats.totals();
+    let Some(redis) = cache.redis() else {
         let mut current = HashMap::new();
-        current.insert(state.node_id.clone(), counters);
-        let mut prev = state.rollups.prev.lock().unwrap_or_else(|p| p.into_inner());
+        current.insert(node_id.to_string(), counters);
+        let mut prev = rollups.prev.lock().unwrap_or_else(|p| p.into_inner());
         let (sum, next) = fold(&prev, &current);
         *prev = next;
-        let mut points = state
-            .rollups
-            .points
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut points = rollups.points.lock().unwrap_or_else(|p| p.into_inner());
         points.push_back(point(now, period, sum, 1));
         while points.len() > KEEP {
             points.pop_front();
@@ -104,7 +89,7 @@ pub async fn once(
         return Ok(());
     };
     let ttl_ms = (period.as_millis() as u64 * 3).max(1000);
-    let node_key = format!("hearth:analytics:node:{}", state.node_id);
+    let node_key = format!("hearth:analytics:node:{}", node_id);
     redis
         .query::<()>(
             redis::cmd("SET")
@@ -115,13 +100,12 @@ pub async fn once(
         )
         .await?;
     redis
-        .query::<()>(redis::cmd("ZADD").arg(NODES).arg(now).arg(&state.node_id))
+        .query::<()>(redis::cmd("ZADD").arg(NODES).arg(now).arg(node_id))
         .await?;
 
     // One server per period rolls up (its lock is never released: it expires).
     let slot = now as u64 / period.as_millis().max(1) as u64;
-    if state
-        .locks
+    if locks
         .try_acquire(&format!("rollup:{slot}"), period * 2)
         .await
         .is_none()
@@ -179,10 +163,9 @@ fn parse_counters(s: &str) -> Option<Counters> {
 }
 
 /// The history, oldest first.
-pub async fn history(state: &AppState) -> Vec<Point> {
-    match state.cache.redis() {
-        None => state
-            .rollups
+pub async fn history(cache: &Cache, rollups: &LocalRollups) -> Vec<Point> {
+    match cache.redis() {
+        None => rollups
             .points
             .lock()
             .unwrap_or_else(|p| p.into_inner())

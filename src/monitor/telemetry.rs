@@ -135,7 +135,7 @@ impl RequestLabel {
     }
 
     /// Counts and times the answer for `/metrics`; the seconds it took.
-    pub fn record(&self, metrics: &crate::prometheus::RequestMetrics, status: u16) -> f64 {
+    pub fn record(&self, metrics: &crate::monitor::prometheus::RequestMetrics, status: u16) -> f64 {
         let seconds = self.started.elapsed().as_secs_f64();
         metrics.record(&self.method, self.route(), status, seconds);
         seconds
@@ -164,7 +164,7 @@ pub fn logging_requests() -> bool {
 /// Runs the request inside its `request` span, logs its status and latency, and counts it
 /// for `/metrics`.
 pub async fn logged(
-    metrics: &crate::prometheus::RequestMetrics,
+    metrics: &crate::monitor::prometheus::RequestMetrics,
     label: RequestLabel,
     answer: impl Future<Output = Response>,
 ) -> Response {
@@ -176,7 +176,7 @@ pub async fn logged(
 
 /// `logged` for an answer that was ready at once.
 pub fn logged_now(
-    metrics: &crate::prometheus::RequestMetrics,
+    metrics: &crate::monitor::prometheus::RequestMetrics,
     label: RequestLabel,
     response: Response,
 ) -> Response {
@@ -186,7 +186,7 @@ pub fn logged_now(
 }
 
 fn log_answer(
-    metrics: &crate::prometheus::RequestMetrics,
+    metrics: &crate::monitor::prometheus::RequestMetrics,
     label: &RequestLabel,
     span: &tracing::Span,
     response: &Response,
