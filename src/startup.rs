@@ -12,7 +12,7 @@ use crate::redis::rate_limit::RateLimiter;
 use crate::state::{AppState, Shared};
 use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
 use crate::{http::routes, http::security};
-use app::backend::BackendHandle;
+use app::api::backend::BackendHandle;
 use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;

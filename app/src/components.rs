@@ -5,8 +5,7 @@ use crate::model::Me;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos::LazyViewError;
 use std::future::Future;
 
 /// Who is signed in, loaded once per page load and refetched after sign-in and sign-out.
@@ -131,87 +130,6 @@ fn later(children: ChildrenFn) -> AnyView {
     view! { <div class="deferred" node_ref=slot></div> }.into_any()
 }
 
-#[component]
-pub fn Header(me: MeResource) -> impl IntoView {
-    let navigate = use_navigate();
-    let signing_out = RwSignal::new(false);
-    let sign_out = move |_| {
-        let navigate = navigate.clone();
-        signing_out.set(true);
-        spawn_local(async move {
-            // Signing out locally even when the network is gone would leave the cookie alive on
-            // the server, so the failure is shown instead.
-            match api::logout().await {
-                Ok(()) => {
-                    // Nothing of this user stays in the browser after sign-out.
-                    #[cfg(not(feature = "ssr"))]
-                    if let Err(e) = crate::idb::clear().await {
-                        leptos::logging::warn!("hearth: outbox not cleared: {e:?}");
-                    }
-                    crate::pwa::forget_user().await;
-                    me.refetch();
-                    navigate("/login", Default::default());
-                }
-                Err(e) => leptos::logging::warn!("sign out failed: {e}"),
-            }
-            signing_out.set(false);
-        });
-    };
-    view! {
-        <header class="topbar">
-            <a class="skip" href="#main">"Skip to content"</a>
-            <A href="/" attr:class="brand">
-                // The logo as the site's own SVG: an emoji shows as an empty box where no
-                // emoji font is installed.
-                <img class="logo" src="/favicon.svg" alt="" width="22" height="22" />
-                " Hearth"
-            </A>
-            <Transition fallback=|| ()>
-                {move || {
-                    let sign_out = sign_out.clone();
-                    Suspend::new(async move {
-                    match me.await {
-                        Ok(Some(me)) => {
-                            let family_label = me
-                                .family
-                                .as_ref()
-                                .map(|f| f.name.clone())
-                                .unwrap_or_else(|| "Family".into());
-                            view! {
-                                <nav aria-label="Main">
-                                    <A href="/budget">"Budget"</A>
-                                    <A href="/family">{family_label}</A>
-                                    {me.user.is_admin.then(|| view! { <A href="/admin/performance">"Performance"</A> })}
-                                    <span class="who">{me.user.display_name.clone()}</span>
-                                    <button
-                                        class="link"
-                                        type="button"
-                                        on:click=sign_out.clone()
-                                        disabled=move || signing_out.get()
-                                    >
-                                        "Sign out"
-                                    </button>
-                                </nav>
-                            }
-                                .into_any()
-                        }
-                        _ => {
-                            view! {
-                                <nav aria-label="Main">
-                                    <A href="/login">"Sign in"</A>
-                                    <A href="/register">"Create account"</A>
-                                </nav>
-                            }
-                                .into_any()
-                        }
-                    }
-                })
-                }}
-            </Transition>
-        </header>
-    }
-}
-
 /// A form's error line, announced to screen readers.
 #[component]
 pub fn ErrorNote(error: RwSignal<Option<String>>) -> impl IntoView {
@@ -264,5 +182,49 @@ pub fn submit<T: 'static>(
             Err(e) => error.set(Some(e.message())),
         }
         pending.set(false);
+    });
+}
+
+/// What a part is when its chunk did not arrive.
+pub fn not_loaded(error: LazyViewError) -> AnyView {
+    leptos::logging::warn!("a part of the app could not be loaded: {error}");
+    view! {
+        <section class="card" role="alert" data-testid="chunk-error">
+            <p>"This part of Hearth could not be loaded. Check the connection, then try again."</p>
+            <button type="button" on:click=|_| reload()>"Try again"</button>
+        </section>
+    }
+    .into_any()
+}
+
+/// Loads the page again (with its chunks).
+fn reload() {
+    #[cfg(not(feature = "ssr"))]
+    let _ = window().location().reload();
+}
+
+/// A part from its chunk, `loading` until it is there.
+pub fn part_or(
+    load: impl std::future::Future<Output = Result<AnyView, LazyViewError>> + Send + 'static,
+    loading: fn() -> AnyView,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=loading>
+            {Suspend::new(async move { load.await.unwrap_or_else(not_loaded) })}
+        </Suspense>
+    }
+}
+
+/// Starts `part` in a task of its own under the current owner; a chunk that did not arrive is
+/// logged (the page works without it).
+#[cfg(not(feature = "ssr"))]
+pub fn start_part(
+    name: &'static str,
+    part: impl std::future::Future<Output = Result<(), LazyViewError>> + 'static,
+) {
+    leptos::task::spawn_local(async move {
+        if let Err(error) = part.await {
+            leptos::logging::warn!("{name} could not be loaded: {error}");
+        }
     });
 }

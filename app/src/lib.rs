@@ -19,34 +19,18 @@
 compile_error!("build `app` with one of the features `ssr`, `hydrate` or `csr`");
 
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod backend;
-mod budget;
-mod challenges;
-mod chunks;
 mod components;
-mod family_live;
-#[cfg(not(feature = "ssr"))]
-mod idb;
-mod import;
+mod layout;
 pub mod live;
 pub mod model;
 pub mod money;
-mod outbox;
+mod offline;
 mod pages;
-mod performance;
-pub mod pwa;
-mod recurring;
-pub mod socket;
 pub mod stats;
-mod trends;
 #[cfg(not(feature = "ssr"))]
 pub mod vitals;
-mod waiting;
 pub mod ws;
 
-#[cfg(not(feature = "ssr"))]
-pub use chunks::start_vitals;
 pub use components::in_own_task;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, Title};
@@ -54,6 +38,8 @@ use leptos_router::{
     components::{Route, Router, Routes},
     path, Lazy, SsrMode,
 };
+#[cfg(not(feature = "ssr"))]
+pub use vitals::start_vitals;
 
 pub use components::MeResource;
 
@@ -189,31 +175,31 @@ pub fn App() -> impl IntoView {
         <Meta name="theme-color" content="#b4532a" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Router>
-            <components::Header me />
-            <pwa::PwaBar />
+            <layout::Header me />
+            <offline::pwa::PwaBar />
             <main id="main" class="container">
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view={Lazy::<chunks::HomeRoute>::new()} ssr=SsrMode::Async />
+                <Routes fallback=pages::simple::NotFound>
+                    <Route path=path!("/") view={Lazy::<layout::HomeRoute>::new()} ssr=SsrMode::Async />
                     <Route
                         path=path!("/login")
-                        view={Lazy::<chunks::LoginRoute>::new()}
+                        view={Lazy::<layout::LoginRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/register")
-                        view={Lazy::<chunks::RegisterRoute>::new()}
+                        view={Lazy::<layout::RegisterRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/family")
-                        view={Lazy::<chunks::FamilyRoute>::new()}
+                        view={Lazy::<layout::FamilyRoute>::new()}
                         ssr=SsrMode::Async
                     />
-                    <Route path=path!("/budget") view=budget::BudgetPage ssr=SsrMode::Async />
-                    <Route path=path!("/offline") view={Lazy::<chunks::OfflineRoute>::new()} />
+                    <Route path=path!("/budget") view=pages::budget::BudgetPage ssr=SsrMode::Async />
+                    <Route path=path!("/offline") view={Lazy::<layout::OfflineRoute>::new()} />
                     <Route
                         path=path!("/admin/performance")
-                        view={Lazy::<chunks::PerformanceRoute>::new()}
+                        view={Lazy::<layout::PerformanceRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>

@@ -484,7 +484,7 @@ pub struct BudgetPage {
     /// Where the family channel stood just before the data was read (server rendering only):
     /// the page's connection resumes from there, so nothing published in between is missed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<crate::ws::Position>,
+    pub position: Option<Position>,
     /// The last six months per category (server rendering only): the page's bars are in the
     /// server's HTML, and the browser reads them from there (`trends.rs`), never from this
     /// page's serialised data.
@@ -639,6 +639,13 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
         return None;
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Where a client stands in a channel's history.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: String,
+    pub offset: u64,
 }
 
 #[cfg(test)]

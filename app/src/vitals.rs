@@ -119,3 +119,17 @@ pub fn start(wasm_ms: f64, hydrate_ms: f64) {
     on_hidden.forget();
     gloo_timers::callback::Timeout::new(5_000, move || send()).forget();
 }
+
+/// Starts the page-load report (`vitals.rs`) from its chunk: `wasm_ms` is when the WebAssembly
+/// began to run and `hydrate_ms` how long hydration took.
+#[cfg(not(feature = "ssr"))]
+pub fn start_vitals(wasm_ms: f64, hydrate_ms: f64) {
+    crate::components::start_part("the page-load report", load_vitals(wasm_ms, hydrate_ms));
+}
+
+#[cfg(not(feature = "ssr"))]
+#[cfg_attr(feature = "split", leptos::lazy(vitals, fallible))]
+async fn load_vitals(wasm_ms: f64, hydrate_ms: f64) -> Result<(), leptos::LazyViewError> {
+    start(wasm_ms, hydrate_ms);
+    Ok(())
+}

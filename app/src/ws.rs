@@ -21,12 +21,8 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
 }
 
-/// Where a client stands in a channel's history.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Position {
-    pub epoch: String,
-    pub offset: u64,
-}
+/// Where a client stands in a channel's history (a model type: the budget page carries one).
+pub use crate::model::Position;
 
 /// Client → server.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

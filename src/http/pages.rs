@@ -4,8 +4,8 @@
 use crate::error::ApiError;
 use crate::service::{accounts, budget, families};
 use crate::state::AppState;
+use app::api::backend::Backend;
 use app::api::{ApiFailure, ApiResult};
-use app::backend::Backend;
 use app::model::{BudgetPage, FamilyView, Me, Month};
 use axum::http::request::Parts;
 

@@ -11,6 +11,23 @@ const SERVER: &[&str] = &[
     "state", "service", "jobs", "http", "backup", "startup",
 ];
 
+/// The `app` crate's parts, from the bottom up: the shared types, talking to the server,
+/// shared components, the page-load report, offline, the live client, the pages, and what is
+/// around every page.
+const APP: &[&str] = &[
+    "money",
+    "stats",
+    "model",
+    "ws",
+    "api",
+    "components",
+    "vitals",
+    "offline",
+    "live",
+    "pages",
+    "layout",
+];
+
 /// Every `.rs` file under `dir`.
 fn sources(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -122,6 +139,17 @@ fn upward(root: &Path, order: &[&str]) -> Vec<String> {
 fn the_servers_parts_import_only_the_parts_below_them() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let wrong = upward(&root, SERVER);
+    assert!(
+        wrong.is_empty(),
+        "imports reaching upward:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_apps_parts_import_only_the_parts_below_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("app/src");
+    let wrong = upward(&root, APP);
     assert!(
         wrong.is_empty(),
         "imports reaching upward:\n{}",

@@ -11,52 +11,13 @@
 // The server renders the cards that list these changes but never sends them.
 #![cfg_attr(feature = "ssr", allow(dead_code))]
 
+use super::board::Board;
 use crate::api::{self, ApiFailure, ApiResult};
-use crate::budget::Board;
 use crate::components::one_at_a_time;
-use crate::outbox;
+use crate::offline::{outbox, Waiting};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::future::Future;
-use uuid::Uuid;
-
-/// A change kept until Hearth can be reached.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Waiting {
-    /// Its key in the outbox.
-    pub id: Uuid,
-    pub method: String,
-    pub path: String,
-    pub content_type: String,
-    pub body: String,
-    /// What a person calls it ("Add the bill “Rent”").
-    pub what: String,
-}
-
-impl Waiting {
-    /// A change with a JSON body (none when `body` is `None`).
-    pub fn json(
-        method: &str,
-        path: String,
-        body: Option<&impl serde::Serialize>,
-        what: String,
-    ) -> Self {
-        Waiting {
-            id: Uuid::new_v4(),
-            method: method.into(),
-            path,
-            content_type: "application/json".into(),
-            body: body
-                .and_then(|b| serde_json::to_string(b).ok())
-                .unwrap_or_default(),
-            what,
-        }
-    }
-
-    pub fn is_import(&self) -> bool {
-        self.path.starts_with("/api/import")
-    }
-}
 
 /// Whether a failed change is kept for later: the network failed, or the server (or what is
 /// in front of it) is unavailable for now.
@@ -118,7 +79,7 @@ impl Writes {
             let online = window_event_listener_untyped("online", move |_| writes.drain());
             on_cleanup(move || online.remove());
             Effect::new(move |_| {
-                if board.live.status() == crate::socket::Status::Connected {
+                if board.live.status() == crate::live::socket::Status::Connected {
                     writes.drain();
                 }
             });
@@ -132,7 +93,7 @@ impl Writes {
     pub async fn keep(&self, write: Waiting) {
         if outbox::put_write(&write).await {
             let _ = self.list.try_update(|l| l.push(write));
-            crate::pwa::request_sync();
+            crate::offline::pwa::request_sync();
         } else {
             let _ = self.notice.try_set(Some(format!(
                 "{} was not saved: this browser could not keep it until Hearth can be reached.",
@@ -160,7 +121,7 @@ impl Writes {
             .await;
             match Sent::of(&write.method, result) {
                 Sent::Later => {
-                    crate::pwa::request_sync();
+                    crate::offline::pwa::request_sync();
                     return;
                 }
                 Sent::Done(body) => {

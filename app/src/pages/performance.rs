@@ -4,10 +4,10 @@
 
 use crate::api::{self, ApiFailure};
 use crate::components::{sendable, use_me};
-use crate::live::Start;
+use crate::live::ledger::Start;
+use crate::live::socket::{Incoming, LiveSocket};
 use crate::model::Me;
-use crate::pages::{failure_view, signed_out_redirect};
-use crate::socket::{Incoming, LiveSocket};
+use crate::pages::simple::{failure_view, signed_out_redirect};
 use crate::stats::{AdminStats, AlertNotice, CacheClear, Sample};
 use crate::ws::EventKind;
 use leptos::prelude::*;

@@ -4,7 +4,7 @@
 //! resubscribes with `since` and hands the page what it must apply, or tells it to reload.
 //! On the server it only holds the signals (rendered as `connecting`).
 
-use crate::live::Start;
+use crate::live::ledger::Start;
 use crate::ws::{ClientFrame, Event};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
@@ -133,7 +133,7 @@ pub(crate) use browser::run;
 #[cfg(not(feature = "ssr"))]
 mod browser {
     use super::{Incoming, LiveSocket, LoadHandler, Receiver, Start, Status};
-    use crate::live::{may_reconnect, Backoff, Outbox, Positions, Step};
+    use crate::live::ledger::{may_reconnect, Backoff, Outbox, Positions, Step};
     use crate::ws::{ClientFrame, Control, ServerFrame};
     use futures::channel::mpsc::{unbounded, UnboundedReceiver};
     use futures::{FutureExt, SinkExt, StreamExt};
@@ -168,9 +168,9 @@ mod browser {
             });
             on_cleanup(move || handle.remove());
         }
-        crate::chunks::start_part("the live connection", async move {
+        crate::components::start_part("the live connection", async move {
             let run = match on.await {
-                Ok(on) => crate::chunks::run_socket(socket, channels, rx, wake_rx, on).await,
+                Ok(on) => super::run_socket(socket, channels, rx, wake_rx, on).await,
                 Err(e) => Err(e),
             };
             if run.is_err() {
@@ -401,4 +401,19 @@ mod browser {
             self.socket.status.get_untracked() == Status::Connected
         }
     }
+}
+
+/// The live connection's loop (`socket.rs`), from its chunk; `Err` when the chunk did not
+/// arrive.
+#[cfg(not(feature = "ssr"))]
+#[cfg_attr(feature = "split", leptos::lazy(live_socket, fallible))]
+pub(crate) async fn run_socket(
+    socket: LiveSocket,
+    channels: Vec<(String, crate::live::ledger::Start)>,
+    rx: futures::channel::mpsc::UnboundedReceiver<crate::ws::ClientFrame>,
+    wake: futures::channel::mpsc::UnboundedReceiver<()>,
+    on: std::rc::Rc<dyn Fn(Incoming)>,
+) -> Result<(), LazyViewError> {
+    run(socket, channels, rx, wake, on).await;
+    Ok(())
 }

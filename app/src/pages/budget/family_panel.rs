@@ -3,9 +3,9 @@
 //! hydration; the panel keeps its size while it loads, so nothing jumps.
 
 use crate::api;
-use crate::live::{ChatLine, ChatLog};
+use crate::live::ledger::{ChatLine, ChatLog};
+use crate::live::socket::LiveSocket;
 use crate::model::{Member, User};
-use crate::socket::LiveSocket;
 use crate::ws::{ChatData, ClientFrame, Event, EventKind, MemberUpdate, PresenceData, TypingData};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;

@@ -1,7 +1,7 @@
 //! The server side of page loads: the server implements [`Backend`] over its service layer
 //! and provides it through Leptos context, so server rendering never calls its own HTTP API.
 
-use crate::api::{ApiFailure, ApiResult};
+use super::failure::{ApiFailure, ApiResult};
 use crate::model::{BudgetPage, FamilyView, Me, Month};
 use http::request::Parts;
 use leptos::prelude::use_context;

@@ -3,8 +3,8 @@
 //! expenses, and the achievements the family earned. Live through `game_invite`,
 //! `game_update` and `achievement`.
 
+use super::board::Board;
 use crate::api;
-use crate::budget::Board;
 use crate::components::ErrorNote;
 use crate::model::{
     Achievement, Challenge, ChallengeKind, ChallengeStatus, Challenges, NewChallenge,

@@ -8,8 +8,8 @@
 //! The browser's copy is built from the `month_cards` chunk after hydration
 //! (`chunks::LazyMonthCards`).
 
-use crate::budget::Board;
-use crate::live::Row;
+use super::board::Board;
+use crate::live::ledger::Row;
 use crate::model::{Budget, Month, TrendLine, Trends};
 use crate::money::format_money;
 use leptos::prelude::*;
@@ -272,7 +272,7 @@ fn current_month(trends: &mut Trends, lines: &[crate::model::BudgetLine]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::PendingExpense;
+    use crate::live::ledger::PendingExpense;
     use crate::model::{BudgetLine, Category, Expense, NewExpense};
 
     fn category(n: u128) -> Category {

@@ -7,12 +7,13 @@
 //! (`waiting.rs`). Loaded with the month's cards as a chunk after hydration
 //! (`chunks::LazyMonthCards`).
 
+use super::board::Board;
+use super::waiting::{send_or_keep, WaitingList, Writes};
 use crate::api;
-use crate::budget::Board;
 use crate::components::ErrorNote;
 use crate::model::{parse_day, Every, Month, NewRecurringRule, RecurringPatch, RecurringRule};
 use crate::money::{field_amount, format_minor, format_money};
-use crate::waiting::{send_or_keep, Waiting, WaitingList, Writes};
+use crate::offline::Waiting;
 use chrono::Datelike;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;

@@ -7,12 +7,13 @@
 //! it twice saves nothing twice; the server still checks every line then and refuses the
 //! whole file for a bad one. Loaded with the month's cards (`chunks::LazyMonthCards`).
 
+use super::board::Board;
+use super::waiting::{keep_for_later, WaitingList, Writes};
 use crate::api;
-use crate::budget::Board;
 use crate::components::ErrorNote;
 use crate::model::{ImportRefused, ImportResult, ImportRow};
 use crate::money::format_minor;
-use crate::waiting::{keep_for_later, Waiting, WaitingList, Writes};
+use crate::offline::Waiting;
 use leptos::prelude::*;
 use uuid::Uuid;
 

@@ -3,13 +3,13 @@
 //! or remove is logged; on the server there is nothing to keep.
 
 use crate::model::NewExpense;
-use crate::waiting::Waiting;
+use crate::offline::Waiting;
 
 /// The expenses waiting, oldest first.
 pub async fn expenses() -> Vec<NewExpense> {
     #[cfg(not(feature = "ssr"))]
     {
-        crate::idb::all().await.unwrap_or_else(|e| {
+        crate::offline::idb::all().await.unwrap_or_else(|e| {
             leptos::logging::warn!("hearth: outbox unreadable: {e:?}");
             Vec::new()
         })
@@ -22,7 +22,7 @@ pub async fn expenses() -> Vec<NewExpense> {
 pub async fn put_expense(expense: &NewExpense) -> bool {
     #[cfg(not(feature = "ssr"))]
     {
-        crate::idb::put(expense).await.is_ok()
+        crate::offline::idb::put(expense).await.is_ok()
     }
     #[cfg(feature = "ssr")]
     {
@@ -35,7 +35,7 @@ pub async fn put_expense(expense: &NewExpense) -> bool {
 pub async fn writes() -> Vec<Waiting> {
     #[cfg(not(feature = "ssr"))]
     {
-        crate::idb::writes().await.unwrap_or_else(|e| {
+        crate::offline::idb::writes().await.unwrap_or_else(|e| {
             leptos::logging::warn!("hearth: outbox unreadable: {e:?}");
             Vec::new()
         })
@@ -48,7 +48,7 @@ pub async fn writes() -> Vec<Waiting> {
 pub async fn put_write(write: &Waiting) -> bool {
     #[cfg(not(feature = "ssr"))]
     {
-        crate::idb::put_write(write).await.is_ok()
+        crate::offline::idb::put_write(write).await.is_ok()
     }
     #[cfg(feature = "ssr")]
     {
@@ -60,7 +60,7 @@ pub async fn put_write(write: &Waiting) -> bool {
 /// Forgets an expense or a change (sent, or refused by the server).
 pub async fn remove(id: uuid::Uuid) {
     #[cfg(not(feature = "ssr"))]
-    if let Err(e) = crate::idb::remove(id).await {
+    if let Err(e) = crate::offline::idb::remove(id).await {
         leptos::logging::warn!("hearth: outbox entry not removed: {e:?}");
     }
     #[cfg(feature = "ssr")]

@@ -13,7 +13,7 @@ pub fn PwaBar() -> impl IntoView {
     let installable = RwSignal::new(false);
     // After hydration, once, in a task of its own (nothing on the server).
     #[cfg(not(feature = "ssr"))]
-    crate::components::in_own_task(move || crate::chunks::start_pwa(update_ready, installable));
+    crate::components::in_own_task(move || start_pwa(update_ready, installable));
     let reload = move |_| {
         #[cfg(not(feature = "ssr"))]
         browser::apply_update();
@@ -227,4 +227,20 @@ mod browser {
             }
         }
     }
+}
+
+/// Starts the installable app's side of the page (`pwa.rs`) from its chunk.
+#[cfg(not(feature = "ssr"))]
+pub(crate) fn start_pwa(update_ready: RwSignal<bool>, installable: RwSignal<bool>) {
+    crate::components::start_part("the installable app", load_pwa(update_ready, installable));
+}
+
+#[cfg(not(feature = "ssr"))]
+#[cfg_attr(feature = "split", leptos::lazy(pwa, fallible))]
+async fn load_pwa(
+    update_ready: RwSignal<bool>,
+    installable: RwSignal<bool>,
+) -> Result<(), leptos::LazyViewError> {
+    start(update_ready, installable);
+    Ok(())
 }

@@ -97,7 +97,7 @@ pub async fn all() -> Result<Vec<NewExpense>, JsValue> {
 }
 
 /// Keeps a change other than an expense until it is sent.
-pub async fn put_write(write: &crate::waiting::Waiting) -> Result<(), JsValue> {
+pub async fn put_write(write: &crate::offline::Waiting) -> Result<(), JsValue> {
     let record = Object::new();
     for (key, value) in [
         ("id", write.id.to_string()),
@@ -115,15 +115,15 @@ pub async fn put_write(write: &crate::waiting::Waiting) -> Result<(), JsValue> {
 }
 
 /// The changes other than expenses waiting, oldest first.
-pub async fn writes() -> Result<Vec<crate::waiting::Waiting>, JsValue> {
+pub async fn writes() -> Result<Vec<crate::offline::Waiting>, JsValue> {
     let store = store(IdbTransactionMode::Readonly).await?;
     let records: js_sys::Array = done(&store.get_all()?).await?.unchecked_into();
     let text = |r: &JsValue, key: &str| Reflect::get(r, &key.into()).ok()?.as_string();
-    let mut waiting: Vec<(f64, crate::waiting::Waiting)> = records
+    let mut waiting: Vec<(f64, crate::offline::Waiting)> = records
         .iter()
         .filter_map(|r| {
             let at = Reflect::get(&r, &"at".into()).ok()?.as_f64().unwrap_or(0.0);
-            let write = crate::waiting::Waiting {
+            let write = crate::offline::Waiting {
                 id: uuid::Uuid::parse_str(&text(&r, "id")?).ok()?,
                 method: text(&r, "method")?,
                 path: text(&r, "path")?,

@@ -1,52 +1,22 @@
 //! How components load and change data. On the server (SSR) loads call the service layer
-//! directly through the [`crate::backend::Backend`] in context, so the first HTML already
+//! directly through the [`backend::Backend`] in context, so the first HTML already
 //! holds the family's data; in the browser the same functions go through the JSON API with
 //! gloo-net, so the browser sees the API's caching headers.
 
 use crate::model::*;
 use serde::{Deserialize, Serialize};
 
-/// A failed call: the HTTP status and the contract's error body (status 0: no network).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ApiFailure {
-    pub status: u16,
-    pub body: ErrorBody,
-}
+#[cfg(feature = "ssr")]
+pub mod backend;
+mod failure;
 
-impl ApiFailure {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: ErrorBody::new(code, message),
-        }
-    }
-
-    pub fn message(&self) -> String {
-        self.body.error.message.clone()
-    }
-
-    pub fn code(&self) -> &str {
-        &self.body.error.code
-    }
-
-    pub fn is_signed_out(&self) -> bool {
-        self.status == 401
-    }
-}
-
-impl std::fmt::Display for ApiFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.body.error.message)
-    }
-}
-
-pub type ApiResult<T> = Result<T, ApiFailure>;
+pub use failure::{ApiFailure, ApiResult};
 
 /// The signed-in user and family, or `None` when nobody is signed in.
 pub async fn load_me() -> ApiResult<Option<Me>> {
     #[cfg(feature = "ssr")]
     {
-        let (backend, parts) = crate::backend::from_context()?;
+        let (backend, parts) = backend::from_context()?;
         backend.me(&parts).await
     }
     #[cfg(not(feature = "ssr"))]
@@ -68,7 +38,7 @@ pub async fn load_budget_page(month: Option<String>) -> ApiResult<BudgetPage> {
     };
     #[cfg(feature = "ssr")]
     {
-        let (backend, parts) = crate::backend::from_context()?;
+        let (backend, parts) = backend::from_context()?;
         backend.budget_page(&parts, month).await
     }
     #[cfg(not(feature = "ssr"))]
@@ -92,7 +62,7 @@ pub async fn load_budget_page(month: Option<String>) -> ApiResult<BudgetPage> {
 pub async fn load_family() -> ApiResult<FamilyView> {
     #[cfg(feature = "ssr")]
     {
-        let (backend, parts) = crate::backend::from_context()?;
+        let (backend, parts) = backend::from_context()?;
         backend.family(&parts).await
     }
     #[cfg(not(feature = "ssr"))]
@@ -105,7 +75,7 @@ pub async fn load_family() -> ApiResult<FamilyView> {
 pub async fn load_admin_stats() -> ApiResult<crate::stats::AdminStats> {
     #[cfg(feature = "ssr")]
     {
-        let (backend, parts) = crate::backend::from_context()?;
+        let (backend, parts) = backend::from_context()?;
         backend.admin_stats(&parts).await
     }
     #[cfg(not(feature = "ssr"))]

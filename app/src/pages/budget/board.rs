@@ -1,0 +1,328 @@
+//! The budget page's state, shared by its parts (the ledger, the live connection, the
+//! outbox's drain, the expense form's draft, the filters, the charts' choices), with the
+//! page's lifetime.
+
+use crate::api;
+use crate::components::one_at_a_time;
+use crate::live::ledger::Ledger;
+use crate::live::socket::LiveSocket;
+use crate::model::*;
+use crate::money::format_money;
+use crate::offline::outbox;
+use crate::ws::{BudgetAlert, BudgetUpdate, Event, EventKind, ExpenseEvent};
+use leptos::prelude::*;
+#[cfg(not(feature = "ssr"))]
+use leptos::task::spawn_local;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What the page shows, shared by its parts.
+#[derive(Clone, Copy)]
+pub(crate) struct Board {
+    pub me: Uuid,
+    pub ledger: RwSignal<Ledger>,
+    /// What the ledger shows (`Ledger::shown`) and the categories to choose from. Derived
+    /// here, with the page's lifetime, not in the view: while the next month (or a reload)
+    /// loads, the view on screen stays live under a `Transition`, and the load updates the
+    /// ledger before that view is replaced, so its effects run once more. Values made by
+    /// that view are disposed by then; reading one panicked the WebAssembly.
+    pub shown: Memo<Option<Budget>>,
+    pub category_choices: Signal<Vec<(Uuid, String)>>,
+    pub load: RwSignal<Option<LoadInfo>>,
+    pub toast: RwSignal<Option<(u32, String)>>,
+    /// A change of this device that did not go through.
+    pub notice: RwSignal<Option<String>>,
+    /// Asks the page's data again from scratch: only while nothing is shown (the first load
+    /// failed); otherwise [`Board::refresh`] updates what is shown in place.
+    pub(super) retry: RwSignal<u32>,
+    pub live: LiveSocket,
+    pub(super) draining: StoredValue<(bool, bool)>,
+    /// What is typed into the expense form, kept for the page's lifetime: moving to another
+    /// month builds the form again, and the typing must survive it.
+    pub(super) draft: Draft,
+    /// The member whose expenses the list shows (everyone's when `None`), kept across months.
+    pub who: RwSignal<Option<Uuid>>,
+    /// What is searched for in every month's notes (the month's list shows when empty).
+    pub search: RwSignal<String>,
+    /// The category the pace chart shows (all when `None`) and the last six months once
+    /// loaded (`trends.rs`); here, with the page's lifetime, as the view of a month that is
+    /// being replaced may still read them.
+    pub pace_of: RwSignal<Option<Uuid>>,
+    pub history: RwSignal<Option<Trends>>,
+    /// The six months the server rendered the page with (its `data-trends`), read while the
+    /// server's copy is still there, for the charts' chunk to parse (`trends.rs`).
+    #[cfg_attr(feature = "ssr", allow(dead_code))]
+    pub rendered_trends: StoredValue<Option<String>>,
+}
+
+/// The expense form's fields.
+#[derive(Clone, Copy)]
+pub(super) struct Draft {
+    pub(super) category: RwSignal<String>,
+    pub(super) amount: RwSignal<String>,
+    pub(super) note: RwSignal<String>,
+    pub(super) day: RwSignal<String>,
+}
+
+impl Draft {
+    pub(super) fn new() -> Self {
+        Self {
+            category: RwSignal::new(String::new()),
+            amount: RwSignal::new(String::new()),
+            note: RwSignal::new(String::new()),
+            day: RwSignal::new(String::new()),
+        }
+    }
+}
+
+impl Board {
+    /// The currency's minor-unit digits of the month shown.
+    pub fn digits(&self) -> u8 {
+        self.ledger
+            .with(|l| l.budget.as_ref().map_or(2, |b| b.minor_units))
+    }
+
+    pub fn currency(&self) -> String {
+        self.ledger
+            .with(|l| l.budget.as_ref().map(|b| b.currency.clone()))
+            .unwrap_or_default()
+    }
+
+    pub fn show_toast(&self, text: String) {
+        let id = self
+            .toast
+            .with_untracked(|t| t.as_ref().map_or(0, |t| t.0 + 1));
+        self.toast.set(Some((id, text)));
+        let toast = self.toast;
+        let _ = set_timeout(
+            move || {
+                if toast.with_untracked(|t| t.as_ref().map(|t| t.0)) == Some(id) {
+                    let _ = toast.try_set(None);
+                }
+            },
+            Duration::from_secs(5),
+        );
+    }
+
+    /// Loads the month shown again over HTTP (a missed event, or a change whose event
+    /// cannot come) and brings the ledger up to it, the live events that arrive meanwhile
+    /// applied again on top. The view stays as it is: what is being typed or edited survives.
+    pub(super) fn refresh(&self) {
+        if self.ledger.with_untracked(|l| l.budget.is_none()) {
+            self.retry.update(|n| *n += 1);
+        } else {
+            #[cfg(not(feature = "ssr"))]
+            {
+                let (ledger, load, notice) = (self.ledger, self.load, self.notice);
+                let month = ledger.with_untracked(|l| l.budget.as_ref().map(|b| b.month.clone()));
+                let mark = ledger.with_untracked(Ledger::mark);
+                spawn_local(async move {
+                    match api::load_budget_page(month).await {
+                        Ok(page) => take_page(ledger, load, page, mark),
+                        Err(e) => {
+                            let _ = notice.try_set(Some(format!(
+                                "Could not load the budget again: {}",
+                                e.message()
+                            )));
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    /// After an own change: the live event updates everyone, this device included; without
+    /// a connection the data is loaded again.
+    pub(super) fn after_change(&self) {
+        if !self.live.is_connected() {
+            self.refresh();
+        }
+    }
+
+    pub(super) fn category_name(&self, id: Uuid) -> String {
+        self.ledger.with_untracked(|l| {
+            l.budget
+                .as_ref()
+                .and_then(|b| b.lines.iter().find(|x| x.category_id == id))
+                .map(|x| x.category_name.clone())
+                .unwrap_or_else(|| "a category".into())
+        })
+    }
+
+    pub(super) fn money(&self, amount: i64) -> String {
+        self.ledger.with_untracked(|l| match &l.budget {
+            Some(b) => format_money(amount, b.minor_units, &b.currency),
+            None => amount.to_string(),
+        })
+    }
+
+    /// A budget event of the family channel.
+    pub(super) fn apply(&self, event: &Event) {
+        match event.kind {
+            EventKind::ExpenseCreated | EventKind::ExpenseUpdated | EventKind::ExpenseDeleted => {
+                let Ok(e) = serde_json::from_value::<ExpenseEvent>(event.data.clone()) else {
+                    return;
+                };
+                if e.by.user_id != self.me {
+                    let verb = match event.kind {
+                        EventKind::ExpenseCreated => "added",
+                        EventKind::ExpenseUpdated => "changed",
+                        _ => "removed",
+                    };
+                    self.show_toast(format!(
+                        "{} {verb} {} in {}",
+                        e.by.display_name,
+                        self.money(e.expense.amount_minor),
+                        self.category_name(e.expense.category_id)
+                    ));
+                }
+            }
+            EventKind::BudgetUpdate => {
+                if let Ok(u) = serde_json::from_value::<BudgetUpdate>(event.data.clone()) {
+                    if u.by.user_id != self.me && u.line.is_some() {
+                        // Limits: an expense has its own toast already.
+                        let own_toast = self.toast.with_untracked(|t| t.is_some());
+                        if !own_toast {
+                            self.show_toast(format!("{} updated the budget", u.by.display_name));
+                        }
+                    }
+                }
+            }
+            EventKind::BudgetAlert => {
+                if let Ok(a) = serde_json::from_value::<BudgetAlert>(event.data.clone()) {
+                    notify(&a);
+                }
+            }
+            _ => {}
+        }
+        self.ledger.update(|l| l.event(event));
+    }
+
+    /// Sends what waits in the outbox, oldest first; one drain at a time (a second request
+    /// while draining runs it again afterwards).
+    pub(super) fn drain(&self) {
+        let board = *self;
+        one_at_a_time(self.draining, move || board.drain_once());
+    }
+
+    pub(super) async fn drain_once(self) {
+        for expense in outbox::expenses().await {
+            let Some(id) = expense.id else { continue };
+            self.ledger.update(|l| l.add(expense.clone()));
+            match api::add_expense(expense.clone()).await {
+                Ok(saved) => {
+                    outbox::remove(id).await;
+                    let awaits = self.ledger.try_update(|l| l.saved(saved)).unwrap_or(false);
+                    if awaits {
+                        self.settle_later(id);
+                    }
+                }
+                Err(e) if e.status == 0 => {
+                    self.ledger.update(|l| l.waiting(id));
+                    // No network: the rest waits too, and the service worker sends it all
+                    // when the network is back, even if this page is closed by then.
+                    crate::offline::pwa::request_sync();
+                    return;
+                }
+                Err(e) => {
+                    outbox::remove(id).await;
+                    self.ledger.update(|l| {
+                        l.refused(id);
+                    });
+                    self.notice.set(Some(format!(
+                        "An expense of {} was not saved: {}",
+                        self.money(expense.amount_minor),
+                        e.message()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The server saved an own expense but its live update has not come: if it still has not
+    /// in a moment (no connection), the budget is loaded again.
+    pub(super) fn settle_later(&self, id: Uuid) {
+        let board = *self;
+        let _ = set_timeout(
+            move || {
+                let waiting = board
+                    .ledger
+                    .try_with_untracked(|l| {
+                        l.pending
+                            .iter()
+                            .any(|p| p.expense.id == Some(id) && p.saved)
+                    })
+                    .unwrap_or(false);
+                if waiting {
+                    board.refresh();
+                }
+            },
+            Duration::from_millis(1500),
+        );
+    }
+}
+
+/// Whether the browser may show notifications: `None` where it has none.
+pub(super) fn notification_permission() -> Option<String> {
+    #[cfg(not(feature = "ssr"))]
+    {
+        let window = web_sys::window()?;
+        if !js_sys::Reflect::has(&window, &"Notification".into()).unwrap_or(false) {
+            return None;
+        }
+        Some(
+            match web_sys::Notification::permission() {
+                web_sys::NotificationPermission::Granted => "granted",
+                web_sys::NotificationPermission::Denied => "denied",
+                _ => "default",
+            }
+            .to_string(),
+        )
+    }
+    #[cfg(feature = "ssr")]
+    None
+}
+
+/// Shows a budget alert as a browser notification, when the user allowed them.
+fn notify(alert: &BudgetAlert) {
+    #[cfg(not(feature = "ssr"))]
+    if notification_permission().as_deref() == Some("granted") {
+        let options = web_sys::NotificationOptions::new();
+        let body = if alert.level >= 100 {
+            format!(
+                "{} is over its limit ({}%).",
+                alert.category_name, alert.percent_used
+            )
+        } else {
+            format!(
+                "{} has used {}% of its limit.",
+                alert.category_name, alert.percent_used
+            )
+        };
+        options.set_body(&body);
+        options.set_tag(&format!(
+            "{}-{}-{}",
+            alert.category_id, alert.month, alert.level
+        ));
+        let _ = web_sys::Notification::new_with_options("Hearth budget alert", &options);
+    }
+    #[cfg(feature = "ssr")]
+    let _ = alert;
+}
+
+/// The page's data, from a load begun at `mark` (see [`Ledger::load_after`]), into the ledger.
+pub(super) fn take_page(
+    ledger: RwSignal<Ledger>,
+    load: RwSignal<Option<LoadInfo>>,
+    page: BudgetPage,
+    mark: u64,
+) {
+    let BudgetPage {
+        budget,
+        expenses,
+        load: info,
+        ..
+    } = page;
+    let _ = ledger.try_update(|l| l.load_after(budget, expenses, mark));
+    let _ = load.try_set(info);
+}
