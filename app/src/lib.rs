@@ -2,17 +2,39 @@
 //! months) and the Leptos components, rendered on the server (`ssr`) and hydrated in the
 //! browser (`hydrate`), or rendered in the browser alone (`csr`, the Trunk build).
 //!
-//! The map: **shared types** in `model` (requests, answers, `Month`, the recurring schedule),
-//! `money` and `ws` (the WebSocket protocol); **talking to the server** in `api` (HTTP) and
-//! `backend` (the server's data for rendering); **pages** in `pages`, `budget` (the budget
-//! page and its board), `challenges`, `recurring`, `import`, `trends`, `performance` and
-//! `stats`; **the live client** in `socket` (the connection), `live` (the ledger: what the
-//! page shows, live and optimistic) and `family_live` (presence, chat); **offline** in `idb`
-//! (the outbox in IndexedDB; `outbox` as the pages use it), `waiting` (the changes other
-//! than expenses kept there) and `pwa` (the service worker, updates, install); `vitals`
-//! reports page loads; `chunks` lists what the browser loads later, as WebAssembly chunks.
-//! An event reaches a page as: `socket` → `budget::budget_events` → `live::Ledger` → the
-//! page's derived signals.
+//! The parts, from the bottom up; each uses only the parts listed before it
+//! (`tests/integration/layers.rs` in the server's tests checks it):
+//!
+//! 1. **Shared types**: [`money`], [`stats`] (the admin's figures), [`model`] (requests,
+//!    answers, `Month`, the recurring schedule), [`ws`] (the WebSocket protocol). The server
+//!    uses these too.
+//! 2. **Talking to the server**: [`api`], one function per call, over HTTP in the browser and
+//!    through `api::backend` (the server's services) while rendering on the server.
+//! 3. **Shared components**: `components` (the signed-in user, error lines, forms, `Deferred`,
+//!    tasks of their own, loading a chunk).
+//! 4. **The page-load report**: `vitals` (a chunk, started after hydration).
+//! 5. **Offline**: `offline` (the outbox in IndexedDB and what waits in it; the service
+//!    worker, updates and the install offer).
+//! 6. **The live client**: [`live`] (the socket and the ledger: what a page shows, live and
+//!    optimistic).
+//! 7. **Pages**: `pages::budget` (the main module's page: its board, its parts loaded as
+//!    chunks after hydration, its cards), `pages::performance`, `pages::simple`.
+//! 8. **Around every page**: `layout` (the header, the pages as lazy routes), and here
+//!    [`App`] and the server's [`shell`].
+//!
+//! An event reaches a page as: `live::socket` → `pages::budget`'s `budget_events` → the
+//! ledger (`live::ledger::Ledger`) → the page's derived signals. An expense typed on the
+//! budget page goes: the form (`pages::budget`) → the ledger (shown at once) → `api` (or the
+//! outbox, `offline::outbox`, without a network) → the server's answer reconciled in the ledger.
+//!
+//! What the browser loads later, as WebAssembly chunks of a split build (`cargo leptos build
+//! --split`): every page but the budget (`layout`), the budget page's parts
+//! (`pages::budget::parts`), the live connection's loop (`live::socket::run_socket`), the
+//! installable app's side (`offline::pwa`) and the page-load report (`vitals`). Each has a
+//! loader, an `async fn` that split builds mark `#[lazy]`: its first call fetches the chunk;
+//! on the server and in the Trunk build it is an ordinary `async fn`. The service worker
+//! precaches every chunk, so they load offline too; a chunk that cannot be fetched all the
+//! same shows a note with a retry (`components::not_loaded`).
 #![forbid(unsafe_code)]
 
 #[cfg(not(any(feature = "ssr", feature = "hydrate", feature = "csr")))]

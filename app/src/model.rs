@@ -486,7 +486,7 @@ pub struct BudgetPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
     /// The last six months per category (server rendering only): the page's bars are in the
-    /// server's HTML, and the browser reads them from there (`trends.rs`), never from this
+    /// server's HTML, and the browser reads them from there (`pages::budget::trends`), never from this
     /// page's serialised data.
     #[serde(skip)]
     pub trends: Option<Trends>,

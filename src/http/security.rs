@@ -121,7 +121,7 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for GuardFuture<F>
 }
 
 /// The guard's work for a `GET` answered before the router (the response cache's front
-/// door, `cache::middleware::FrontDoor`): counted, logged when requests are logged, and
+/// door, `http::response_cache::FrontDoor`): counted, logged when requests are logged, and
 /// given the security headers, as `Guard` does for everything the router answers.
 pub fn answered_early(state: &AppState, label: RequestLabel, response: Response) -> Response {
     if crate::monitor::telemetry::logging_requests() {

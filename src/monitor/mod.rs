@@ -1,6 +1,9 @@
 //! The performance monitor's own measurements: a per-second series of this server (requests,
 //! hit rate, latency, connections; the last 15 minutes), the rules that turn the last minute
-//! into hints and alerts, and the browsers' page-load reports.
+//! into hints and alerts, and the browsers' page-load reports. Beside it: [`rollup`] (the
+//! cluster's analytics history), [`health_score`], [`telemetry`] (logs, traces, the request
+//! log line) and [`prometheus`] (the recorder and each server's request counters). The loop
+//! that ticks it every second is `jobs::monitor`.
 //!
 //! Request latency is counted in a lock-free log histogram (four buckets per power of two,
 //! so a percentile is exact to within 19 %); a request costs two or three atomic additions.

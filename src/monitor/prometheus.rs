@@ -49,7 +49,7 @@ pub struct RequestMetrics {
     /// The same requests, for the monitor's per-second series and alerts.
     pub window: crate::monitor::Window,
     by_route: RwLock<HashMap<Box<str>, RouteHandles, crate::FastHash>>,
-    /// The handles of a `200` to a `GET` of each cached read (`cache::middleware::paths`),
+    /// The handles of a `200` to a `GET` of each cached read (`cache::paths`),
     /// the bulk of the traffic: taken without the lock, whose counter both cores would
     /// otherwise write on every request.
     hot: [OnceLock<(Counter, Histogram)>; HOT.len()],

@@ -136,7 +136,7 @@ pub async fn delete_rule(id: uuid::Uuid) -> ApiResult<()> {
     send_no_content("DELETE", &format!("/api/recurring/{id}")).await
 }
 
-/// Sends a change kept while Hearth could not be reached (`waiting.rs`) as it was made: the
+/// Sends a change kept while Hearth could not be reached (`pages::budget::waiting`) as it was made: the
 /// answer's body when the server took it.
 pub async fn send_kept(
     method: &str,

@@ -105,7 +105,7 @@ impl LiveSocket {
     }
 
     /// `start` with a handler still to be loaded: its code comes from a chunk of its own
-    /// (`chunks.rs`), fetched with the connection's loop, before the connection opens.
+    /// (`pages::budget`'s `budget_events`), fetched with the connection's loop, before the connection opens.
     pub fn start_loading(&self, channels: Vec<(String, Start)>, on: LoadHandler) {
         let (tx, rx) = unbounded();
         self.outgoing.set_value(Some(tx));
@@ -403,7 +403,7 @@ mod browser {
     }
 }
 
-/// The live connection's loop (`socket.rs`), from its chunk; `Err` when the chunk did not
+/// The live connection's loop (`run`), from its chunk; `Err` when the chunk did not
 /// arrive.
 #[cfg(not(feature = "ssr"))]
 #[cfg_attr(feature = "split", leptos::lazy(live_socket, fallible))]

@@ -1,7 +1,7 @@
 //! Expenses waiting to be sent, kept in the browser's IndexedDB (`hearth` database, `outbox`
 //! store, keyed by the expense's client id) so a reload or a closed tab loses nothing; the
 //! client id makes the replay idempotent on the server. The same store keeps the other
-//! changes waiting for the network (`waiting.rs`: recurring bills, imports), each record with
+//! changes waiting for the network (`pages::budget::waiting`: recurring bills, imports), each record with
 //! its `method`, `path` and content `type` beside the `body`; a record without a `path` is an
 //! expense. Browser only.
 

@@ -1,5 +1,5 @@
 //! The outbox as the pages use it: what waits to be sent, in the browser's IndexedDB
-//! (`idb.rs`): expenses (`budget.rs`) and the other changes (`waiting.rs`). A failure to read
+//! (`idb`): expenses (`pages::budget`) and the other changes (`pages::budget::waiting`). A failure to read
 //! or remove is logged; on the server there is nothing to keep.
 
 use crate::model::NewExpense;

@@ -229,7 +229,7 @@ mod browser {
     }
 }
 
-/// Starts the installable app's side of the page (`pwa.rs`) from its chunk.
+/// Starts the installable app's side of the page (`start`) from its chunk.
 #[cfg(not(feature = "ssr"))]
 pub(crate) fn start_pwa(update_ready: RwSignal<bool>, installable: RwSignal<bool>) {
     crate::components::start_part("the installable app", load_pwa(update_ready, installable));

@@ -45,12 +45,12 @@ pub(crate) struct Board {
     /// What is searched for in every month's notes (the month's list shows when empty).
     pub search: RwSignal<String>,
     /// The category the pace chart shows (all when `None`) and the last six months once
-    /// loaded (`trends.rs`); here, with the page's lifetime, as the view of a month that is
+    /// loaded (`trends`); here, with the page's lifetime, as the view of a month that is
     /// being replaced may still read them.
     pub pace_of: RwSignal<Option<Uuid>>,
     pub history: RwSignal<Option<Trends>>,
     /// The six months the server rendered the page with (its `data-trends`), read while the
-    /// server's copy is still there, for the charts' chunk to parse (`trends.rs`).
+    /// server's copy is still there, for the charts' chunk to parse (`trends`).
     #[cfg_attr(feature = "ssr", allow(dead_code))]
     pub rendered_trends: StoredValue<Option<String>>,
 }

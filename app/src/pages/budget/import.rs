@@ -3,7 +3,7 @@
 //! (duplicates of what is already here marked, bad lines with their reason) and maps the
 //! file's unknown categories to the family's before anything is saved; then one request
 //! saves all of it or nothing. Without a connection, the file waits in the outbox and is
-//! imported once Hearth can be reached (`waiting.rs`), under a key of its own so that sending
+//! imported once Hearth can be reached (`waiting`), under a key of its own so that sending
 //! it twice saves nothing twice; the server still checks every line then and refuses the
 //! whole file for a bad one. Loaded with the month's cards (`chunks::LazyMonthCards`).
 

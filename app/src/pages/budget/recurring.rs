@@ -4,7 +4,7 @@
 //! `budget_update`, on which the list is read again; what the rules will still add this
 //! month is computed here from them, as the server computes `upcoming_minor`. Made while
 //! Hearth cannot be reached, a change waits in the outbox and is listed until it is sent
-//! (`waiting.rs`). Loaded with the month's cards as a chunk after hydration
+//! (`waiting`). Loaded with the month's cards as a chunk after hydration
 //! (`chunks::LazyMonthCards`).
 
 use super::board::Board;

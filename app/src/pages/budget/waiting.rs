@@ -1,12 +1,12 @@
 //! Changes other than expenses made while Hearth could not be reached: adding, changing and
 //! deleting recurring bills, and imports. Each is kept in the outbox's IndexedDB store
-//! (`idb.rs`) as the request it is (method, path, content type and body) and sent in the
+//! (`offline::idb`) as the request it is (method, path, content type and body) and sent in the
 //! order made once Hearth can be reached: when the budget page's cards mount, when the
 //! browser says it is online, when the live connection is back, and by the service worker's
 //! Background Sync even with the page closed (`sw.js`). Sending one twice is harmless: a new
 //! rule carries its client id, an import its key (each line's expense id is made from it),
 //! and changing or deleting a rule twice ends the same (a second deletion's 404 counts as
-//! done). The expenses' own outbox is `budget.rs` (`Board::drain`).
+//! done). The expenses' own outbox is the board's (`Board::drain`).
 
 // The server renders the cards that list these changes but never sends them.
 #![cfg_attr(feature = "ssr", allow(dead_code))]
