@@ -1,6 +1,6 @@
 //! With the `embed-site` feature, the release binary carries its site: every file cargo-leptos
 //! wrote under the site root (the hashed `/pkg/` assets with their `.br` and `.gz` forms, the
-//! icons, the manifest) and the `hash.txt` it wrote beside the binary. `src/site.rs` unpacks
+//! icons, the manifest) and the `hash.txt` it wrote beside the binary. `src/http/site.rs` unpacks
 //! them at start-up when `LEPTOS_SITE_ROOT` is not set. Without the feature (tests, `cargo
 //! leptos watch`) nothing is embedded and the site is read from disk as before.
 

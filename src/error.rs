@@ -36,6 +36,9 @@ pub enum ApiError {
     RateLimited { retry_after_s: u64, limit: u32 },
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database has no room to write (503 `unavailable`, saying so).
+    #[error("database full: {0}")]
+    Full(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -96,6 +99,12 @@ impl ApiError {
                 "unavailable",
                 "The database is not answering; try again shortly.".into(),
             ),
+            ApiError::Full(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The server's disk is full, so nothing was saved; try again once there is room."
+                    .into(),
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -123,6 +132,7 @@ impl From<StoreError> for ApiError {
                 ApiError::invalid(field, "name another category of the family")
             }
             StoreError::Unavailable(e) => ApiError::Unavailable(e.to_string()),
+            StoreError::Full(e) => ApiError::Full(e.to_string()),
             e @ (StoreError::Database(_) | StoreError::Corrupt(_)) => {
                 ApiError::Internal(e.to_string())
             }

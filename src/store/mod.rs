@@ -37,6 +37,10 @@ pub enum StoreError {
     VersionConflict(Box<Expense>),
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// No room left to write (SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full`): nothing was
+    /// written, and the same write may be sent again once there is room.
+    #[error("database full: {0}")]
+    Full(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("corrupt row: {0}")]
@@ -61,9 +65,19 @@ impl From<sqlx::Error> for StoreError {
             {
                 StoreError::Unavailable(e)
             }
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|c| is_full(&c)) => {
+                StoreError::Full(e)
+            }
             other => StoreError::Database(other),
         }
     }
+}
+
+/// Whether a database's error code says it has no room: PostgreSQL's SQLSTATE `53100`
+/// (`disk_full`), SQLite's result code 13 (`SQLITE_FULL`, which it gives when the disk refuses
+/// to grow the file; its extended codes keep 13 in the low byte).
+fn is_full(code: &str) -> bool {
+    code == "53100" || code.parse::<u32>().is_ok_and(|n| n & 0xff == 13)
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -410,4 +424,20 @@ where
 
 pub(crate) fn parse_uuid(s: &str) -> StoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("bad uuid {s:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_full;
+
+    #[test]
+    fn a_full_disk_is_told_apart_by_its_code() {
+        assert!(is_full("13"), "SQLITE_FULL");
+        assert!(is_full("53100"), "PostgreSQL's disk_full");
+        // SQLITE_BUSY, SQLITE_CONSTRAINT_UNIQUE (2067: 19 in the low byte), too many
+        // connections, a unique violation.
+        for other in ["5", "2067", "53300", "23505", "not a code"] {
+            assert!(!is_full(other), "{other}");
+        }
+    }
 }

@@ -211,3 +211,291 @@ async fn postgres_restarted_under_write_load_answers_503_and_loses_or_doubles_no
         statuses.len()
     );
 }
+
+/// The server as a process of its own (the `hearth` binary cargo built for these tests), on
+/// `database_url` and without Redis: a `SIGKILL` stops it as a power cut stops a machine.
+struct Process(std::process::Child);
+
+impl Process {
+    async fn start(database_url: &str, port: u16) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .env("DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env_remove("REDIS_URL")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let process = Process(child);
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let up = http
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if up {
+                return process;
+            }
+            assert!(Instant::now() < deadline, "the server answers /healthz");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `SIGKILL`, and its exit collected.
+    fn kill(mut self) {
+        self.0.kill().expect("SIGKILL");
+        self.0.wait().expect("exited");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A signed-in owner of a new family on the server at `base`, its email, a category and the
+/// month.
+async fn owner_at(base: &str) -> (Client, String, String, String) {
+    let c = client_at(base, None);
+    let email = unique_email();
+    c.register(&email).await;
+    let created = c
+        .post(
+            "/api/families",
+            json!({"name":"Home","currency":"EUR","timezone":"Europe/Berlin"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let food = c.category("Groceries").await;
+    let month = c.this_month().await;
+    (c, email, food, month)
+}
+
+/// Sends one expense until the server has it, as the browser's outbox does (the same client
+/// id each time), signing in again when the session is gone (a server without Redis keeps
+/// its sessions in its process). Returns every status on the way (0: no connection).
+async fn send_signing_in(c: &Client, email: &str, body: &Value) -> Vec<u16> {
+    let mut seen = Vec::new();
+    let started = Instant::now();
+    loop {
+        let status = match c
+            .http
+            .post(c.url("/api/expenses"))
+            .json(body)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+        {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 0,
+        };
+        seen.push(status);
+        if status == 200 || status == 201 {
+            return seen;
+        }
+        if status == 401 {
+            let _ = c
+                .http
+                .post(c.url("/api/auth/login"))
+                .json(&json!({"email": email, "password": PASSWORD}))
+                .send()
+                .await;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not saved within a minute: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every expense of `month` is one of `ids`, each exactly once, adding up to `total`.
+async fn saved_once(c: &Client, month: &str, ids: &[String], total: i64) {
+    let list = c.json(&format!("/api/expenses?month={month}")).await;
+    let saved: Vec<&str> = list["expenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(saved.len(), ids.len(), "nothing lost or doubled");
+    for id in ids {
+        assert_eq!(saved.iter().filter(|s| *s == id).count(), 1, "{id}");
+    }
+    assert_eq!(c.line(month, "Groceries").await["spent_minor"], total);
+}
+
+/// SQLite's own check of the file: "ok" when every page and index is sound.
+async fn integrity(database_url: &str) -> String {
+    use sqlx::Connection as _;
+    let mut db = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+    let (result,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    result
+}
+
+#[tokio::test]
+async fn a_server_killed_in_the_middle_of_writes_loses_or_doubles_nothing() {
+    let dir = std::env::temp_dir().join(format!("hearth-kill-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}/hearth.db", dir.display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Process::start(&db, port).await;
+    let (c, email, food, month) = owner_at(&base).await;
+
+    // A writer: 80 expenses as fast as they are answered, each retried until saved.
+    const N: i64 = 80;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let writer = {
+        let (c, done) = (c.on(&base), done.clone());
+        tokio::spawn(async move {
+            let (mut statuses, mut ids) = (Vec::new(), Vec::new());
+            for n in 1..=N {
+                let id = uuid::Uuid::new_v4();
+                let body = json!({"id": id, "category_id": food, "amount_minor": n});
+                statuses.extend(send_signing_in(&c, &email, &body).await);
+                ids.push(id.to_string());
+                done.store(n, std::sync::atomic::Ordering::SeqCst);
+            }
+            (statuses, ids)
+        })
+    };
+    until("a third of the expenses are saved", || {
+        done.load(std::sync::atomic::Ordering::SeqCst) >= N / 3
+    })
+    .await;
+    server.kill();
+    let killed_at = done.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let server = Process::start(&db, port).await;
+
+    let (statuses, ids) = writer.await.unwrap();
+    // No connection while it was gone, then a new session: never a 500.
+    assert!(
+        statuses.iter().all(|s| matches!(s, 0 | 200 | 201 | 401)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().any(|s| matches!(s, 0 | 401)),
+        "the writer met the kill: {statuses:?}"
+    );
+    assert!(killed_at < N, "killed while the writer was still writing");
+    saved_once(&c, &month, &ids, (1..=N).sum()).await;
+    drop(server);
+    assert_eq!(integrity(&db).await, "ok");
+    std::fs::remove_dir_all(&dir).unwrap();
+    eprintln!(
+        "chaos: SIGKILL after {killed_at} of {N} expenses; {} answers, {} without a \
+         connection or a session",
+        statuses.len(),
+        statuses.iter().filter(|s| matches!(s, 0 | 401)).count()
+    );
+}
+
+/// A small disk of its own (tmpfs), unmounted when dropped; `None` where this process may
+/// not mount (not root, or a container without the right).
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(bytes: usize) -> Option<Self> {
+        let dir = std::env::temp_dir().join(format!("hearth-full-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(&dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if mounted {
+            Some(SmallDisk(dir))
+        } else {
+            let _ = std::fs::remove_dir(&dir);
+            None
+        }
+    }
+
+    /// Writes a file until the disk is full; returns it.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write as _;
+        let path = self.0.join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 16 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).output();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_writes_with_503_and_leaves_the_database_intact() {
+    let Some(disk) = SmallDisk::mount(8 * 1024 * 1024) else {
+        eprintln!("skipped: this process may not mount a small disk (tmpfs needs root)");
+        return;
+    };
+    let db = format!("sqlite://{}/hearth.db", disk.0.display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Process::start(&db, port).await;
+    let (c, _, food, month) = owner_at(&base).await;
+    c.spend(&food, 100, None).await;
+    let filler = disk.fill();
+
+    // Writes until one is refused for want of room: each a success or a 503, never a 500.
+    let mut statuses = Vec::new();
+    let mut ids = Vec::new();
+    let refused = loop {
+        let id = uuid::Uuid::new_v4();
+        let body = json!({"id": id, "category_id": food, "amount_minor": 1});
+        let r = c.post("/api/expenses", body.clone()).await;
+        let status = r.status().as_u16();
+        statuses.push(status);
+        ids.push(id.to_string());
+        if status == 503 {
+            let error: Value = r.json().await.unwrap();
+            assert_eq!(error["error"]["code"], "unavailable", "{error}");
+            break body;
+        }
+        assert!(matches!(status, 200 | 201), "{statuses:?}");
+        assert!(statuses.len() < 5000, "the disk never filled");
+    };
+    // Reading still works, and the server says it is ready (the database answers).
+    assert_eq!(
+        c.get(&format!("/api/budgets?month={month}")).await.status(),
+        200
+    );
+
+    // Room again: the refused expense goes through once, as the outbox would send it.
+    std::fs::remove_file(filler).unwrap();
+    let retried = c.post("/api/expenses", refused).await.status().as_u16();
+    assert!(matches!(retried, 200 | 201), "{retried}");
+    let first = c.json(&format!("/api/expenses?month={month}")).await;
+    let first_id = first["expenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .find(|id| !ids.contains(id))
+        .expect("the expense from before the disk filled");
+    ids.push(first_id);
+    saved_once(&c, &month, &ids, 100 + ids.len() as i64 - 1).await;
+    drop(server);
+    assert_eq!(integrity(&db).await, "ok");
+    eprintln!(
+        "chaos: disk full after {} expenses; the next one answered 503",
+        statuses.len() - 1
+    );
+}

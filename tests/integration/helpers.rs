@@ -93,19 +93,7 @@ impl TestApp {
     /// A client connecting from its own loopback address (127.x.y.z), so per-address limits
     /// kept in the shared Redis do not carry over between tests or runs.
     pub fn client_from(&self, address: Option<std::net::IpAddr>) -> Client {
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        Client {
-            base: self.base.clone(),
-            jar: jar.clone(),
-            http: reqwest::Client::builder()
-                .local_address(address)
-                .cookie_provider(jar)
-                // A hung request fails the test instead of hanging the suite.
-                .timeout(std::time::Duration::from_secs(30))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-        }
+        client_at(&self.base, address)
     }
 
     /// A registered, signed-in user who owns a new EUR family in Europe/Berlin.
@@ -145,6 +133,24 @@ impl TestApp {
             .await;
         assert_eq!(joined.status(), StatusCode::OK);
         c
+    }
+}
+
+/// A browser-like client of the server at `base`, with its own cookie jar, connecting from
+/// `address` when given.
+pub fn client_at(base: &str, address: Option<std::net::IpAddr>) -> Client {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    Client {
+        base: base.to_string(),
+        jar: jar.clone(),
+        http: reqwest::Client::builder()
+            .local_address(address)
+            .cookie_provider(jar)
+            // A hung request fails the test instead of hanging the suite.
+            .timeout(std::time::Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
     }
 }
 
