@@ -5,6 +5,8 @@
 #                                          (BACKEND=embedded: the server without Redis, on SQLite)
 #   bench/ws.sh fanout  [clients] [rate]   rate msgs/s to clients over two servers
 #   bench/ws.sh kill    [clients] [rate]   fan-out, then SIGKILL of one server mid-run
+#   bench/ws.sh churn   [clients] [rate]   fan-out while every client drops its socket every ~2 s
+#                                          and resumes on the other server with `since`
 # Needs redis-server and a PostgreSQL at 127.0.0.1:5432 (HEARTH_TEST_POSTGRES).
 # HEARTH_BIN=path runs another build of the server (an older one, to compare on one machine).
 set -euo pipefail
@@ -47,7 +49,7 @@ case "$mode" in
   idle)
     ./target/release/examples/wsload idle --servers "http://127.0.0.1:$a_port" --pids "$a_pid" --clients "${2:-19000}"
     ;;
-  fanout|kill)
+  fanout|kill|churn)
     b_port="$(free_port)"; start "$b_port"; b_pid=$started_pid
     ./target/release/examples/wsload "$mode" --servers "http://127.0.0.1:$a_port,http://127.0.0.1:$b_port" \
       --pids "$a_pid,$b_pid" --clients "$clients" --rate "$rate" --seconds "${SECONDS_RUN:-10}"

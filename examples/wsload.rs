@@ -4,6 +4,7 @@
 //! wsload idle   --servers URL --pids PID --clients 19000
 //! wsload fanout --servers URL,URL --pids PID,PID --clients 1000 --rate 100 --seconds 10
 //! wsload kill   --servers URL,URL --pids PID,PID --clients 1000 --rate 50 --seconds 6
+//! wsload churn  --servers URL,URL --pids PID,PID --clients 500 --rate 50 --seconds 20
 //! ```
 //!
 //! It signs up one family, opens `--clients` sockets (spread round-robin over the servers and
@@ -14,7 +15,9 @@
 //! twice: from the publisher's send (storing the chat included) and from the event's `ts`
 //! (the server's publish time).
 //! `kill` does the same, then SIGKILLs the first server: its clients reconnect to the others
-//! with `since` and must recover everything. Server RSS and CPU time come from
+//! with `since` and must recover everything. `churn` does the same while every client drops
+//! its connection every 1.5–2.5 s and opens a new one on the next server with `since`: each
+//! must end with every message once, in order, or be told `recovered: false`. Server RSS and CPU time come from
 //! `/proc/<pid>` of the `--pids` given (the servers' own accounting).
 
 use futures::{SinkExt, StreamExt};
@@ -198,6 +201,10 @@ struct Stats {
     bus_latencies_us: Mutex<Vec<u64>>,
     recover_us: Mutex<Vec<u64>>,
     recovered_false: AtomicU64,
+    /// Events that came again, or before one already read (never expected).
+    repeated: AtomicU64,
+    /// Connections a client dropped on purpose (`churn`).
+    drops: AtomicU64,
 }
 
 /// Where a client stands in the channel.
@@ -245,6 +252,7 @@ async fn subscribe(
 struct Seen {
     received: u64,
     gaps: u64,
+    repeated: u64,
     latencies_us: Vec<u64>,
     bus_latencies_us: Vec<u64>,
 }
@@ -253,6 +261,7 @@ impl Seen {
     fn merge_into(self, stats: &Stats) {
         stats.received.fetch_add(self.received, Ordering::Relaxed);
         stats.gaps.fetch_add(self.gaps, Ordering::Relaxed);
+        stats.repeated.fetch_add(self.repeated, Ordering::Relaxed);
         stats
             .latencies_us
             .lock()
@@ -278,6 +287,7 @@ async fn read(ws: &mut Ws, at: &mut Position, seen: &mut Seen) {
             continue;
         };
         if offset <= at.offset {
+            seen.repeated += 1;
             continue;
         }
         if offset != at.offset + 1 {
@@ -307,6 +317,60 @@ async fn read_until(ws: &mut Ws, at: &mut Position, stats: &Stats, until: Instan
         .is_err();
     seen.merge_into(stats);
     timed_out
+}
+
+/// A `churn` client: reads, drops its connection every 1.5–2.5 s (spread over the clients)
+/// and opens a new one on the next server, asking for what it missed (`since`); stops
+/// dropping at `churn_until`, then reads until `deadline`.
+#[allow(clippy::too_many_arguments)]
+async fn churn(
+    mut ws: Ws,
+    mut at: Position,
+    i: usize,
+    servers: &[String],
+    cookie: &str,
+    channel: &str,
+    stats: &Stats,
+    (churn_until, deadline): (Instant, Instant),
+) {
+    let mut n = i;
+    loop {
+        let every = Duration::from_millis(1500 + (n as u64 * 7919) % 1000);
+        let until = Instant::now() + every;
+        if until >= churn_until {
+            read_until(&mut ws, &mut at, stats, deadline).await;
+            return;
+        }
+        read_until(&mut ws, &mut at, stats, until).await;
+        let _ = ws.close(None).await;
+        stats.drops.fetch_add(1, Ordering::Relaxed);
+        n += 1;
+        let server = &servers[n % servers.len()];
+        let lost_at = Instant::now();
+        let mut delay = Duration::from_millis(20);
+        ws = loop {
+            if Instant::now() >= deadline {
+                return;
+            }
+            if let Ok(mut next) = connect(server, cookie, local_address(i)).await {
+                match subscribe(&mut next, channel, Some(&at)).await {
+                    Ok(p) => {
+                        at = p;
+                        let took = lost_at.elapsed().as_micros() as u64;
+                        stats.recover_us.lock().unwrap().push(took);
+                        break next;
+                    }
+                    Err(e) if e == "not recovered" => {
+                        stats.recovered_false.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    Err(_) => {}
+                }
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(500));
+        };
+    }
 }
 
 fn local_address(i: usize) -> IpAddr {
@@ -378,13 +442,21 @@ async fn main() {
     let deadline = Instant::now() + Duration::from_secs(a.seconds + 3);
     let kill_at = (a.mode == "kill").then(|| Instant::now() + Duration::from_secs(a.seconds / 2));
     let survivors: Vec<String> = a.servers.iter().skip(1).cloned().collect();
+    let churning = a.mode == "churn";
+    let churn_until = deadline - Duration::from_secs(3);
     let mut readers = Vec::new();
     for (i, mut ws, p) in sockets {
         let stats = stats.clone();
         let (cookie, channel) = (cookie.clone(), channel.clone());
         let on_first = i % a.servers.len() == 0;
         let survivors = survivors.clone();
+        let servers = a.servers.clone();
         readers.push(tokio::spawn(async move {
+            if churning {
+                let times = (churn_until, deadline);
+                churn(ws, p, i, &servers, &cookie, &channel, &stats, times).await;
+                return;
+            }
             let mut at = p;
             let timed_out = read_until(&mut ws, &mut at, &stats, deadline).await;
             if timed_out || !on_first || kill_at.is_none() {
@@ -483,10 +555,11 @@ async fn main() {
         a.servers.len()
     );
     println!(
-        "deliveries: {received} of {expected} expected ({:.0} /s), lost: {}, gaps seen: {}",
+        "deliveries: {received} of {expected} expected ({:.0} /s), lost: {}, gaps seen: {}, repeated or out of order: {}",
         received as f64 / publish_secs,
         expected.saturating_sub(received),
-        stats.gaps.load(Ordering::Relaxed)
+        stats.gaps.load(Ordering::Relaxed),
+        stats.repeated.load(Ordering::Relaxed)
     );
     println!(
         "publish→deliver (from the publisher's send; the chat is stored, then published): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -520,6 +593,18 @@ async fn main() {
             "load tool CPU (the clients and the publisher): {:.2} s, {:.2} µs per delivered message",
             own_end.cpu() - own_start.cpu(),
             (own_end.cpu() - own_start.cpu()) * 1e6 / received as f64
+        );
+    }
+    if churning {
+        let mut rec = std::mem::take(&mut *stats.recover_us.lock().unwrap());
+        rec.sort_unstable();
+        println!(
+            "churn: {} connections dropped on purpose; reconnect + recovery p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; not recoverable: {}",
+            stats.drops.load(Ordering::Relaxed),
+            pct(&rec, 50),
+            pct(&rec, 99),
+            rec.last().copied().unwrap_or(0) as f64 / 1000.0,
+            stats.recovered_false.load(Ordering::Relaxed)
         );
     }
     if killed {
