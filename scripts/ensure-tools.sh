@@ -74,6 +74,8 @@ ensure_services() {
     say "starting Redis on 127.0.0.1:6379"
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
   fi
+  # The clock-skew test runs a server under faketime (libfaketime).
+  command -v faketime >/dev/null || apt_install faketime
   : "${HEARTH_TEST_POSTGRES:=postgres://postgres@127.0.0.1:5432/test}"
   # The chaos test runs a private cluster of its own (initdb, pg_ctl), whoever runs the
   # shared one.

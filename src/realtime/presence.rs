@@ -3,7 +3,8 @@
 //! Each server counts its own connections per (family, user). With Redis, it keeps one entry
 //! per (user, server) in the family's sorted set `hearth:presence:{f:<id>}`, scored with an
 //! expiry time it pushes forward every [`REFRESH`]; a server that dies stops refreshing, and
-//! its entries fall out within [`ENTRY_TTL`]. Server ids are new on every start, so a restarted
+//! its entries fall out within [`ENTRY_TTL`]. Expiry times are set and compared in Redis's
+//! own clock (`TIME`, in the scripts), so servers whose clocks differ agree on who is online. Server ids are new on every start, so a restarted
 //! server never brings its old entries back.
 //!
 //! Joins and leaves are coalesced: a change marks the family, and every [`COALESCE`] the
@@ -22,10 +23,24 @@ pub const REFRESH: Duration = Duration::from_secs(3);
 pub const ENTRY_TTL: Duration = Duration::from_secs(10);
 pub const COALESCE: Duration = Duration::from_millis(150);
 
+/// Now, in milliseconds, by Redis's clock.
+macro_rules! redis_now {
+    () => {
+        "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    };
+}
+
+/// Sets an entry's expiry to `ARGV[1]` milliseconds from now.
+const STAY_SCRIPT: &str = concat!(
+    redis_now!(),
+    "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])\nreturn 1\n"
+);
+
 /// Drops expired entries, lists the users online, and answers the list only when it differs
-/// from the last one announced.
-const ONLINE_SCRIPT: &str = r#"
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+/// from the last one announced (`ARGV[1]` = `1`).
+const ONLINE_SCRIPT: &str = concat!(
+    redis_now!(),
+    r#"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local members = redis.call('ZRANGE', KEYS[1], 0, -1)
 local seen, users = {}, {}
 for _, m in ipairs(members) do
@@ -37,14 +52,15 @@ for _, m in ipairs(members) do
 end
 table.sort(users)
 local list = table.concat(users, ',')
-if ARGV[2] == '1' then
+if ARGV[1] == '1' then
   if redis.call('GET', KEYS[2]) == list then
     return false
   end
   redis.call('SET', KEYS[2], list, 'EX', 86400)
 end
 return list
-"#;
+"#
+);
 
 pub struct Presence {
     redis: Option<RedisLink>,
@@ -56,6 +72,7 @@ pub struct Presence {
     /// Embedded: the last list announced per family.
     announced: Mutex<HashMap<Uuid, BTreeSet<Uuid>>>,
     script: OnceLock<redis::Script>,
+    stay: OnceLock<redis::Script>,
 }
 
 fn key(family: Uuid) -> String {
@@ -71,6 +88,7 @@ impl Presence {
             dirty: Mutex::new(HashSet::new()),
             announced: Mutex::new(HashMap::new()),
             script: OnceLock::new(),
+            stay: OnceLock::new(),
         }
     }
 
@@ -78,8 +96,14 @@ impl Presence {
         format!("{user}|{}", self.node_id)
     }
 
-    fn expiry(&self) -> i64 {
-        crate::clock::now_ms() + ENTRY_TTL.as_millis() as i64
+    /// Keeps `user`'s entry for [`ENTRY_TTL`] from now (Redis's now).
+    async fn stay(&self, redis: &RedisLink, family: Uuid, user: Uuid) {
+        let script = self.stay.get_or_init(|| redis::Script::new(STAY_SCRIPT));
+        let mut invocation = script.key(key(family));
+        invocation
+            .arg(ENTRY_TTL.as_millis() as u64)
+            .arg(self.member(user));
+        let _ = redis.script::<i64>(&invocation).await;
     }
 
     /// A connection of `user` opened.
@@ -92,14 +116,7 @@ impl Presence {
         };
         if first {
             if let Some(redis) = &self.redis {
-                let _ = redis
-                    .query::<()>(
-                        redis::cmd("ZADD")
-                            .arg(key(family))
-                            .arg(self.expiry())
-                            .arg(self.member(user)),
-                    )
-                    .await;
+                self.stay(redis, family, user).await;
             }
             self.mark(family);
         }
@@ -187,7 +204,6 @@ impl Presence {
         let mut invocation = script.key(key(family));
         invocation
             .key(format!("{}:announced", key(family)))
-            .arg(crate::clock::now_ms())
             .arg(if announce { "1" } else { "0" });
         let list: Option<String> = redis.script(&invocation).await.ok()?;
         Some(
@@ -208,16 +224,8 @@ impl Presence {
             .keys()
             .copied()
             .collect();
-        let expiry = self.expiry();
         for (family, user) in entries {
-            let _ = redis
-                .query::<()>(
-                    redis::cmd("ZADD")
-                        .arg(key(family))
-                        .arg(expiry)
-                        .arg(self.member(user)),
-                )
-                .await;
+            self.stay(redis, family, user).await;
         }
     }
 }

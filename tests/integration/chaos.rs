@@ -218,10 +218,17 @@ struct Process(std::process::Child);
 
 impl Process {
     async fn start(database_url: &str, port: u16) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hearth"));
+        command.env_remove("REDIS_URL");
+        Self::run(command, database_url, port).await
+    }
+
+    /// Runs `command` (the server, or a wrapper that runs it) on `database_url` and `port`,
+    /// and waits until it answers.
+    async fn run(mut command: Command, database_url: &str, port: u16) -> Self {
+        let child = command
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env_remove("REDIS_URL")
             .env("RUST_LOG", "error")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -497,5 +504,121 @@ async fn a_full_disk_refuses_writes_with_503_and_leaves_the_database_intact() {
     eprintln!(
         "chaos: disk full after {} expenses; the next one answered 503",
         statuses.len() - 1
+    );
+}
+
+/// The `Date` a server answers with, in seconds since the epoch.
+async fn server_clock(c: &Client) -> i64 {
+    let r = c.get("/healthz").await;
+    let date = r.headers()["date"].to_str().unwrap().to_string();
+    chrono::DateTime::parse_from_rfc2822(&date.replace("GMT", "+0000"))
+        .unwrap()
+        .timestamp()
+}
+
+#[tokio::test]
+async fn servers_whose_clocks_differ_agree_on_presence_rate_limits_and_offsets() {
+    // Server A in this process; server B, on the same database and Redis, 8 s behind it
+    // (libfaketime: its wall clock only; its timers keep the real monotonic clock).
+    let a = spawn_app_with(&[("REDIS_URL", "redis://127.0.0.1:6379")]).await;
+    let db = format!("sqlite://{}", a.db_path.display());
+    let port = free_port();
+    let b_base = format!("http://127.0.0.1:{port}");
+    let mut command = Command::new("faketime");
+    command
+        .args(["-f", "-8s", env!("CARGO_BIN_EXE_hearth")])
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .env("REDIS_URL", "redis://127.0.0.1:6379");
+    let _b = Process::run(command, &db, port).await;
+
+    let (owner, created) = a.owner().await;
+    let skew = server_clock(&owner).await - server_clock(&owner.on(&b_base)).await;
+    assert!((7..=9).contains(&skew), "B runs 8 s behind A: {skew} s");
+
+    // Presence: a member connected to B is online for A, every time A looks, across several
+    // of B's refreshes (its entry's expiry would otherwise fall 8 s early in A's eyes).
+    let member = a.member(created["invite_code"].as_str().unwrap()).await;
+    let member_id = member.json("/api/me").await["user"]["id"].clone();
+    let _socket = crate::realtime::Ws::connect(&member.on(&b_base)).await;
+    let online = |family: Value| {
+        family["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["user_id"] == member_id && m["online"] == true)
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !online(owner.json("/api/family").await) {
+        assert!(Instant::now() < deadline, "the member shows online");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for _ in 0..40 {
+        assert!(online(owner.json("/api/family").await), "online for A");
+        assert!(
+            online(owner.on(&b_base).json("/api/family").await),
+            "online for B"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // Rate limits: failures on A and on B fill one budget (Redis's clock, not theirs).
+    let email = unique_email();
+    a.client().register(&email).await;
+    let from = Some(random_loopback());
+    let (on_a, on_b) = (a.client_from(from), client_at(&b_base, from));
+    for n in 0..5 {
+        let on = if n % 2 == 0 { &on_a } else { &on_b };
+        let r = on
+            .post(
+                "/api/auth/login",
+                json!({"email": email, "password": "wrong password!"}),
+            )
+            .await;
+        assert_eq!(r.status(), 401);
+    }
+    for on in [&on_a, &on_b] {
+        let r = on
+            .post(
+                "/api/auth/login",
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            error_code(r, reqwest::StatusCode::TOO_MANY_REQUESTS).await,
+            "rate_limited"
+        );
+    }
+
+    // Offsets: expenses written through A and B in turn reach a socket in order, one offset
+    // after another.
+    let channel = format!("family:{}", created["family"]["id"].as_str().unwrap());
+    let mut watcher = crate::realtime::Ws::connect(&owner).await;
+    watcher.subscribe(&channel, None).await;
+    let food = owner.category("Groceries").await;
+    for n in 1..=10i64 {
+        let writer = if n % 2 == 0 {
+            owner.on(&b_base)
+        } else {
+            owner.on(&a.base)
+        };
+        let r = writer
+            .post(
+                "/api/expenses",
+                json!({"category_id": food, "amount_minor": n}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let mut offsets = Vec::new();
+    while offsets.len() < 10 {
+        let event = watcher.until("expense_created").await;
+        offsets.push(event["offset"].as_u64().unwrap());
+    }
+    assert!(
+        offsets.windows(2).all(|w| w[1] > w[0]),
+        "in order: {offsets:?}"
+    );
+    eprintln!(
+        "chaos: B {skew} s behind A; presence held for 12 s, one rate limit, offsets {offsets:?}"
     );
 }
