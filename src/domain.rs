@@ -23,11 +23,12 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        let s = s.trim().to_lowercase();
+        let s = s.trim();
         let err = || field_error("email", "enter an address such as name@example.org");
-        if s.len() > 254 || s.chars().any(char::is_whitespace) {
+        if s.chars().count() > 254 || s.chars().any(char::is_whitespace) {
             return Err(err());
         }
+        let s = s.to_lowercase();
         let (local, domain) = s.split_once('@').ok_or_else(err)?;
         if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') {
             return Err(err());
@@ -69,17 +70,19 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A trimmed, non-empty piece of text with a maximum length in characters.
+/// A piece of text of at most `max` characters as sent, without control characters, and
+/// not empty once trimmed; trimmed. (The OpenAPI document states the same rule as
+/// `maxLength` and a pattern: `http::routes::openapi`.)
 pub fn text(field: &'static str, s: &str, max: usize) -> Result<String, FieldError> {
+    if s.chars().count() > max {
+        return Err(field_error(field, format!("use at most {max} characters")));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(field_error(field, "must not contain control characters"));
+    }
     let t = s.trim();
     if t.is_empty() {
         return Err(field_error(field, "must not be empty"));
-    }
-    if t.chars().count() > max {
-        return Err(field_error(field, format!("use at most {max} characters")));
-    }
-    if t.chars().any(char::is_control) {
-        return Err(field_error(field, "must not contain control characters"));
     }
     Ok(t.to_string())
 }
@@ -124,9 +127,8 @@ pub fn time_zone(s: &str) -> Result<chrono_tz::Tz, FieldError> {
         .map_err(|_| field_error("timezone", "not an IANA time zone such as Europe/Berlin"))
 }
 
-/// A `#rrggbb` colour.
+/// A `#rrggbb` colour, exactly.
 pub fn color(s: &str) -> Result<String, FieldError> {
-    let s = s.trim();
     let ok = s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|b| b.is_ascii_hexdigit());
     if ok {
         Ok(s.to_lowercase())
@@ -204,6 +206,10 @@ mod tests {
         assert_eq!(text("name", "  Food ", 40).unwrap(), "Food");
         assert!(text("name", "   ", 40).is_err());
         assert!(text("name", &"x".repeat(41), 40).is_err());
+        // Counted as sent: spaces around count too.
+        assert!(text("name", &format!(" {} ", "x".repeat(39)), 40).is_err());
+        assert!(text("name", "a\nb", 40).is_err());
+        assert!(color(" #aabbcc").is_err());
         assert_eq!(color("#AABBCC").unwrap(), "#aabbcc");
         assert!(color("red").is_err());
         assert!(amount(0).is_err());

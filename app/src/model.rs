@@ -638,7 +638,10 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
     if s.len() != 10 {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    // Year 0 is no day of the Gregorian calendar as RFC 3339 writes it.
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.year() > 0)
 }
 
 /// Where a client stands in a channel's history.

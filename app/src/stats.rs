@@ -275,7 +275,7 @@ impl Vitals {
     /// `Err(field)` for a figure that no browser could have measured (negative, not finite,
     /// over ten minutes, or a layout shift over 100).
     pub fn check(&self) -> Result<(), &'static str> {
-        if self.page.len() > 200 || !self.page.starts_with('/') {
+        if self.page.chars().count() > 200 || !self.page.starts_with('/') {
             return Err("page");
         }
         for (name, v) in self.figures() {

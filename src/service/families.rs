@@ -115,7 +115,7 @@ pub async fn join(
     req: JoinFamilyRequest,
 ) -> ApiResult<Family> {
     let code = normalise_invite(&req.invite_code);
-    if code.is_empty() || code.len() > 32 {
+    if code.is_empty() || code.chars().count() > 32 {
         return Err(ApiError::invalid(
             "invite_code",
             "enter the code you were given",

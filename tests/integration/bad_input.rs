@@ -164,3 +164,46 @@ async fn a_typed_query_parameter_given_empty_is_422_and_an_empty_search_text_is_
         assert_eq!(c.get(path).await.status(), StatusCode::OK, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_query_parameter_a_route_does_not_take_is_422_naming_it() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    for path in [
+        "/api/budgets?mnth=2026-01",
+        "/api/expenses?month=2026-01&x=1",
+        "/api/insights?monht=2026-01",
+        "/api/trends?month=2026-01",
+        "/api/chat?limit=5&before=1",
+        "/api/export.csv?since=2026-01-01",
+    ] {
+        let r = c.get(path).await;
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_field", "{path}: {body}");
+        let unknown = path.rsplit('&').next().unwrap();
+        let name = unknown
+            .rsplit('?')
+            .next()
+            .unwrap()
+            .split('=')
+            .next()
+            .unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{name}`")), "{path}: {message}");
+    }
+    let r = c.delete(&format!("/api/categories/{food}?moveto=x")).await;
+    assert_eq!(
+        error_code(r, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "invalid_field"
+    );
+    // What the routes do take still works.
+    for path in [
+        "/api/budgets?month=2026-01",
+        "/api/expenses?month=2026-01&q=bread&limit=5",
+        "/api/trends?months=6",
+        "/api/chat?limit=5",
+    ] {
+        assert_eq!(c.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+}

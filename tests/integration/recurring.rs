@@ -137,7 +137,7 @@ async fn a_rule_makes_its_due_days_once_even_on_two_servers_and_shows_what_is_up
         .unwrap()
         .is_empty());
     let kept = owner
-        .json(&format!("/api/expenses?from={starts}&note=cleaner"))
+        .json(&format!("/api/expenses?from={starts}&q=cleaner"))
         .await;
     let kept: Vec<&Value> = kept["expenses"]
         .as_array()

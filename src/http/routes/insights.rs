@@ -35,12 +35,23 @@ pub async fn show(
     ))
 }
 
-/// Takes a token from the family's bucket and adds the `RateLimit-*` headers.
+/// Takes a token from the family's bucket and adds the `RateLimit-*` headers; a bad month
+/// is refused first, without spending a token (and never answered 429 for being bad).
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let member = match crate::http::member::family_member(&state, request.headers()).await {
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
+    let (mut parts, body) = request.into_parts();
+    let month = <MonthQuery as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await
+    .and_then(|query| query.only(&["month"])?.month());
+    if let Err(e) = month {
+        return e.into_response();
+    }
+    let request = Request::from_parts(parts, body);
     let decision = state
         .limiter
         .take(&format!("insights:{{f:{}}}", member.family.id), QUOTA)

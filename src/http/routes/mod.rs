@@ -51,6 +51,18 @@ impl MonthQuery {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Refuses a parameter the route does not take (422 naming it), as the OpenAPI document
+    /// lists every route's parameters: a misspelt `mnth=` is not silently the current month.
+    pub fn only(&self, known: &[&str]) -> ApiResult<&Self> {
+        match self.0.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(k) => Err(ApiError::invalid(
+                "query",
+                format!("`{k}` is not a parameter of this route"),
+            )),
+            None => Ok(self),
+        }
+    }
+
     pub fn month(&self) -> ApiResult<Option<Month>> {
         self.get("month")
             .map(crate::service::budget::parse_month)
@@ -160,8 +172,156 @@ impl utoipa::Modify for BodyErrors {
 
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
     responses((status = 200, description = "This description")))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi() -> Json<&'static serde_json::Value> {
+    Json(document())
+}
+
+/// The OpenAPI document as served: utoipa's, with the rules the services enforce that the
+/// types do not carry (built once).
+pub fn document() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        for missing in body_rules(&mut doc) {
+            tracing::error!("the OpenAPI document has no {missing} to put its rule on");
+        }
+        doc
+    })
+}
+
+/// A UUID as the server reads it in paths and bodies.
+const UUID: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+/// Text `domain::text` takes: no control characters, and at least one character that is
+/// neither a space (what trimming removes) nor a control character.
+const TEXT: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$";
+
+/// A real day, `YYYY-MM-DD` from 0001-01-01 (February 29th only in leap years), as
+/// `model::parse_day` reads.
+const DATE: &str = r"^(?:(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29)$";
+
+/// An address `domain::Email` takes: no spaces, one `@`, a dot in the domain, which neither
+/// starts nor ends with one.
+const EMAIL: &str = r"^[^@\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^@.\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^@\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\.[^@\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^@.\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$";
+
+/// An invite code as people type it: 1 to 32 characters besides spaces and dashes.
+const INVITE: &str = r"^(?:[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000-]*[^\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000-]){1,32}[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000-]*$";
+
+/// The ISO 4217 codes a family may keep (those with minor units), as `domain::CurrencyCode`.
+fn currencies() -> Vec<String> {
+    let letters = b'A'..=b'Z';
+    letters
+        .clone()
+        .flat_map(|a| letters.clone().map(move |b| (a, b)))
+        .flat_map(|(a, b)| (b'A'..=b'Z').map(move |c| String::from_utf8(vec![a, b, c])))
+        .filter_map(Result::ok)
+        .filter(|code| crate::domain::CurrencyCode::parse(code).is_ok())
+        .collect()
+}
+
+/// Puts the services' rules on the request bodies' fields: every `uuid` string gets its
+/// pattern (`""` is not an id) and every `date` its own, names their length and `TEXT`,
+/// passwords their length, colours `#rrggbb`, and so on. Returns the places it did not find
+/// (a test keeps that empty).
+fn body_rules(doc: &mut serde_json::Value) -> Vec<String> {
+    use serde_json::json;
+    fn format_patterns(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(o) => {
+                let format = o
+                    .get("format")
+                    .and_then(|f| f.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let pattern = match format.as_str() {
+                    "uuid" => Some(UUID),
+                    "date" => Some(DATE),
+                    _ => None,
+                };
+                if let Some(p) = pattern {
+                    o.entry("pattern").or_insert_with(|| p.into());
+                }
+                // An integer's bounds are its type's, where the schema names no others
+                // (beyond them the body does not parse).
+                let bounds: Option<(serde_json::Value, serde_json::Value)> = match format.as_str() {
+                    "int64" => Some((i64::MIN.into(), i64::MAX.into())),
+                    "int32" => Some((i32::MIN.into(), i32::MAX.into())),
+                    "uint32" => Some((0.into(), u32::MAX.into())),
+                    "uint64" => Some((0.into(), u64::MAX.into())),
+                    _ => None,
+                };
+                if let Some((min, max)) = bounds {
+                    o.entry("minimum").or_insert(min);
+                    o.entry("maximum").or_insert(max);
+                }
+                o.values_mut().for_each(format_patterns);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(format_patterns),
+            _ => {}
+        }
+    }
+    format_patterns(doc);
+    let name = |max: u32| json!({"maxLength": max, "pattern": TEXT});
+    let color = json!({"pattern": "^#[0-9a-fA-F]{6}$"});
+    let figure = |max: u32| json!({"minimum": 0, "maximum": max});
+    let time_zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    let rules = [
+        ("RegisterRequest", "display_name", name(60)),
+        (
+            "RegisterRequest",
+            "password",
+            json!({"minLength": 10, "maxLength": 1024}),
+        ),
+        (
+            "RegisterRequest",
+            "email",
+            json!({"maxLength": 254, "pattern": EMAIL}),
+        ),
+        (
+            "CreateFamilyRequest",
+            "currency",
+            json!({"enum": currencies()}),
+        ),
+        (
+            "CreateFamilyRequest",
+            "timezone",
+            json!({"enum": time_zones}),
+        ),
+        (
+            "JoinFamilyRequest",
+            "invite_code",
+            json!({"pattern": INVITE}),
+        ),
+        ("NewChallenge", "days", json!({"minimum": 1, "maximum": 31})),
+        (
+            "NewChallenge",
+            "limit_minor",
+            json!({"minimum": 0, "maximum": 1_000_000_000_000_000i64}),
+        ),
+        ("Vitals", "page", json!({"maxLength": 200, "pattern": "^/"})),
+        ("Vitals", "ttfb_ms", figure(600_000)),
+        ("Vitals", "dom_content_loaded_ms", figure(600_000)),
+        ("Vitals", "load_ms", figure(600_000)),
+        ("Vitals", "lcp_ms", figure(600_000)),
+        ("Vitals", "cls", figure(100)),
+        ("Vitals", "wasm_ms", figure(600_000)),
+        ("Vitals", "hydrate_ms", figure(600_000)),
+        ("Vitals", "ws_latency_ms", figure(600_000)),
+        ("CreateFamilyRequest", "name", name(80)),
+        ("NewCategory", "name", name(40)),
+        ("CategoryPatch", "name", name(40)),
+        ("NewCategory", "color", color.clone()),
+        ("CategoryPatch", "color", color),
+    ];
+    let mut missing = Vec::new();
+    for (schema, property, rule) in rules {
+        let at = format!("/components/schemas/{schema}/properties/{property}");
+        match (doc.pointer_mut(&at), rule) {
+            (Some(serde_json::Value::Object(p)), serde_json::Value::Object(r)) => p.extend(r),
+            _ => missing.push(at),
+        }
+    }
+    missing
 }
 
 /// The family-scoped reads, served through the response cache; insights are rate limited
@@ -247,4 +407,104 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(crate::http::metrics::scrape))
         .route("/readyz", get(health::readyz))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_body_rule_finds_its_field_and_ids_get_their_pattern() {
+        let mut doc = serde_json::to_value(<super::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+        assert_eq!(super::body_rules(&mut doc), Vec::<String>::new());
+        let name = &doc["components"]["schemas"]["NewCategory"]["properties"]["name"];
+        assert_eq!(name["maxLength"], 40);
+        assert_eq!(name["pattern"], super::TEXT);
+        let id = &doc["components"]["schemas"]["NewExpense"]["properties"]["id"];
+        assert_eq!(id["pattern"], super::UUID, "{id}");
+        let currencies = super::currencies();
+        assert!(currencies.contains(&"EUR".to_string()) && currencies.contains(&"JPY".to_string()));
+        assert!(
+            !currencies.contains(&"XAU".to_string()),
+            "gold has no minor unit"
+        );
+    }
+
+    fn matches(pattern: &str, s: &str) -> bool {
+        regex::Regex::new(pattern).unwrap().is_match(s)
+    }
+
+    #[test]
+    fn the_date_pattern_takes_exactly_the_real_days() {
+        for year in [
+            0, 1, 4, 100, 400, 1900, 1970, 1999, 2000, 2023, 2024, 2100, 9999,
+        ] {
+            for month in 1..=12u32 {
+                for day in 1..=31u32 {
+                    let s = format!("{year:04}-{month:02}-{day:02}");
+                    let real = app::model::parse_day(&s).is_some();
+                    assert_eq!(matches(super::DATE, &s), real, "{s}");
+                }
+            }
+        }
+        for bad in [
+            "",
+            "2024-1-01",
+            "2024-01-01T00:00",
+            "20240-01-01",
+            " 2024-01-01",
+        ] {
+            assert!(!matches(super::DATE, bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_text_email_and_invite_patterns_say_what_the_server_takes() {
+        let samples = [
+            "Food",
+            " Food ",
+            "",
+            " ",
+            "\t",
+            "a\nb",
+            "\u{a0}x\u{a0}",
+            "\u{3000}",
+            "\u{feff}",
+            "x\u{85}",
+            "\u{2028}",
+            "ann@example.org",
+            " ann@example.org",
+            "a b@x.org",
+            "a@b",
+            "a@.org",
+            "a@x.org.",
+            "a@@x.org",
+            "@x.org",
+            "ann@",
+            "ÄNN@ÉX.ORG",
+            "ab-cd ef",
+            "-",
+            "AB\u{2003}CD",
+            "ü",
+            &"x".repeat(33),
+            &"x".repeat(32),
+        ];
+        for s in samples {
+            let text = crate::domain::text("name", s, 40).is_ok();
+            assert_eq!(
+                matches(super::TEXT, s) && s.chars().count() <= 40,
+                text,
+                "text {s:?}"
+            );
+            let email = crate::domain::Email::parse(s).is_ok();
+            // The pattern is stricter on spaces around: the server trims them.
+            if s.trim() == s {
+                assert_eq!(matches(super::EMAIL, s), email, "email {s:?}");
+            }
+            let code: String = s
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .collect();
+            let invite = !code.is_empty() && code.chars().count() <= 32;
+            assert_eq!(matches(super::INVITE, s), invite, "invite {s:?}");
+        }
+    }
 }
