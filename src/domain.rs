@@ -72,7 +72,7 @@ impl fmt::Debug for Password {
 
 /// A piece of text of at most `max` characters as sent, without control characters, and
 /// not empty once trimmed; trimmed. (The OpenAPI document states the same rule as
-/// `maxLength` and a pattern: `http::routes::openapi`.)
+/// `maxLength` and a pattern: `http::routes::document`.)
 pub fn text(field: &'static str, s: &str, max: usize) -> Result<String, FieldError> {
     if s.chars().count() > max {
         return Err(field_error(field, format!("use at most {max} characters")));

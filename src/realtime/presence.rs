@@ -4,8 +4,8 @@
 //! per (user, server) in the family's sorted set `hearth:presence:{f:<id>}`, scored with an
 //! expiry time it pushes forward every [`REFRESH`]; a server that dies stops refreshing, and
 //! its entries fall out within [`ENTRY_TTL`]. Expiry times are set and compared in Redis's
-//! own clock (`TIME`, in the scripts), so servers whose clocks differ agree on who is online. Server ids are new on every start, so a restarted
-//! server never brings its old entries back.
+//! own clock (`TIME`, in the scripts), so servers whose clocks differ agree on who is online.
+//! Server ids are new on every start, so a restarted server never brings its old entries back.
 //!
 //! Joins and leaves are coalesced: a change marks the family, and every [`COALESCE`] the
 //! marked families' online lists are computed; a `presence` event goes out only when a list
