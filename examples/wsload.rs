@@ -346,31 +346,45 @@ async fn churn(
         stats.drops.fetch_add(1, Ordering::Relaxed);
         n += 1;
         let server = &servers[n % servers.len()];
-        let lost_at = Instant::now();
-        let mut delay = Duration::from_millis(20);
-        ws = loop {
-            if Instant::now() >= deadline {
-                return;
-            }
-            if let Ok(mut next) = connect(server, cookie, local_address(i)).await {
-                match subscribe(&mut next, channel, Some(&at)).await {
-                    Ok(p) => {
-                        at = p;
-                        let took = lost_at.elapsed().as_micros() as u64;
-                        stats.recover_us.lock().unwrap().push(took);
-                        break next;
-                    }
-                    Err(e) if e == "not recovered" => {
-                        stats.recovered_false.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
-                    Err(_) => {}
-                }
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_millis(500));
-        };
+        match resume(server, cookie, channel, &at, i, stats, deadline).await {
+            Some((next, p)) => (ws, at) = (next, p),
+            None => return,
+        }
     }
+}
+
+/// Opens a new socket on `server` and subscribes from `at` (`since`), retrying with backoff
+/// until `deadline`; records how long it took, or a `recovered: false` (then `None`).
+async fn resume(
+    server: &str,
+    cookie: &str,
+    channel: &str,
+    at: &Position,
+    i: usize,
+    stats: &Stats,
+    deadline: Instant,
+) -> Option<(Ws, Position)> {
+    let lost_at = Instant::now();
+    let mut delay = Duration::from_millis(20);
+    while Instant::now() < deadline {
+        if let Ok(mut ws) = connect(server, cookie, local_address(i)).await {
+            match subscribe(&mut ws, channel, Some(at)).await {
+                Ok(p) => {
+                    let took = lost_at.elapsed().as_micros() as u64;
+                    stats.recover_us.lock().unwrap().push(took);
+                    return Some((ws, p));
+                }
+                Err(e) if e == "not recovered" => {
+                    stats.recovered_false.fetch_add(1, Ordering::Relaxed);
+                    return None;
+                }
+                Err(_) => {}
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(500));
+    }
+    None
 }
 
 fn local_address(i: usize) -> IpAddr {
@@ -463,30 +477,11 @@ async fn main() {
                 return;
             }
             // Our server died: reconnect elsewhere and recover from where we were.
-            let lost_at = Instant::now();
             let server = &survivors[i % survivors.len().max(1)];
-            let mut delay = Duration::from_millis(20);
-            loop {
-                if let Ok(mut ws) = connect(server, &cookie, local_address(i)).await {
-                    match subscribe(&mut ws, &channel, Some(&at)).await {
-                        Ok(mut at) => {
-                            stats
-                                .recover_us
-                                .lock()
-                                .unwrap()
-                                .push(lost_at.elapsed().as_micros() as u64);
-                            read_until(&mut ws, &mut at, &stats, deadline).await;
-                            return;
-                        }
-                        Err(e) if e == "not recovered" => {
-                            stats.recovered_false.fetch_add(1, Ordering::Relaxed);
-                            return;
-                        }
-                        Err(_) => {}
-                    }
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_millis(500));
+            if let Some((mut ws, mut at)) =
+                resume(server, &cookie, &channel, &at, i, &stats, deadline).await
+            {
+                read_until(&mut ws, &mut at, &stats, deadline).await;
             }
         }));
     }

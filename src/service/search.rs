@@ -24,19 +24,8 @@ pub const PARAMETERS: [&str; 7] = [
     "cursor",
 ];
 
-/// Every parameter of `GET /api/expenses`: the month, the search's, and the ids that narrow it.
-pub const KNOWN: [&str; 10] = [
-    "month",
-    "q",
-    "from",
-    "to",
-    "min_minor",
-    "max_minor",
-    "limit",
-    "cursor",
-    "category_id",
-    "member_id",
-];
+/// The ids that narrow `GET /api/expenses` (with or without a search).
+pub const IDS: [&str; 2] = ["category_id", "member_id"];
 
 /// Longest text searched for, in characters.
 const MAX_TEXT: usize = 200;

@@ -20,7 +20,7 @@ pub async fn show(
     member: FamilyMember,
     query: MonthQuery,
 ) -> ApiResult<Json<Budget>> {
-    let month = query.only(&["month"])?.month()?;
+    let month = query.only(&[&["month"]])?.month()?;
     Ok(Json(budget::budget(&state, &member.family, month).await?))
 }
 

@@ -77,7 +77,7 @@ pub async fn delete(
     query: MonthQuery,
 ) -> ApiResult<StatusCode> {
     let move_to = query
-        .only(&["move_to"])?
+        .only(&[&["move_to"]])?
         .get("move_to")
         .map(|v| {
             uuid::Uuid::parse_str(v)

@@ -31,7 +31,7 @@ pub async fn list(
     member: FamilyMember,
     query: MonthQuery,
 ) -> ApiResult<Json<Expenses>> {
-    let query = query.only(&search::KNOWN)?;
+    let query = query.only(&[&["month"], &search::PARAMETERS, &search::IDS])?;
     let month = query.month()?;
     let found = search::parse(|k| query.get(k).map(String::from), month)?;
     if search::PARAMETERS.iter().any(|p| query.get(p).is_some()) {

@@ -25,7 +25,7 @@ pub async fn csv(
     query: MonthQuery,
 ) -> ApiResult<Response> {
     let today = crate::clock::today(&member.family);
-    let query = query.only(&["from", "to"])?;
+    let query = query.only(&[&["from", "to"]])?;
     let (from, to) = export::period(query.get("from"), query.get("to"), today)?;
     let body = export::csv(&state, &member, from, to).await?;
     let disposition = format!("attachment; filename=\"hearth-{from}-to-{to}.csv\"");

@@ -65,7 +65,7 @@ pub async fn chat(
     member: FamilyMember,
     query: super::MonthQuery,
 ) -> ApiResult<Json<app::model::ChatHistory>> {
-    let limit = match query.only(&["limit"])?.get("limit") {
+    let limit = match query.only(&[&["limit"]])?.get("limit") {
         None => 50,
         Some(l) => l
             .parse::<i64>()

@@ -47,7 +47,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         &mut parts, &state,
     )
     .await
-    .and_then(|query| query.only(&["month"])?.month());
+    .and_then(|query| query.only(&[&["month"]])?.month());
     if let Err(e) = month {
         return e.into_response();
     }

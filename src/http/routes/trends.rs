@@ -20,6 +20,6 @@ pub async fn show(
     member: FamilyMember,
     query: MonthQuery,
 ) -> ApiResult<Json<Trends>> {
-    let count = trends::months(query.only(&["months"])?.get("months"))?;
+    let count = trends::months(query.only(&[&["months"]])?.get("months"))?;
     Ok(Json(trends::trends(&state, &member.family, count).await?))
 }
