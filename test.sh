@@ -13,6 +13,7 @@ ensure_trunk
 ensure_node_tools
 ensure_chromium
 ensure_services
+ensure_schemathesis
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
@@ -33,6 +34,9 @@ cargo test -p batch-send
 
 say "server unit and integration tests (store contract on SQLite and on PostgreSQL)"
 cargo test -p hearth
+
+say "the API from outside: schemathesis against the OpenAPI document (every check, seed 1)"
+bench/schemathesis.sh 30
 
 say "release build with cargo-leptos (hydrating WASM, then the server with the site built in)"
 cargo leptos build --release --precompress --split --bin-features embed-site

@@ -8,6 +8,8 @@ WASM_BINDGEN_VERSION="0.2.130"
 CARGO_LEPTOS_VERSION="0.3.10"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"
+SCHEMATHESIS_VERSION="4.32.5"
+HYPOTHESIS_VERSION="6.131.0"
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
@@ -68,6 +70,22 @@ ensure_chromium() {
 
 # Redis and PostgreSQL on their standard ports: used when they answer, otherwise installed
 # from Debian's packages and started. Exports HEARTH_TEST_POSTGRES for the store tests.
+# schemathesis in a virtual environment of its own (Debian's Python refuses `pip install`
+# outside one, PEP 668); `$ST` is its command.
+ensure_schemathesis() {
+  local venv="${XDG_DATA_HOME:-$HOME/.local/share}/hearth/schemathesis-$SCHEMATHESIS_VERSION"
+  ST="$venv/bin/st"
+  if [ ! -x "$ST" ] || ! "$ST" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION in $venv"
+    command -v python3 >/dev/null 2>&1 || apt_install python3
+    python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" "hypothesis==$HYPOTHESIS_VERSION"
+  fi
+  export ST
+}
+
 ensure_services() {
   if ! (command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]); then
     command -v redis-server >/dev/null || apt_install redis-server

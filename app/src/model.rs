@@ -9,6 +9,63 @@ use uuid::Uuid;
 #[cfg(feature = "ssr")]
 use utoipa::ToSchema;
 
+/// Whole numbers in request bodies: JSON (and the OpenAPI document's `integer`) counts `12.0`
+/// and `1.2e1` as the number 12, so the server takes them as 12; a fraction or a number out of
+/// range is refused as any wrong type is. `#[serde(deserialize_with = "whole::number")]`, or
+/// `whole::optional` with `#[serde(default)]`.
+pub mod whole {
+    use serde::de::{Deserialize, Deserializer, Error, Unexpected, Visitor};
+    use std::fmt;
+
+    struct Whole;
+
+    impl Visitor<'_> for Whole {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<i64, E> {
+            // 2^63 is exact as a float; every whole float below it converts exactly.
+            if v.fract() == 0.0
+                && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&v)
+            {
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    pub fn number<'de, D: Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<T, D::Error> {
+        let v = d.deserialize_i64(Whole)?;
+        T::try_from(v)
+            .map_err(|_| D::Error::invalid_value(Unexpected::Signed(v), &"a number in range"))
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Number(#[serde(deserialize_with = "number")] i64);
+        match Option::<Number>::deserialize(d)? {
+            None => Ok(None),
+            Some(Number(v)) => T::try_from(v)
+                .map(Some)
+                .map_err(|_| D::Error::invalid_value(Unexpected::Signed(v), &"a number in range")),
+        }
+    }
+}
+
 /// The contract's error body: `{"error":{"code","message"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
@@ -384,6 +441,7 @@ impl Totals {
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 pub struct SetLimit {
     #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1000000000000000i64))]
+    #[serde(deserialize_with = "whole::number")]
     pub limit_minor: i64,
 }
 
@@ -434,6 +492,7 @@ pub struct NewExpense {
     pub id: Option<Uuid>,
     pub category_id: Uuid,
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]
+    #[serde(deserialize_with = "whole::number")]
     pub amount_minor: i64,
     #[serde(default)]
     #[cfg_attr(
@@ -453,10 +512,11 @@ pub struct NewExpense {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(ToSchema))]
 pub struct ExpensePatch {
+    #[serde(deserialize_with = "whole::number")]
     pub version: i64,
     #[serde(default)]
     pub category_id: Option<Uuid>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::optional")]
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]
     pub amount_minor: Option<i64>,
     #[serde(default)]
@@ -654,6 +714,42 @@ pub struct Position {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction_and_nothing_else() {
+        let amount = |body: &str| {
+            serde_json::from_str::<ExpensePatch>(body)
+                .map(|p| (p.version, p.amount_minor))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            amount(r#"{"version":1,"amount_minor":92}"#),
+            Ok((1, Some(92)))
+        );
+        assert_eq!(
+            amount(r#"{"version":1.0,"amount_minor":92.0}"#),
+            Ok((1, Some(92)))
+        );
+        assert_eq!(
+            amount(r#"{"version":1e0,"amount_minor":null}"#),
+            Ok((1, None))
+        );
+        assert_eq!(amount(r#"{"version":1}"#), Ok((1, None)));
+        for wrong in [
+            r#"{"version":1,"amount_minor":92.5}"#,
+            r#"{"version":1,"amount_minor":1e19}"#,
+            r#"{"version":1,"amount_minor":18446744073709551615}"#,
+            r#"{"version":1,"amount_minor":"92"}"#,
+            r#"{"version":0.1}"#,
+        ] {
+            assert!(amount(wrong).is_err(), "{wrong}");
+        }
+        let days = |body: &str| serde_json::from_str::<NewChallenge>(body).map(|c| c.days);
+        assert_eq!(days(r#"{"kind":"no_spend","days":7.0}"#).unwrap(), 7);
+        assert!(days(r#"{"kind":"no_spend","days":-1}"#).is_err());
+        assert!(days(r#"{"kind":"no_spend","days":4294967296}"#).is_err());
+    }
+
     #[test]
     fn rules_fall_on_their_weekday_day_of_month_or_date() {
         let d = |s: &str| parse_day(s).unwrap();
@@ -981,9 +1077,10 @@ pub struct NewChallenge {
     #[serde(default)]
     pub category_id: Option<Uuid>,
     /// The most the category may spend over the days (category_cap only), minor units.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub limit_minor: Option<i64>,
     /// How many days, 1 to 31, from `starts_on`.
+    #[serde(deserialize_with = "whole::number")]
     pub days: u32,
     /// `YYYY-MM-DD`, at most 31 days back; today in the family's time zone when absent.
     #[serde(default)]
@@ -1181,6 +1278,7 @@ pub struct NewRecurringRule {
     pub category_id: Uuid,
     /// 1 to 10^12 minor units.
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]
+    #[serde(deserialize_with = "whole::number")]
     pub amount_minor: i64,
     #[serde(default)]
     #[cfg_attr(
@@ -1208,7 +1306,7 @@ pub struct NewRecurringRule {
 pub struct RecurringPatch {
     #[serde(default)]
     pub category_id: Option<Uuid>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::optional")]
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1000000000000i64))]
     pub amount_minor: Option<i64>,
     /// An empty note clears it.
@@ -1223,9 +1321,11 @@ pub struct RecurringPatch {
     pub note: Option<String>,
     #[serde(default)]
     pub every: Option<Every>,
+    /// `YYYY-MM-DD`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(format = Date))]
     pub starts_on: Option<String>,
-    /// An empty string removes the end.
+    /// `YYYY-MM-DD`, or an empty string, which removes the end.
     #[serde(default)]
     pub ends_on: Option<String>,
 }

@@ -71,6 +71,14 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end()
         .map_err(|_| ApiError::Malformed("The body is not valid JSON.".into()))?;
+    // serde also reads a struct from an array of its fields in order (`[null, null]` as a
+    // patch of nothing): every body of the API is an object.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        let reason = "must be a JSON object".to_string();
+        return Err(ApiError::Invalid(crate::domain::field_error(
+            "body", reason,
+        )));
+    }
     Ok(value)
 }
 
@@ -117,6 +125,17 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse::<Body>(br#"{"amount_minor":5}"#).is_ok());
+        assert!(parse::<Body>(b" \n{\"amount_minor\":5}").is_ok());
+        // A struct's fields as an array parse with serde, and are refused all the same.
+        for array in [&b"[5]"[..], b" [5]"] {
+            match parse::<Body>(array) {
+                Err(ApiError::Invalid(e)) => assert_eq!(
+                    (e.field.as_str(), e.reason.as_str()),
+                    ("body", "must be a JSON object")
+                ),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     /// Any JSON (of any shape, deep or not) sent as any of the API's bodies is parsed or

@@ -82,6 +82,61 @@ async fn malformed_json_is_400_and_wrong_types_are_422_naming_the_field() {
     assert_eq!(c.line(MONTH, "Groceries").await["limit_minor"], Value::Null);
 }
 
+/// Found by schemathesis 4.32: serde reads a struct from an array of its fields, so
+/// `[null, null]` was a category patch of nothing (200). And JSON's `12.0` is the number 12,
+/// as the OpenAPI document's `integer` says: it is taken, a fraction is not.
+#[tokio::test]
+async fn a_body_is_an_object_and_whole_numbers_may_carry_a_zero_fraction() {
+    let app = spawn_app().await;
+    let (c, _) = app.owner().await;
+    let food = c.category("Groceries").await;
+    let path = format!("/api/categories/{food}");
+    let r = c.raw(Method::PATCH, &path, "[null, null]").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["error"]["message"], "body: must be a JSON object");
+    let r = c.raw(Method::PATCH, &path, r#"["Food", null]"#).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let categories = c.json("/api/categories").await;
+    assert_eq!(categories["categories"][0]["name"], "Groceries");
+
+    let r = c
+        .raw(
+            Method::POST,
+            "/api/expenses",
+            format!(r#"{{"category_id":"{food}","amount_minor":1250.0,"spent_on":"{MONTH}-02"}}"#),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let made: Value = r.json().await.unwrap();
+    assert_eq!(made["amount_minor"], 1250);
+    for amount in ["12.5", "1e30", "-0.5"] {
+        let body = format!(
+            r#"{{"category_id":"{food}","amount_minor":{amount},"spent_on":"{MONTH}-02"}}"#
+        );
+        let r = c.raw(Method::POST, "/api/expenses", body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+        let b: Value = r.json().await.unwrap();
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("amount_minor"),
+            "{b}"
+        );
+    }
+    assert_eq!(c.expense_count(MONTH).await, 1);
+    let r = c
+        .send(
+            Method::PUT,
+            &format!("/api/budgets/{MONTH}/{food}"),
+            json!({"limit_minor": 5000.0}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(c.line(MONTH, "Groceries").await["limit_minor"], 5000);
+}
+
 #[tokio::test]
 async fn a_65_kib_body_is_413() {
     let app = spawn_app().await;

@@ -184,11 +184,114 @@ pub fn document() -> &'static serde_json::Value {
     static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-        for missing in body_rules(&mut doc) {
+        unique_operation_ids(&mut doc);
+        for missing in body_rules(&mut doc).into_iter().chain(links(&mut doc)) {
             tracing::error!("the OpenAPI document has no {missing} to put its rule on");
         }
         doc
     })
+}
+
+/// utoipa names an operation after its handler, and several modules have a `create` or a
+/// `list`: where a name repeats, the first part of the path comes before it
+/// (`challenges_create`), so that every `operationId` is unique as OpenAPI asks.
+fn unique_operation_ids(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for op in paths
+        .values()
+        .filter_map(|i| i.as_object())
+        .flat_map(|i| i.values())
+    {
+        if let Some(id) = op["operationId"].as_str() {
+            *seen.entry(id.to_string()).or_default() += 1;
+        }
+    }
+    for (path, item) in paths.iter_mut() {
+        let resource = path
+            .trim_start_matches("/api/")
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            if seen.get(&id).is_some_and(|n| *n > 1) {
+                op["operationId"] = format!("{resource}_{id}").into();
+            }
+        }
+    }
+}
+
+/// OpenAPI links from the operations that make a row to those that use its id, so that a
+/// stateful test (schemathesis) can create, then change, accept or delete. Returns the
+/// operations it could not find.
+fn links(doc: &mut serde_json::Value) -> Vec<String> {
+    use serde_json::json;
+    /// A link's name, the operation it leads to, and the parameter that takes the id.
+    type Use = (&'static str, &'static str, &'static str);
+    // The creating operation, its status, where the id is in its answer, and its uses.
+    let made: [(&str, &str, &str, &[Use]); 4] = [
+        (
+            "/paths/~1api~1categories/post",
+            "201",
+            "/id",
+            &[
+                ("rename", "categories_update", "id"),
+                ("delete", "categories_delete", "id"),
+                ("limit", "set_limit", "category_id"),
+            ],
+        ),
+        (
+            "/paths/~1api~1expenses/post",
+            "201",
+            "/id",
+            &[
+                ("change", "expenses_update", "id"),
+                ("delete", "expenses_delete", "id"),
+            ],
+        ),
+        (
+            "/paths/~1api~1recurring/post",
+            "201",
+            "/rule/id",
+            &[
+                ("change", "recurring_update", "id"),
+                ("delete", "recurring_delete", "id"),
+            ],
+        ),
+        (
+            "/paths/~1api~1challenges/post",
+            "201",
+            "/id",
+            &[("accept", "accept", "id")],
+        ),
+    ];
+    let mut missing = Vec::new();
+    for (operation, status, id, targets) in made {
+        let at = format!("{operation}/responses/{status}");
+        let Some(response) = doc.pointer_mut(&at).and_then(|r| r.as_object_mut()) else {
+            missing.push(at);
+            continue;
+        };
+        let links: serde_json::Map<String, serde_json::Value> = targets
+            .iter()
+            .map(|(name, target, parameter)| {
+                let link = json!({
+                    "operationId": target,
+                    "parameters": { *parameter: format!("$response.body#{id}") },
+                });
+                (name.to_string(), link)
+            })
+            .collect();
+        response.insert("links".into(), links.into());
+    }
+    missing
 }
 
 /// A UUID as the server reads it in paths and bodies.
@@ -314,6 +417,11 @@ fn body_rules(doc: &mut serde_json::Value) -> Vec<String> {
         ("CategoryPatch", "name", name(40)),
         ("NewCategory", "color", color.clone()),
         ("CategoryPatch", "color", color),
+        (
+            "RecurringPatch",
+            "ends_on",
+            json!({"pattern": format!("^$|{DATE}")}),
+        ),
     ];
     let mut missing = Vec::new();
     for (schema, property, rule) in rules {
@@ -413,6 +521,49 @@ pub fn api(state: &AppState) -> Router<AppState> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn operation_ids_are_unique_and_every_link_names_an_operation_and_its_parameter() {
+        let doc = super::document();
+        let operations: Vec<&serde_json::Value> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .collect();
+        let ids: Vec<&str> = operations
+            .iter()
+            .map(|op| op["operationId"].as_str().unwrap())
+            .collect();
+        let unique: std::collections::HashSet<&&str> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        assert!(ids.contains(&"challenges_create") && ids.contains(&"set_limit"));
+        let mut links = 0;
+        for op in &operations {
+            for response in op["responses"].as_object().unwrap().values() {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|l| l.values())
+                {
+                    let target = operations
+                        .iter()
+                        .find(|t| t["operationId"] == link["operationId"])
+                        .unwrap_or_else(|| panic!("no operation for {link}"));
+                    for name in link["parameters"].as_object().unwrap().keys() {
+                        let takes = target["parameters"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|p| p["name"] == *name);
+                        assert!(takes, "{} takes no {name}", link["operationId"]);
+                    }
+                    links += 1;
+                }
+            }
+        }
+        assert_eq!(links, 8);
+    }
+
     #[test]
     fn every_body_rule_finds_its_field_and_ids_get_their_pattern() {
         let mut doc = serde_json::to_value(<super::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
