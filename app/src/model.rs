@@ -670,7 +670,7 @@ impl Month {
 
     /// "November 2026".
     pub fn label(self) -> String {
-        self.first_day().format("%B %Y").to_string()
+        format!("{} {}", month_name(self.month), self.year)
     }
 }
 
@@ -693,15 +693,58 @@ impl From<Month> for String {
     }
 }
 
-/// Parses a `YYYY-MM-DD` day.
+/// Parses a `YYYY-MM-DD` day: four, two and two ASCII digits, a real day from 0001-01-01.
+/// (By hand rather than with chrono's `parse_from_str`: its format parser is several
+/// kilobytes of the browser's first load, and this is all of it Hearth uses.)
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
-    if s.len() != 10 {
+    let b = s.as_bytes();
+    let number = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(*d - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
+    let year = i32::try_from(number(0..4)?).ok()?;
     // Year 0 is no day of the Gregorian calendar as RFC 3339 writes it.
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .filter(|d| d.year() > 0)
+    if year == 0 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
+}
+
+/// "January" for 1 … "December" for 12 (English, as the rest of the page).
+pub fn month_name(month: u32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    NAMES[(month.clamp(1, 12) - 1) as usize]
+}
+
+/// "Monday" … "Sunday".
+pub fn weekday_name(day: NaiveDate) -> &'static str {
+    const NAMES: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    NAMES[day.weekday().num_days_from_monday() as usize]
 }
 
 /// Where a client stands in a channel's history.
@@ -714,6 +757,62 @@ pub struct Position {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_parse_as_chrono_s_year_month_day_did_and_months_have_their_names() {
+        let chrono = |s: &str| {
+            (s.len() == 10)
+                .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+                .flatten()
+                .filter(|d| d.year() > 0)
+        };
+        let mut days: Vec<String> = [
+            "",
+            "2024-02-29",
+            "2023-02-29",
+            "0000-01-01",
+            "0001-01-01",
+            "9999-12-31",
+            "+123-01-01",
+            "-123-01-01",
+            "2024-1-011",
+            "2024-01-1 ",
+            " 2024-01-1",
+            "2024/01/01",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-32",
+            "2024-01-00",
+            "20240-01-0",
+            "2024-01-01T",
+            "2024-01-0a",
+            "2024-0١-01",
+            "+2024-01-01",
+        ]
+        .map(String::from)
+        .to_vec();
+        for year in [1, 4, 100, 400, 1900, 2000, 2024, 2100] {
+            for month in 1..=12 {
+                for day in [1, 28, 29, 30, 31] {
+                    days.push(format!("{year:04}-{month:02}-{day:02}"));
+                }
+            }
+        }
+        for s in &days {
+            // chrono's parser also took a sign ("+123-01-01" as 0123-01-01) and spaces
+            // before a number (" 2024-01-1"), which are no `YYYY-MM-DD` and which the OpenAPI
+            // document's pattern refuses: so does this.
+            let lenient = s.starts_with(['+', '-']) || s.contains(' ');
+            let expected = if lenient { None } else { chrono(s) };
+            assert_eq!(parse_day(s), expected, "{s:?}");
+        }
+        assert!(chrono("+123-01-01").is_some() && chrono(" 2024-01-1").is_some());
+        assert_eq!(Month::parse("2026-11").unwrap().label(), "November 2026");
+        assert_eq!(Month::parse("1987-01").unwrap().label(), "January 1987");
+        let day = parse_day("2026-12-06").unwrap();
+        assert_eq!(weekday_name(day), day.format("%A").to_string());
+        assert_eq!(month_name(3), "March");
+    }
 
     #[test]
     fn whole_numbers_may_be_written_with_a_zero_fraction_and_nothing_else() {

@@ -11,7 +11,10 @@ use super::board::Board;
 use super::waiting::{send_or_keep, WaitingList, Writes};
 use crate::api;
 use crate::components::ErrorNote;
-use crate::model::{parse_day, Every, Month, NewRecurringRule, RecurringPatch, RecurringRule};
+use crate::model::{
+    month_name, parse_day, weekday_name, Every, Month, NewRecurringRule, RecurringPatch,
+    RecurringRule,
+};
 use crate::money::{field_amount, format_minor, format_money};
 use crate::offline::Waiting;
 use chrono::Datelike;
@@ -26,7 +29,7 @@ pub fn schedule(every: Every, starts_on: &str) -> String {
         return format!("every {}", every.as_str());
     };
     match every {
-        Every::Week => format!("every week on {}", day.format("%A")),
+        Every::Week => format!("every week on {}", weekday_name(day)),
         Every::Month => {
             let n = day.day();
             let suffix = match (n % 10, n) {
@@ -43,7 +46,7 @@ pub fn schedule(every: Every, starts_on: &str) -> String {
             };
             format!("every month on the {n}{suffix}{short}")
         }
-        Every::Year => format!("every year on {}", day.format("%-d %B")),
+        Every::Year => format!("every year on {} {}", day.day(), month_name(day.month())),
     }
 }
 
