@@ -11,8 +11,10 @@ cd "$(dirname "$0")/.."
 source scripts/ensure-tools.sh
 ensure_schemathesis
 examples="${1:-30}"
+if [ -z "${BIN:-}" ]; then
+  cargo build -q -p hearth --bin hearth   # nothing to do when ./test.sh's tests just built it
+fi
 bin="${BIN:-target/debug/hearth}"
-[ -x "$bin" ] || cargo build -q -p hearth --bin hearth
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"

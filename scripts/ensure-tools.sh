@@ -68,8 +68,6 @@ ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
-# Redis and PostgreSQL on their standard ports: used when they answer, otherwise installed
-# from Debian's packages and started. Exports HEARTH_TEST_POSTGRES for the store tests.
 # schemathesis in a virtual environment of its own (Debian's Python refuses `pip install`
 # outside one, PEP 668); `$ST` is its command.
 ensure_schemathesis() {
@@ -86,6 +84,8 @@ ensure_schemathesis() {
   export ST
 }
 
+# Redis and PostgreSQL on their standard ports: used when they answer, otherwise installed
+# from Debian's packages and started. Exports HEARTH_TEST_POSTGRES for the store tests.
 ensure_services() {
   if ! (command -v redis-cli >/dev/null && [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]); then
     command -v redis-server >/dev/null || apt_install redis-server
