@@ -37,15 +37,22 @@ const main = Object.entries(busiest).sort((a, b) => b[1] - a[1])[0][0];
 const mine = events.filter((e) => `${e.pid}:${e.tid}` === main);
 const t0 = Math.min(...mine.map((e) => e.ts));
 let blocking = 0;
+// The code files the page fetched, in the same timeline: which task follows which chunk.
+const fetched = (trace.traceEvents || trace)
+  .filter((e) => e.name === 'ResourceSendRequest' && /\/pkg\//.test(e.args?.data?.url || ''))
+  .map((e) => ({ at: e.ts, line: `${((e.ts - t0) / 1000).toFixed(0).padStart(6)} ms  fetch ${e.args.data.url.replace(/^.*\/pkg\//, '').replace(/\.[\w-]{22}\./, '.')}` }));
+const lines = [...fetched];
 for (const task of mine.filter((e) => e.name === 'RunTask' && e.dur > 15_000)) {
   const inside = mine.filter((e) => e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur);
   const lazy = inside.filter((e) => e.name === 'wasm.CompileLazy');
   const lazyMs = lazy.reduce((sum, e) => sum + e.dur, 0) / 1000;
   const ms = task.dur / 1000;
   if (lazy.length) blocking += Math.max(0, ms - 50);
-  console.log(
-    `${((task.ts - t0) / 1000).toFixed(0).padStart(6)} ms  task ${ms.toFixed(0).padStart(4)} ms` +
+  lines.push({
+    at: task.ts,
+    line: `${((task.ts - t0) / 1000).toFixed(0).padStart(6)} ms  task ${ms.toFixed(0).padStart(4)} ms` +
       (lazy.length ? `  compiling ${lazyMs.toFixed(0)} ms (${lazy.length} functions)` : ''),
-  );
+  });
 }
+for (const { line } of lines.sort((a, b) => a.at - b.at)) console.log(line);
 console.log(`blocking time (over 50 ms) of the tasks that ran WebAssembly: ${blocking.toFixed(0)} ms`);
