@@ -9,7 +9,6 @@ use crate::state::AppState;
 use crate::store::{ExpenseSearch, FamilyRecord, SearchPosition};
 use app::model::{parse_day, Expense, Month};
 use base64::Engine;
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 /// The parameters that make a list a search (paged); without any, `/api/expenses` lists a
@@ -145,7 +144,7 @@ fn decode(cursor: &str) -> Option<SearchPosition> {
         .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let mut parts = text.split('|');
-    let spent_on = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;
+    let spent_on = parse_day(parts.next()?)?;
     let created_at_ms = parts.next()?.parse().ok()?;
     let id = Uuid::parse_str(parts.next()?).ok()?;
     parts.next().is_none().then_some(SearchPosition {
@@ -218,7 +217,10 @@ mod tests {
             recurring_id: None,
         };
         let place = decode(&encode(&e).unwrap()).unwrap();
-        assert_eq!(place.spent_on, NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+        assert_eq!(
+            place.spent_on,
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+        );
         assert_eq!(place.created_at_ms, 1_772_445_600_123);
         assert_eq!(place.id, e.id);
     }
