@@ -81,46 +81,63 @@ where
     }
 }
 
-/// Content below the fold whose hydration can wait one task. The server renders it inside a
-/// `<div class="deferred">` (`display: contents`, so the wrapper does not change the layout);
-/// while the page hydrates, the browser takes over only that wrapper and leaves the server's
-/// copy on screen, then, in a task of its own (`in_own_task`), builds the live content and
-/// swaps it in within that same task, so nothing flickers or moves. Hydration work (and the
-/// compiling of the WebAssembly it runs for the first time) is thus split into shorter tasks,
-/// and the browser can paint and answer input between them. After hydration (client-side
-/// navigation, the Trunk build) the content is built at once, as anywhere else.
-#[component]
-pub fn Deferred(children: ChildrenFn) -> impl IntoView {
+/// A part below the fold, from a chunk (`load`). The server renders it inside a
+/// `<div class="deferred">` (`display: contents`, so the wrapper does not change the layout).
+/// While the page hydrates, the browser takes over only that wrapper and leaves the server's
+/// copy on screen; once the chunk is there, in a task of its own, it builds the live part and
+/// swaps it in within that same task, so nothing flickers or moves. The first load thus needs
+/// no code of the part, and its hydration (with the compiling of the WebAssembly it runs for
+/// the first time) is split into shorter tasks, the browser painting and answering input
+/// between them. After hydration (client-side navigation, the Trunk build) the part shows
+/// once its chunk is there, as `part_or` does anywhere else.
+pub fn deferred_part(
+    load: impl Future<Output = Result<AnyView, LazyViewError>> + Send + 'static,
+) -> AnyView {
     #[cfg(not(feature = "ssr"))]
     {
         let hydrating = Owner::current_shared_context().is_some_and(|sc| sc.during_hydration());
         if hydrating {
-            return later(children);
+            return swap_in_when_loaded(load);
         }
     }
-    view! { <div class="deferred">{children()}</div> }.into_any()
+    view! { <div class="deferred">{part_or(load, || ().into_any())}</div> }.into_any()
 }
 
-/// The browser's side of `Deferred` while hydrating: an empty wrapper now, the content a task
-/// later.
+/// The browser's side of `deferred_part` while hydrating: an empty wrapper now (the server's
+/// copy stays in it), the live part once its chunk is there.
 #[cfg(not(feature = "ssr"))]
-fn later(children: ChildrenFn) -> AnyView {
+fn swap_in_when_loaded(
+    load: impl Future<Output = Result<AnyView, LazyViewError>> + 'static,
+) -> AnyView {
+    use leptos::reactive::computed::ScopedFuture;
     use std::cell::RefCell;
     use std::rc::Rc;
 
     let slot = NodeRef::<leptos::html::Div>::new();
     let mounted = Rc::new(RefCell::new(None));
     let keep = mounted.clone();
-    in_own_task(move || {
-        // Gone already (the page moved on before this task ran): nothing to do.
+    let owner = Owner::current();
+    // The part's components run under the page's owner (they read its context).
+    spawn_local(ScopedFuture::new_untracked(async move {
+        let part = load.await.unwrap_or_else(not_loaded);
+        // A task of its own even when the chunk was there already (a build without chunks).
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        // Gone already (the page moved on before the chunk came): nothing to do.
         let Some(Some(wrapper)) = slot.try_get_untracked() else {
             return;
         };
-        let mut state = children().build();
-        wrapper.set_inner_html("");
-        state.mount(&wrapper, None);
+        let swap = move || {
+            let mut state = part.build();
+            wrapper.set_inner_html("");
+            state.mount(&wrapper, None);
+            state
+        };
+        let state = match owner {
+            Some(owner) => owner.with(swap),
+            None => swap(),
+        };
         *keep.borrow_mut() = Some(state);
-    });
+    }));
     let mounted = send_wrapper::SendWrapper::new(mounted);
     on_cleanup(move || {
         if let Some(mut state) = mounted.borrow_mut().take() {

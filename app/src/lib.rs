@@ -10,7 +10,7 @@
 //!    uses these too.
 //! 2. **Talking to the server**: [`api`], one function per call, over HTTP in the browser and
 //!    through `api::backend` (the server's services) while rendering on the server.
-//! 3. **Shared components**: `components` (the signed-in user, error lines, forms, `Deferred`,
+//! 3. **Shared components**: `components` (the signed-in user, error lines, forms, `deferred_part`,
 //!    tasks of their own, loading a chunk).
 //! 4. **The page-load report**: `vitals` (a chunk, started after hydration).
 //! 5. **Offline**: `offline` (the outbox in IndexedDB and what waits in it; the service

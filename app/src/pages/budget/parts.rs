@@ -1,15 +1,18 @@
 //! The budget page's parts that mount after hydration, each from a WebAssembly chunk of its
 //! own in a split build: the family panel (presence and chat), the challenges card, the
-//! search of every month's notes, and the month's cards ("Who spent", the charts, the
-//! recurring bills and the import) together in one chunk, since each lazy part costs the
-//! main module its own loading code. On the server and in the Trunk build, which do not
-//! split, each loader is an ordinary `async fn`.
+//! search of every month's notes, the sections around the form (the status, the categories
+//! and the expenses, one chunk),
+//! and the month's cards ("Who spent", the charts, the recurring bills and the import)
+//! together in one chunk, since each lazy part costs the main module its own loading code.
+//! On the server and in the Trunk build, which do not split, each loader is an ordinary
+//! `async fn`.
 
 use super::challenges::{ChallengesCard, Games};
 use super::family_panel::{Family, FamilyPanel};
 use super::import::ImportCard;
 use super::recurring::RecurringCard;
 use super::search::ExpenseSearch;
+use super::sections::{CategoriesCard, ExpensesCard, Status};
 use super::trends::TrendsCard;
 use super::waiting::Writes;
 use super::who_spent::MemberBreakdown;
@@ -28,8 +31,25 @@ async fn load_search(digits: u8) -> Result<AnyView, LazyViewError> {
     Ok(view! { <ExpenseSearch digits /> }.into_any())
 }
 
+/// The budget page's sections around its form (one chunk).
+#[derive(Clone, Copy)]
+pub(crate) enum Section {
+    Status,
+    Categories,
+    Expenses,
+}
+
+#[cfg_attr(feature = "split", leptos::lazy(sections, fallible))]
+pub(crate) async fn load_section(section: Section) -> Result<AnyView, LazyViewError> {
+    Ok(match section {
+        Section::Status => view! { <Status /> }.into_any(),
+        Section::Categories => view! { <CategoriesCard /> }.into_any(),
+        Section::Expenses => view! { <ExpensesCard /> }.into_any(),
+    })
+}
+
 #[cfg_attr(feature = "split", leptos::lazy(month_cards, fallible))]
-async fn load_month_cards(digits: u8) -> Result<AnyView, LazyViewError> {
+pub(crate) async fn load_month_cards(digits: u8) -> Result<AnyView, LazyViewError> {
     let writes = Writes::new(expect_context());
     Ok(view! {
         <MemberBreakdown digits />
@@ -72,12 +92,4 @@ pub(crate) fn LazyChallengesCard(games: Games) -> impl IntoView {
 #[component]
 pub(crate) fn LazyExpenseSearch(digits: u8) -> impl IntoView {
     part_or(load_search(digits), || ().into_any())
-}
-
-/// The budget page's "Who spent" breakdown, pace chart, six-month bars, recurring bills and
-/// import, from their chunk
-/// (one part: each lazy part costs the main module its own loading code).
-#[component]
-pub(crate) fn LazyMonthCards(digits: u8) -> impl IntoView {
-    part_or(load_month_cards(digits), || ().into_any())
 }
