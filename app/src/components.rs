@@ -117,8 +117,10 @@ fn swap_in_when_loaded(
     let mounted = Rc::new(RefCell::new(None));
     let keep = mounted.clone();
     let owner = Owner::current();
+    let pending = Swapping::begin();
     // The part's components run under the page's owner (they read its context).
     spawn_local(ScopedFuture::new_untracked(async move {
+        let _pending = pending;
         let part = load.await.unwrap_or_else(not_loaded);
         // A task of its own even when the chunk was there already (a build without chunks).
         gloo_timers::future::TimeoutFuture::new(0).await;
@@ -145,6 +147,61 @@ fn swap_in_when_loaded(
         }
     });
     view! { <div class="deferred" node_ref=slot></div> }.into_any()
+}
+
+/// How many parts `deferred_part` is swapping in, and what runs once none is left.
+#[cfg(not(feature = "ssr"))]
+type SwapsLeft = (usize, Vec<Box<dyn FnOnce()>>);
+
+#[cfg(not(feature = "ssr"))]
+thread_local! {
+    static SWAPPING: std::cell::RefCell<SwapsLeft> = const { std::cell::RefCell::new((0, Vec::new())) };
+}
+
+/// One part being swapped in, until dropped (swapped in, failed, or its page gone).
+#[cfg(not(feature = "ssr"))]
+struct Swapping;
+
+#[cfg(not(feature = "ssr"))]
+impl Swapping {
+    fn begin() -> Self {
+        SWAPPING.with(|s| s.borrow_mut().0 += 1);
+        Swapping
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+impl Drop for Swapping {
+    fn drop(&mut self) {
+        let waiting = SWAPPING.with(|s| {
+            let mut s = s.borrow_mut();
+            s.0 -= 1;
+            if s.0 == 0 {
+                std::mem::take(&mut s.1)
+            } else {
+                Vec::new()
+            }
+        });
+        waiting.into_iter().for_each(|f| f());
+    }
+}
+
+/// Runs `f` once every part hydration left to its chunk (`deferred_part`) is swapped in: at
+/// once when none is pending. The page is marked hydrated then, so a click on any part
+/// reaches the live copy.
+#[cfg(not(feature = "ssr"))]
+pub fn when_parts_in(f: impl FnOnce() + 'static) {
+    let now = SWAPPING.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.0 == 0 {
+            return Some(f);
+        }
+        s.1.push(Box::new(f));
+        None
+    });
+    if let Some(f) = now {
+        f();
+    }
 }
 
 /// A form's error line, announced to screen readers.

@@ -17,9 +17,10 @@
 //!    worker, updates and the install offer).
 //! 6. **The live client**: [`live`] (the socket and the ledger: what a page shows, live and
 //!    optimistic).
-//! 7. **Pages**: `pages::budget` (the main module's page: its board, its parts loaded as
-//!    chunks after hydration, its cards), `pages::performance`, `pages::simple`.
-//! 8. **Around every page**: `layout` (the header, the pages as lazy routes), and here
+//! 7. **Pages**: `pages::budget` (the main module's page: its board and form; its sections
+//!    and cards from chunks, each taking over from the server's copy when it arrives),
+//!    `pages::performance`, `pages::simple`.
+//! 8. **Around every page**: `layout` (the header, the pages from their chunks), and here
 //!    [`App`] and the server's [`shell`].
 //!
 //! An event reaches a page as: `live::socket` → `pages::budget`'s `budget_events` → the
@@ -28,7 +29,8 @@
 //! outbox, `offline::outbox`, without a network) → the server's answer reconciled in the ledger.
 //!
 //! What the browser loads later, as WebAssembly chunks of a split build (`cargo leptos build
-//! --split`): every page but the budget (`layout`), the budget page's parts
+//! --split`): every page but the budget (`layout`; the page's own chunk is fetched before it
+//! hydrates, `layout::preload_page`, so no page hydrates asynchronously), the budget page's parts
 //! (`pages::budget::parts`), the live connection's loop (`live::socket::run_socket`), the
 //! installable app's side (`offline::pwa`) and the page-load report (`vitals`). Each has a
 //! loader, an `async fn` that split builds mark `#[lazy]`: its first call fetches the chunk;
@@ -54,16 +56,20 @@ pub mod vitals;
 pub mod ws;
 
 pub use components::in_own_task;
+#[cfg(not(feature = "ssr"))]
+pub use components::when_parts_in;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, Lazy, SsrMode,
+    path, SsrMode,
 };
 #[cfg(not(feature = "ssr"))]
 pub use vitals::start_vitals;
 
 pub use components::MeResource;
+#[cfg(feature = "split")]
+pub use layout::preload_page;
 
 /// The HTML document around the app, rendered on the server only.
 #[cfg(feature = "ssr")]
@@ -201,27 +207,27 @@ pub fn App() -> impl IntoView {
             <offline::pwa::PwaBar />
             <main id="main" class="container">
                 <Routes fallback=pages::simple::NotFound>
-                    <Route path=path!("/") view={Lazy::<layout::HomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/") view=layout::home ssr=SsrMode::Async />
                     <Route
                         path=path!("/login")
-                        view={Lazy::<layout::LoginRoute>::new()}
+                        view=layout::login
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/register")
-                        view={Lazy::<layout::RegisterRoute>::new()}
+                        view=layout::register
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/family")
-                        view={Lazy::<layout::FamilyRoute>::new()}
+                        view=layout::family
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/budget") view=pages::budget::BudgetPage ssr=SsrMode::Async />
-                    <Route path=path!("/offline") view={Lazy::<layout::OfflineRoute>::new()} />
+                    <Route path=path!("/offline") view=layout::offline />
                     <Route
                         path=path!("/admin/performance")
-                        view={Lazy::<layout::PerformanceRoute>::new()}
+                        view=layout::performance
                         ssr=SsrMode::Async
                     />
                 </Routes>

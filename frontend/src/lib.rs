@@ -26,14 +26,13 @@ fn mark_ready(started: f64, hydrated: f64) {
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     let started = now();
-    // A split build hydrates asynchronously: the page's lazy route (any page but the budget)
-    // waits for its chunk.
+    // In a split build the page's code (any page but the budget) is a chunk: fetched first,
+    // then the page hydrates at once. (Leptos' executor is set up by `hydrate_body`, so the
+    // task is wasm-bindgen's.)
     #[cfg(feature = "split")]
-    // (Leptos' executor is set up by `hydrate_from_async`, so the task is wasm-bindgen's.)
     wasm_bindgen_futures::spawn_local(async move {
-        leptos::mount::hydrate_from_async(leptos::prelude::document().body().unwrap(), app::App)
-            .await
-            .forget();
+        app::preload_page().await;
+        leptos::mount::hydrate_body(app::App);
         hydrated(started);
     });
     #[cfg(not(feature = "split"))]
@@ -43,12 +42,12 @@ pub fn hydrate() {
     }
 }
 
-/// Hydration is done: marked after the parts it left for tasks of their own
-/// (`app::components::Deferred`), which were queued while hydrating, so they run first.
+/// Hydration is done: marked once the parts it left to their chunks are swapped in
+/// (`app::when_parts_in`), so that a click anywhere then reaches the app.
 #[cfg(feature = "hydrate")]
 fn hydrated(started: f64) {
     let hydrated = now() - started;
-    app::in_own_task(move || mark_ready(started, hydrated));
+    app::when_parts_in(move || app::in_own_task(move || mark_ready(started, hydrated)));
 }
 
 #[cfg(all(feature = "csr", not(feature = "hydrate")))]
