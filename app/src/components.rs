@@ -81,7 +81,8 @@ where
     }
 }
 
-/// A part below the fold, from a chunk (`load`). The server renders it inside a
+/// A part of a page from a chunk (`load`), for the parts the page's first task need not
+/// hydrate (on `/budget`, all but the form). The server renders it inside a
 /// `<div class="deferred">` (`display: contents`, so the wrapper does not change the layout).
 /// While the page hydrates, the browser takes over only that wrapper and leaves the server's
 /// copy on screen; once the chunk is there, in a task of its own, it builds the live part and

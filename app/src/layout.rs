@@ -140,6 +140,7 @@ async fn load_sign_in(page: SignIn) -> Result<AnyView, LazyViewError> {
         SignIn::Register => simple::RegisterPage().into_any(),
     })
 }
+
 page!(family, load_family, family, simple::FamilyPage);
 page!(offline, load_offline, offline, simple::OfflinePage);
 page!(

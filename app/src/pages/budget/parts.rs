@@ -1,11 +1,10 @@
 //! The budget page's parts that mount after hydration, each from a WebAssembly chunk of its
 //! own in a split build: the family panel (presence and chat), the challenges card, the
 //! search of every month's notes, the sections around the form (the status, the categories
-//! and the expenses, one chunk),
-//! and the month's cards ("Who spent", the charts, the recurring bills and the import)
-//! together in one chunk, since each lazy part costs the main module its own loading code.
-//! On the server and in the Trunk build, which do not split, each loader is an ordinary
-//! `async fn`.
+//! and the expenses, in one chunk), and the month's cards ("Who spent", the charts, the
+//! recurring bills and the import) together in one chunk, since each lazy part costs the
+//! main module its own loading code. On the server and in the Trunk build, which do not
+//! split, each loader is an ordinary `async fn`.
 
 use super::challenges::{ChallengesCard, Games};
 use super::family_panel::{Family, FamilyPanel};
