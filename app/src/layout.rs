@@ -24,10 +24,6 @@ pub fn Header(me: MeResource) -> impl IntoView {
             match api::logout().await {
                 Ok(()) => {
                     // Nothing of this user stays in the browser after sign-out.
-                    #[cfg(not(feature = "ssr"))]
-                    if let Err(e) = crate::offline::idb::clear().await {
-                        leptos::logging::warn!("hearth: outbox not cleared: {e:?}");
-                    }
                     crate::offline::pwa::forget_user().await;
                     me.refetch();
                     navigate("/login", Default::default());

@@ -59,7 +59,6 @@ pub use components::in_own_task;
 #[cfg(not(feature = "ssr"))]
 pub use components::when_parts_in;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -75,7 +74,11 @@ pub use layout::preload_page;
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos::nonce::use_nonce;
-    use leptos_meta::{HashedStylesheet, MetaTags};
+    use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
+    // The document's title and head tags are the server's: the browser hydrates only `<body>`
+    // (the performance page sets its title itself on a client navigation), so the head's code
+    // stays out of the WebAssembly.
+    provide_meta_context();
     if let (Some(nonce), Some(response)) =
         (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
     {
@@ -95,12 +98,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <link rel="apple-touch-icon" href="/apple-touch-icon.png" />
                 <Hydration options=options.clone() />
+                <Title text=title_of(use_context::<http::request::Parts>()) />
+                <Meta name="description" content="Your family's budget, shared and live." />
+                <Meta name="theme-color" content="#b4532a" />
+                <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The performance page's title (the other pages are "Hearth").
+pub(crate) const PERFORMANCE_TITLE: &str = "Performance · Hearth";
+
+/// The document's title of the page requested.
+#[cfg(feature = "ssr")]
+fn title_of(request: Option<http::request::Parts>) -> &'static str {
+    match request.map(|r| r.uri.path() == "/admin/performance") {
+        Some(true) => PERFORMANCE_TITLE,
+        _ => "Hearth",
     }
 }
 
@@ -195,13 +214,8 @@ fn policy_allowing(scripts: &str) -> String {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     let me = components::provide_me();
     view! {
-        <Title text="Hearth" />
-        <Meta name="description" content="Your family's budget, shared and live." />
-        <Meta name="theme-color" content="#b4532a" />
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Router>
             <layout::Header me />
             <offline::pwa::PwaBar />

@@ -239,8 +239,33 @@ pub struct Ledger {
     pub pending: Vec<PendingExpense>,
     /// The budget events applied lately, numbered: data whose request began before some of
     /// them may predate them, so they are applied again on top of it.
-    recent: VecDeque<(u64, Event)>,
+    recent: VecDeque<(u64, Change)>,
     applied: u64,
+}
+
+/// A budget event as the ledger applies it, read from the event's JSON once: the events are
+/// read where they arrive (the live connection's chunk), so the ledger's loads, in the main
+/// module, re-apply them without the JSON reader for them.
+#[derive(Clone, Debug, PartialEq)]
+enum Change {
+    Expense(EventKind, Expense),
+    Budget(BudgetUpdate),
+}
+
+impl Change {
+    fn of(event: &Event) -> Option<Self> {
+        match event.kind {
+            EventKind::ExpenseCreated | EventKind::ExpenseUpdated | EventKind::ExpenseDeleted => {
+                serde_json::from_value::<ExpenseEvent>(event.data.clone())
+                    .ok()
+                    .map(|e| Change::Expense(event.kind, e.expense))
+            }
+            EventKind::BudgetUpdate => serde_json::from_value::<BudgetUpdate>(event.data.clone())
+                .ok()
+                .map(Change::Budget),
+            _ => None,
+        }
+    }
 }
 
 /// How many applied events a ledger keeps for loads that were under way meanwhile.
@@ -275,14 +300,14 @@ impl Ledger {
     /// nothing, since expenses are replaced by id and a `budget_update` carries the figures).
     pub fn load_after(&mut self, budget: Budget, expenses: Vec<Expense>, mark: u64) {
         self.load(budget, expenses);
-        let later: Vec<Event> = self
+        let later: Vec<Change> = self
             .recent
             .iter()
             .filter(|(n, _)| *n > mark)
-            .map(|(_, e)| e.clone())
+            .map(|(_, c)| c.clone())
             .collect();
-        for event in &later {
-            self.absorb(event);
+        for change in later {
+            self.absorb(change);
         }
     }
 
@@ -292,29 +317,24 @@ impl Ledger {
         self.applied
     }
 
-    /// A budget event of the family channel (`expense_*`, `budget_update`).
+    /// A budget event of the family channel (`expense_*`, `budget_update`), kept read (a
+    /// [`Change`]) for the loads under way.
     pub fn event(&mut self, event: &Event) {
         self.applied += 1;
+        let Some(change) = Change::of(event) else {
+            return;
+        };
         if self.recent.len() == RECENT_EVENTS {
             self.recent.pop_front();
         }
-        self.recent.push_back((self.applied, event.clone()));
-        self.absorb(event);
+        self.recent.push_back((self.applied, change.clone()));
+        self.absorb(change);
     }
 
-    fn absorb(&mut self, event: &Event) {
-        match event.kind {
-            EventKind::ExpenseCreated | EventKind::ExpenseUpdated | EventKind::ExpenseDeleted => {
-                if let Ok(e) = serde_json::from_value::<ExpenseEvent>(event.data.clone()) {
-                    self.expense_event(event.kind, e.expense);
-                }
-            }
-            EventKind::BudgetUpdate => {
-                if let Ok(u) = serde_json::from_value::<BudgetUpdate>(event.data.clone()) {
-                    self.budget_update(&u);
-                }
-            }
-            _ => {}
+    fn absorb(&mut self, change: Change) {
+        match change {
+            Change::Expense(kind, expense) => self.expense_event(kind, expense),
+            Change::Budget(update) => self.budget_update(&update),
         }
     }
 

@@ -16,11 +16,11 @@ pub fn PwaBar() -> impl IntoView {
     crate::components::in_own_task(move || start_pwa(update_ready, installable));
     let reload = move |_| {
         #[cfg(not(feature = "ssr"))]
-        browser::apply_update();
+        ask(Ask::Update);
     };
     let install = move |_| {
         #[cfg(not(feature = "ssr"))]
-        browser::prompt_install(installable);
+        ask(Ask::Install(installable));
     };
     view! {
         <Show when=move || update_ready.get()>
@@ -49,17 +49,17 @@ pub fn PwaBar() -> impl IntoView {
 /// where the browser has it; the page drains it too, and the client ids make either safe.
 pub fn request_sync() {
     #[cfg(not(feature = "ssr"))]
-    browser::request_sync();
+    ask(Ask::Sync);
 }
 
-/// Forgets this user's cached pages and API answers (on sign-out).
+/// Forgets what this browser keeps of the user (on sign-out): the outbox, the cached pages
+/// and API answers.
 pub async fn forget_user() {
     #[cfg(not(feature = "ssr"))]
-    browser::forget_user().await;
+    if let Err(error) = in_chunk(Ask::ForgetUser).await {
+        leptos::logging::warn!("the installable app could not be loaded: {error}");
+    }
 }
-
-#[cfg(not(feature = "ssr"))]
-pub(crate) use browser::start;
 
 #[cfg(not(feature = "ssr"))]
 mod browser {
@@ -232,15 +232,40 @@ mod browser {
 /// Starts the installable app's side of the page (`start`) from its chunk.
 #[cfg(not(feature = "ssr"))]
 pub(crate) fn start_pwa(update_ready: RwSignal<bool>, installable: RwSignal<bool>) {
-    crate::components::start_part("the installable app", load_pwa(update_ready, installable));
+    ask(Ask::Start(update_ready, installable));
+}
+
+/// What the page asks of the installable app's side, all of it in one chunk (`pwa`), which
+/// the page fetches after hydration (`Ask::Start`).
+#[cfg(not(feature = "ssr"))]
+enum Ask {
+    Start(RwSignal<bool>, RwSignal<bool>),
+    Update,
+    Install(RwSignal<bool>),
+    Sync,
+    ForgetUser,
+}
+
+/// Does `what` once the chunk is there, in a task of its own.
+#[cfg(not(feature = "ssr"))]
+fn ask(what: Ask) {
+    crate::components::start_part("the installable app", in_chunk(what));
 }
 
 #[cfg(not(feature = "ssr"))]
 #[cfg_attr(feature = "split", leptos::lazy(pwa, fallible))]
-async fn load_pwa(
-    update_ready: RwSignal<bool>,
-    installable: RwSignal<bool>,
-) -> Result<(), leptos::LazyViewError> {
-    start(update_ready, installable);
+async fn in_chunk(what: Ask) -> Result<(), leptos::LazyViewError> {
+    match what {
+        Ask::Start(update_ready, installable) => browser::start(update_ready, installable),
+        Ask::Update => browser::apply_update(),
+        Ask::Install(installable) => browser::prompt_install(installable),
+        Ask::Sync => browser::request_sync(),
+        Ask::ForgetUser => {
+            if let Err(e) = crate::offline::idb::clear().await {
+                leptos::logging::warn!("hearth: outbox not cleared: {e:?}");
+            }
+            browser::forget_user().await;
+        }
+    }
     Ok(())
 }

@@ -11,14 +11,19 @@ use crate::pages::simple::{failure_view, signed_out_redirect};
 use crate::stats::{AdminStats, AlertNotice, CacheClear, Sample};
 use crate::ws::EventKind;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
 pub fn PerformancePage() -> impl IntoView {
     let me = use_me();
+    // The page's title: the server writes it into the document's head (`shell`), the browser
+    // sets it on a client navigation and puts "Hearth" back once the page goes.
+    #[cfg(not(feature = "ssr"))]
+    {
+        document().set_title(crate::PERFORMANCE_TITLE);
+        on_cleanup(|| document().set_title("Hearth"));
+    }
     view! {
-        <Title text="Performance · Hearth" />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {

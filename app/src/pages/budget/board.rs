@@ -11,8 +11,8 @@ use crate::money::format_money;
 use crate::offline::outbox;
 use crate::ws::{BudgetAlert, BudgetUpdate, Event, EventKind, ExpenseEvent};
 use leptos::prelude::*;
-#[cfg(not(feature = "ssr"))]
 use leptos::task::spawn_local;
+use leptos::LazyViewError;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -202,10 +202,53 @@ impl Board {
     /// while draining runs it again afterwards).
     pub(super) fn drain(&self) {
         let board = *self;
-        one_at_a_time(self.draining, move || board.drain_once());
+        one_at_a_time(self.draining, move || async move {
+            if let Err(error) = sending(board, Sending::Drain).await {
+                leptos::logging::warn!("the outbox could not be loaded: {error}");
+            }
+        });
     }
 
-    pub(super) async fn drain_once(self) {
+    /// An expense typed on this device (shown already by the ledger): kept in the outbox,
+    /// then sent; sent directly where the browser cannot keep it (no IndexedDB).
+    pub(super) fn send(&self, expense: NewExpense, error: RwSignal<Option<String>>) {
+        let board = *self;
+        spawn_local(async move {
+            let id = expense.id.unwrap_or_default();
+            if let Err(e) = sending(board, Sending::New(expense, error)).await {
+                board.ledger.update(|l| {
+                    l.refused(id);
+                });
+                error.set(Some(format!(
+                    "Not saved: the app's code could not be loaded ({e})."
+                )));
+            }
+        });
+    }
+
+    async fn keep_and_send(self, expense: NewExpense, error: RwSignal<Option<String>>) {
+        if outbox::put_expense(&expense).await {
+            self.drain();
+            return;
+        }
+        let id = expense.id.unwrap_or_default();
+        match api::add_expense(expense).await {
+            Ok(saved) => {
+                self.ledger.update(|l| {
+                    l.saved(saved);
+                });
+                self.after_change();
+            }
+            Err(e) => {
+                self.ledger.update(|l| {
+                    l.refused(id);
+                });
+                error.set(Some(e.message()));
+            }
+        }
+    }
+
+    async fn drain_once(self) {
         for expense in outbox::expenses().await {
             let Some(id) = expense.id else { continue };
             self.ledger.update(|l| l.add(expense.clone()));
@@ -260,6 +303,26 @@ impl Board {
             Duration::from_millis(1500),
         );
     }
+}
+
+/// What the outbox's chunk does for the page.
+pub(super) enum Sending {
+    /// Sends what waits (`Board::drain`).
+    Drain,
+    /// Keeps and sends a new expense (`Board::send`).
+    New(NewExpense, RwSignal<Option<String>>),
+}
+
+/// The outbox's work, from a chunk of its own (`outbox`): reading and writing IndexedDB and
+/// sending what waits. The page starts a drain right after hydration, so the chunk is there
+/// by the time anyone submits the form (and the service worker keeps it for offline use).
+#[cfg_attr(feature = "split", leptos::lazy(outbox, fallible))]
+pub(super) async fn sending(board: Board, work: Sending) -> Result<(), LazyViewError> {
+    match work {
+        Sending::Drain => board.drain_once().await,
+        Sending::New(expense, error) => board.keep_and_send(expense, error).await,
+    }
+    Ok(())
 }
 
 /// Whether the browser may show notifications: `None` where it has none.

@@ -22,7 +22,6 @@ use crate::live::ledger::{Ledger, Start};
 use crate::live::socket::{Incoming, LiveSocket};
 use crate::model::*;
 use crate::money::{field_amount, format_minor};
-use crate::offline::outbox;
 use crate::pages::simple::{failure_view, signed_out_redirect};
 use crate::ws::{Channel, EventKind};
 use board::{take_page, Board, Draft};
@@ -30,14 +29,10 @@ use challenges::Games;
 use family_panel::Family;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos::LazyViewError;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
-use parts::{
-    family_panel_loading, load_month_cards, load_section, LazyChallengesCard, LazyFamilyPanel,
-    Section,
-};
+use parts::{family_panel_loading, load_section, LazyChallengesCard, LazyFamilyPanel, Section};
 use std::rc::Rc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -281,7 +276,7 @@ fn BudgetBody() -> impl IntoView {
             <ErrorNote error=board.notice />
             <ExpenseForm categories digits=digits() today currency=currency() />
             {deferred_part(load_section(Section::Categories))}
-            {deferred_part(load_month_cards(digits()))}
+            {deferred_part(load_section(Section::MonthCards(digits())))}
             {deferred_part(load_section(Section::Expenses))}
         </section>
     }
@@ -336,28 +331,7 @@ fn ExpenseForm(
         board.ledger.update(|l| l.add(body.clone()));
         amount.set(String::new());
         note.set(String::new());
-        spawn_local(async move {
-            if outbox::put_expense(&body).await {
-                board.drain();
-            } else {
-                // No IndexedDB (private mode, old browser): send it directly.
-                let id = body.id.unwrap_or_default();
-                match api::add_expense(body).await {
-                    Ok(saved) => {
-                        board.ledger.update(|l| {
-                            l.saved(saved);
-                        });
-                        board.after_change();
-                    }
-                    Err(e) => {
-                        board.ledger.update(|l| {
-                            l.refused(id);
-                        });
-                        error.set(Some(e.message()));
-                    }
-                }
-            }
-        });
+        board.send(body, error);
     };
     let no_categories = move || categories.with(|c| c.is_empty());
     view! {

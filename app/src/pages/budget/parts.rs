@@ -1,9 +1,9 @@
 //! The budget page's parts that mount after hydration, each from a WebAssembly chunk of its
 //! own in a split build: the family panel (presence and chat), the challenges card, the
-//! search of every month's notes, the sections around the form (the status, the categories
-//! and the expenses, in one chunk), and the month's cards ("Who spent", the charts, the
-//! recurring bills and the import) together in one chunk, since each lazy part costs the
-//! main module its own loading code. On the server and in the Trunk build, which do not
+//! search of every month's notes, and the sections around the form (the status, the
+//! categories, the month's cards: "Who spent", the charts, the recurring bills and the
+//! import; and the expenses) together in one chunk, since each lazy part costs the main
+//! module its own loading code. On the server and in the Trunk build, which do not
 //! split, each loader is an ordinary `async fn`.
 
 use super::challenges::{ChallengesCard, Games};
@@ -30,11 +30,15 @@ async fn load_search(digits: u8) -> Result<AnyView, LazyViewError> {
     Ok(view! { <ExpenseSearch digits /> }.into_any())
 }
 
-/// The budget page's sections around its form (one chunk).
+/// The budget page's sections around its form, all in one chunk (`sections`): each lazy part
+/// costs the main module its own loading code, and one chunk is one fetch.
 #[derive(Clone, Copy)]
 pub(crate) enum Section {
     Status,
     Categories,
+    /// The month's cards: "Who spent", the charts, the recurring bills and the import, in
+    /// the month's currency digits.
+    MonthCards(u8),
     Expenses,
 }
 
@@ -43,20 +47,18 @@ pub(crate) async fn load_section(section: Section) -> Result<AnyView, LazyViewEr
     Ok(match section {
         Section::Status => view! { <Status /> }.into_any(),
         Section::Categories => view! { <CategoriesCard /> }.into_any(),
+        Section::MonthCards(digits) => {
+            let writes = Writes::new(expect_context());
+            view! {
+                <MemberBreakdown digits />
+                <TrendsCard digits />
+                <RecurringCard digits writes />
+                <ImportCard digits writes />
+            }
+            .into_any()
+        }
         Section::Expenses => view! { <ExpensesCard /> }.into_any(),
     })
-}
-
-#[cfg_attr(feature = "split", leptos::lazy(month_cards, fallible))]
-pub(crate) async fn load_month_cards(digits: u8) -> Result<AnyView, LazyViewError> {
-    let writes = Writes::new(expect_context());
-    Ok(view! {
-        <MemberBreakdown digits />
-        <TrendsCard digits />
-        <RecurringCard digits writes />
-        <ImportCard digits writes />
-    }
-    .into_any())
 }
 
 #[cfg_attr(feature = "split", leptos::lazy(challenges, fallible))]

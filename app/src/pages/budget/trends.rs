@@ -5,7 +5,7 @@
 //! label and a line of text per chart), rendered by the server into the page: the bars from
 //! the page's data (`BudgetPage::trends`), which the page also carries in `data-trends` for
 //! the browser's copy (`Board::rendered_trends`; else the browser asks `GET /api/trends`).
-//! The browser's copy is built from the `month_cards` chunk after hydration
+//! The browser's copy is built from the `sections` chunk after hydration
 //! (`chunks::LazyMonthCards`).
 
 use super::board::Board;
