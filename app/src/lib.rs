@@ -32,7 +32,9 @@
 //! --split`): every page but the budget (`layout`; the page's own chunk is fetched before it
 //! hydrates, `layout::preload_page`, so no page hydrates asynchronously), the budget page's parts
 //! (`pages::budget::parts`), the live connection's loop (`live::socket::run_socket`), the
-//! installable app's side (`offline::pwa`) and the page-load report (`vitals`). Each has a
+//! outbox's work (`pages::budget::board::sending`), the installable app's side
+//! (`offline::pwa`) and the page-load report (`vitals`). The document's `<head>` is the
+//! server's (`shell`): no `leptos_meta` in the browser. Each has a
 //! loader, an `async fn` that split builds mark `#[lazy]`: its first call fetches the chunk;
 //! on the server and in the Trunk build it is an ordinary `async fn`. The service worker
 //! precaches every chunk, so they load offline too; a chunk that cannot be fetched all the
