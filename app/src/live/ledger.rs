@@ -318,7 +318,7 @@ impl Ledger {
     }
 
     /// A budget event of the family channel (`expense_*`, `budget_update`), kept read (a
-    /// [`Change`]) for the loads under way.
+    /// `Change`) for the loads under way.
     pub fn event(&mut self, event: &Event) {
         self.applied += 1;
         let Some(change) = Change::of(event) else {
