@@ -7,7 +7,10 @@
 # Lighthouse's scores move from run to run (its simulated 4x slowdown multiplies this machine's
 # own task times), so each page is measured RUNS times (default 3) and the median reported, as
 # Lighthouse's own guidance on variability suggests.
-# Usage: [RUNS=3] bench/lighthouse.sh
+# A slow phase of this VM can be stood in for on a fast day: CPU_SLOWDOWN=N sets Lighthouse's
+# CPU multiplier (default 4, the mobile preset's) to N, e.g. 8 on a day whose benchmark index
+# is twice a slow phase's (BENCHMARKS.md says which days were which).
+# Usage: [RUNS=3] [CPU_SLOWDOWN=4] bench/lighthouse.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}"
@@ -38,6 +41,7 @@ run() { # name url [extra headers json]
   for attempt in 1 2; do
     npx --yes "lighthouse@$LIGHTHOUSE_VERSION" "$url" --quiet \
       --only-categories=performance,accessibility \
+      --throttling.cpuSlowdownMultiplier="${CPU_SLOWDOWN:-4}" \
       --chrome-flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync" \
       --extra-headers="$headers" --output=json --output-path="$work/$name.json" >"$work/$name.log" 2>&1 && break
     if [ "$attempt" = 2 ]; then
@@ -48,7 +52,7 @@ run() { # name url [extra headers json]
     const r = require(process.argv[1]);
     const c = r.categories, a = r.audits;
     const ms = (k) => a[k] && a[k].numericValue != null ? Math.round(a[k].numericValue) + " ms" : "n/a";
-    console.log(`${process.argv[2].padEnd(8)} performance ${Math.round(c.performance.score * 100)}  accessibility ${Math.round(c.accessibility.score * 100)}  FCP ${ms("first-contentful-paint")}  LCP ${ms("largest-contentful-paint")}  TBT ${ms("total-blocking-time")}  CLS ${a["cumulative-layout-shift"].numericValue.toFixed(3)}  (${r.configSettings.formFactor}, Lighthouse ${r.lighthouseVersion}, benchmark index ${Math.round(r.environment.benchmarkIndex)})`);
+    console.log(`${process.argv[2].padEnd(8)} performance ${Math.round(c.performance.score * 100)}  accessibility ${Math.round(c.accessibility.score * 100)}  FCP ${ms("first-contentful-paint")}  LCP ${ms("largest-contentful-paint")}  TBT ${ms("total-blocking-time")}  CLS ${a["cumulative-layout-shift"].numericValue.toFixed(3)}  (${r.configSettings.formFactor}, CPU x${r.configSettings.throttling.cpuSlowdownMultiplier}, Lighthouse ${r.lighthouseVersion}, benchmark index ${Math.round(r.environment.benchmarkIndex)})`);
   ' "$work/$name.json" "$name"
 }
 runs="${RUNS:-3}"

@@ -94,22 +94,47 @@ where
 pub fn deferred_part(
     load: impl Future<Output = Result<AnyView, LazyViewError>> + Send + 'static,
 ) -> AnyView {
+    deferred(Box::pin(load))
+}
+
+/// A part's loading, boxed: every deferred part shares one copy of the code that swaps it in
+/// (each type of future would otherwise have its own, in the main module).
+type PartLoad = std::pin::Pin<Box<dyn Future<Output = Result<AnyView, LazyViewError>> + Send>>;
+
+fn deferred(load: PartLoad) -> AnyView {
     #[cfg(not(feature = "ssr"))]
     {
-        let hydrating = Owner::current_shared_context().is_some_and(|sc| sc.during_hydration());
-        if hydrating {
+        if let Some(sc) = Owner::current_shared_context().filter(|sc| sc.during_hydration()) {
+            // The server's `<Suspense>` (`part_or`) took the next serialized-data id here;
+            // taking it too keeps the ids of the resources that follow (the budget's data
+            // after the header's part) the ones the server gave them.
+            let _ = Owner::next_serialized_data_id(&*sc);
             return swap_in_when_loaded(load);
         }
     }
     view! { <div class="deferred">{part_or(load, || ().into_any())}</div> }.into_any()
 }
 
+/// Whether the browser is hydrating the server's page (never on the server).
+pub fn hydrating() -> bool {
+    #[cfg(not(feature = "ssr"))]
+    return Owner::current_shared_context().is_some_and(|sc| sc.during_hydration());
+    #[cfg(feature = "ssr")]
+    false
+}
+
+/// A part of the main module's own that the page's first task need not hydrate (the budget's
+/// form, the header's menu): `deferred_part` without a chunk. The server's copy stays on
+/// screen until the live copy, built in a task of its own, takes over (with anything typed
+/// into it meanwhile).
+pub fn later(part: impl FnOnce() -> AnyView + Send + 'static) -> AnyView {
+    deferred(Box::pin(async move { Ok(part()) }))
+}
+
 /// The browser's side of `deferred_part` while hydrating: an empty wrapper now (the server's
 /// copy stays in it), the live part once its chunk is there.
 #[cfg(not(feature = "ssr"))]
-fn swap_in_when_loaded(
-    load: impl Future<Output = Result<AnyView, LazyViewError>> + 'static,
-) -> AnyView {
+fn swap_in_when_loaded(load: PartLoad) -> AnyView {
     use leptos::reactive::computed::ScopedFuture;
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -122,6 +147,9 @@ fn swap_in_when_loaded(
     // The part's components run under the page's owner (they read its context).
     spawn_local(ScopedFuture::new_untracked(async move {
         let _pending = pending;
+        // Fetching a chunk starts in a task after hydration's (a chunk's loader fetches the
+        // shared files it needs at once: tens of requests started).
+        gloo_timers::future::TimeoutFuture::new(0).await;
         let part = load.await.unwrap_or_else(not_loaded);
         // A task of its own even when the chunk was there already (a build without chunks).
         gloo_timers::future::TimeoutFuture::new(0).await;
@@ -130,9 +158,12 @@ fn swap_in_when_loaded(
             return;
         };
         let swap = move || {
+            // What someone typed into the server's copy, and where the caret was, carry over.
+            let typed = Typed::read(&wrapper);
             let mut state = part.build();
             wrapper.set_inner_html("");
             state.mount(&wrapper, None);
+            typed.restore(&wrapper);
             state
         };
         let state = match owner {
@@ -148,6 +179,105 @@ fn swap_in_when_loaded(
         }
     });
     view! { <div class="deferred" node_ref=slot></div> }.into_any()
+}
+
+/// The fields of a part's server copy (by name: value), and the focused one with its
+/// selection: read before the live copy replaces it, written into the live copy after, so
+/// nothing typed before the swap is lost and the caret stays where it was.
+#[cfg(not(feature = "ssr"))]
+struct Typed {
+    fields: Vec<(String, String)>,
+    focused: Option<(String, Option<(u32, u32)>)>,
+}
+
+#[cfg(not(feature = "ssr"))]
+impl Typed {
+    fn read(wrapper: &web_sys::Element) -> Self {
+        use wasm_bindgen::JsCast;
+        let fields = named_fields(wrapper)
+            .into_iter()
+            .filter_map(|(name, el)| Some((name, js_string(&el, "value")?)))
+            .collect();
+        let focused = document()
+            .active_element()
+            .filter(|el| wrapper.contains(Some(el)))
+            .and_then(|el| {
+                let name = el.get_attribute("name")?;
+                let selection = el.dyn_ref::<web_sys::HtmlInputElement>().and_then(|input| {
+                    Some((input.selection_start().ok()??, input.selection_end().ok()??))
+                });
+                Some((name, selection))
+            });
+        Typed { fields, focused }
+    }
+
+    /// Gives each field of the live copy its typed value (announced with `input` and
+    /// `change`, as typing does, so the page's signals follow), then the focus back.
+    fn restore(self, wrapper: &web_sys::Element) {
+        use wasm_bindgen::JsCast;
+        let live = named_fields(wrapper);
+        for (name, value) in self.fields {
+            let Some((_, el)) = live.iter().find(|(n, _)| *n == name) else {
+                continue;
+            };
+            if js_string(el, "value").as_deref() == Some(value.as_str()) {
+                continue;
+            }
+            let _ = js_sys::Reflect::set(el, &"value".into(), &value.into());
+            for kind in ["input", "change"] {
+                let init = web_sys::EventInit::new();
+                init.set_bubbles(true);
+                if let Ok(event) = web_sys::Event::new_with_event_init_dict(kind, &init) {
+                    let _ = el.dispatch_event(&event);
+                }
+            }
+        }
+        let Some((name, selection)) = self.focused else {
+            return;
+        };
+        let Some((_, el)) = live.iter().find(|(n, _)| *n == name) else {
+            return;
+        };
+        if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+        let Some(((start, end), input)) =
+            selection.zip(el.clone().dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let _ = input.set_selection_range(start, end);
+        // Again once the page's signals have written the typed values back into the fields
+        // (which puts the caret at the end), unless someone typed meanwhile.
+        let value = input.value();
+        let _ = set_timeout(
+            move || {
+                if input.value() == value && document().active_element().as_ref() == Some(&input) {
+                    let _ = input.set_selection_range(start, end);
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+}
+
+/// The named form fields inside `root`.
+#[cfg(not(feature = "ssr"))]
+fn named_fields(root: &web_sys::Element) -> Vec<(String, web_sys::Element)> {
+    use wasm_bindgen::JsCast;
+    let Ok(list) = root.query_selector_all("input[name], select[name], textarea[name]") else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i)?.dyn_into::<web_sys::Element>().ok())
+        .filter_map(|el| Some((el.get_attribute("name")?, el)))
+        .collect()
+}
+
+/// A string property of a DOM object.
+#[cfg(not(feature = "ssr"))]
+fn js_string(el: &web_sys::Element, property: &str) -> Option<String> {
+    js_sys::Reflect::get(el, &property.into()).ok()?.as_string()
 }
 
 /// How many parts `deferred_part` is swapping in, and what runs once none is left.

@@ -3,7 +3,7 @@
 //! main module's).
 
 use crate::api;
-use crate::components::{not_loaded, part_or, MeResource};
+use crate::components::{later, not_loaded, part_or, MeResource};
 use crate::pages::{performance, simple};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,8 +11,15 @@ use leptos::LazyViewError;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+/// The header: the server's copy is on screen at once; the live one (links, who is signed in,
+/// signing out) takes over a task after hydration (`later`), so hydrating the page is shorter.
 #[component]
 pub fn Header(me: MeResource) -> impl IntoView {
+    view! { <header class="topbar">{later(move || view! { <TopBar me /> }.into_any())}</header> }
+}
+
+#[component]
+fn TopBar(me: MeResource) -> impl IntoView {
     let navigate = use_navigate();
     let signing_out = RwSignal::new(false);
     let sign_out = move |_| {
@@ -34,7 +41,6 @@ pub fn Header(me: MeResource) -> impl IntoView {
         });
     };
     view! {
-        <header class="topbar">
             <a class="skip" href="#main">"Skip to content"</a>
             <A href="/" attr:class="brand">
                 // The logo as the site's own SVG: an emoji shows as an empty box where no
@@ -84,7 +90,6 @@ pub fn Header(me: MeResource) -> impl IntoView {
                 })
                 }}
             </Transition>
-        </header>
     }
 }
 

@@ -250,3 +250,42 @@ test('the search finds expenses by category and amount range in every month, wit
   await expect(results).toHaveCount(0);
   await expect(page.getByTestId('expense-list')).toContainText('cinema');
 });
+
+test('what is typed into the form before the page takes it over is kept, and the caret with it', async ({ browser }) => {
+  // The form (like the header and the sections) takes over from the server's copy a task
+  // after hydration; the page's WebAssembly is held back here, so the typing certainly
+  // happens in the server's copy. (No service worker: it would answer the WASM itself.)
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const panics = watchPanics(page);
+  await createFamily(page, 'Tia', 'Early typists');
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route(/\/pkg\/hearth\.[^/]+\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/budget');
+  const form = page.getByTestId('expense-form');
+  await form.getByLabel('Category').selectOption({ label: 'Transport' });
+  await form.getByLabel('Note').fill('early bird');
+  await form.getByLabel(/Amount/).fill('7.5');
+  await form.getByLabel(/Amount/).press('ArrowLeft');
+  expect(await page.evaluate(() => document.body.dataset.hydrated)).toBeUndefined();
+  release();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(form.getByLabel('Note')).toHaveValue('early bird');
+  await expect(form.getByLabel(/Amount/)).toHaveValue('7.5');
+  await expect(form.getByLabel('Category')).toHaveValue(/.+/);
+  await expect(form.getByLabel(/Amount/)).toBeFocused();
+  expect(await form.getByLabel(/Amount/).evaluate((input) => input.selectionStart)).toBe(2);
+  // The live form holds it all: typing goes on where the caret was, and the expense is added.
+  await page.keyboard.type('0');
+  await expect(form.getByLabel(/Amount/)).toHaveValue('7.05');
+  await form.getByRole('button', { name: 'Add expense' }).click();
+  await expect(page.getByTestId('budget-total')).toHaveAttribute('data-spent-minor', '705');
+  await expect(line(page, 'Transport')).toContainText('7.05');
+  await expect(page.getByTestId('expense')).toContainText('early bird');
+  expect(panics).toEqual([]);
+  await context.close();
+});

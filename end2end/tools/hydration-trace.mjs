@@ -1,6 +1,6 @@
-// Traces one load of a page in Chromium with 4x CPU throttling and lists the main thread's
-// tasks over 15 ms: duration, and how much of it was V8 compiling WebAssembly functions on
-// their first call (wasm.CompileLazy). See BENCHMARKS.md (Lighthouse).
+// Traces one load of a page in Chromium with 4x CPU throttling (RATE=n for another) and lists
+// the main thread's tasks over 15 ms: duration, and how much of it was V8 compiling WebAssembly
+// functions on their first call (wasm.CompileLazy). See BENCHMARKS.md (Lighthouse).
 // Usage (a Hearth running, a session cookie):
 //   node end2end/tools/hydration-trace.mjs http://127.0.0.1:3000/budget 'hearth_session=…'
 import { chromium } from '@playwright/test';
@@ -18,7 +18,8 @@ if (cookie) {
 }
 const page = await context.newPage();
 const cdp = await context.newCDPSession(page);
-await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+// RATE stands a slow phase of the VM in on a fast day (as CPU_SLOWDOWN in bench/lighthouse.sh).
+await cdp.send('Emulation.setCPUThrottlingRate', { rate: Number(process.env.RATE || 4) });
 await browser.startTracing(page, {
   categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.wasm'],
 });

@@ -115,8 +115,13 @@ mod browser {
         container.set_oncontrollerchange(Some(on_change.as_ref().unchecked_ref()));
         on_change.forget();
         leptos::task::spawn_local(async move {
-            let registration = match JsFuture::from(container.register("/sw.js")).await {
-                Ok(r) => r.unchecked_into::<ServiceWorkerRegistration>(),
+            // (A browser that blocks workers may answer without a registration: no offline
+            // use then, and nothing else changes.)
+            let registration = match JsFuture::from(container.register("/sw.js"))
+                .await
+                .and_then(|r| r.dyn_into::<ServiceWorkerRegistration>())
+            {
+                Ok(r) => r,
                 Err(e) => {
                     leptos::logging::warn!("hearth: no service worker: {e:?}");
                     return;

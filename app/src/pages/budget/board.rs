@@ -2,7 +2,7 @@
 //! outbox's drain, the expense form's draft, the filters, the charts' choices), with the
 //! page's lifetime.
 
-use crate::api;
+use crate::api::{self, ApiFailure};
 use crate::components::one_at_a_time;
 use crate::live::ledger::Ledger;
 use crate::live::socket::LiveSocket;
@@ -388,4 +388,155 @@ pub(super) fn take_page(
     } = page;
     let _ = ledger.try_update(|l| l.load_after(budget, expenses, mark));
     let _ = load.try_set(info);
+}
+
+/// What a load of the budget page gives: the page (or why not) and the ledger's mark when the
+/// load began (see [`Ledger::load_after`]).
+pub(super) type Loaded = (Result<BudgetPage, ApiFailure>, u64);
+
+/// The budget page's data as its resource holds it. On the server and for a load in the
+/// browser it is read already; the browser hydrating a server page gets it as the server
+/// wrote it (`Display`): whether it is a page or a failure, the mark, and the JSON, read a
+/// task after hydration's (reading it is serde code the hydration task need not run, nor the
+/// browser compile then).
+#[derive(Clone, Debug)]
+pub(super) enum PageData {
+    Read(std::sync::Arc<Loaded>),
+    Written { ok: bool, mark: u64, json: String },
+}
+
+impl std::fmt::Display for PageData {
+    /// `ok <mark> <page JSON>` or `err <mark> <failure JSON>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageData::Read(loaded) => {
+                let (result, mark) = &**loaded;
+                let written = match result {
+                    Ok(page) => serde_json::to_string(page).map(|json| ("ok", json)),
+                    Err(failure) => serde_json::to_string(failure).map(|json| ("err", json)),
+                };
+                // (Never fails: these types write as JSON; if one did, the browser is told so.)
+                let (kind, json) = written.unwrap_or_else(|e| {
+                    let failure = ApiFailure::new(500, "internal", format!("unwritable: {e}"));
+                    ("err", serde_json::to_string(&failure).unwrap_or_default())
+                });
+                write!(f, "{kind} {mark} {json}")
+            }
+            PageData::Written { ok, mark, json } => {
+                write!(f, "{} {mark} {json}", if *ok { "ok" } else { "err" })
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for PageData {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.splitn(3, ' ');
+        let ok = match parts.next() {
+            Some("ok") => true,
+            Some("err") => false,
+            _ => return Err("the page's data: neither ok nor err".into()),
+        };
+        let mark = parts
+            .next()
+            .and_then(|m| m.parse().ok())
+            .ok_or("the page's data: no mark")?;
+        let json = parts.next().ok_or("the page's data: no JSON")?.to_string();
+        Ok(PageData::Written { ok, mark, json })
+    }
+}
+
+impl PageData {
+    /// Whether it is a page (not a failure), without reading it.
+    pub fn is_page(&self) -> bool {
+        match self {
+            PageData::Read(loaded) => loaded.0.is_ok(),
+            PageData::Written { ok, .. } => *ok,
+        }
+    }
+
+    /// The page or the failure, read (JSON that does not read is a failure to say).
+    pub fn read(&self) -> Loaded {
+        match self {
+            PageData::Read(loaded) => (**loaded).clone(),
+            PageData::Written { ok, mark, json } => {
+                let unreadable = |e: serde_json::Error| {
+                    ApiFailure::new(
+                        0,
+                        "unreadable",
+                        format!("the page's data could not be read: {e}"),
+                    )
+                };
+                let result = if *ok {
+                    serde_json::from_str(json).map_err(unreadable)
+                } else {
+                    serde_json::from_str(json).map_err(unreadable).and_then(Err)
+                };
+                (result, *mark)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn page() -> BudgetPage {
+        let food = Category {
+            id: uuid::Uuid::from_u128(1),
+            name: "Food with spaces".into(),
+            color: "#000000".into(),
+        };
+        let lines = vec![BudgetLine::compute(&food, Some(10_000), 2_500)];
+        BudgetPage {
+            budget: Budget {
+                month: "2026-12".into(),
+                today: "2026-12-06".into(),
+                currency: "EUR".into(),
+                minor_units: 2,
+                totals: Totals::of(&lines),
+                lines,
+                members: vec![],
+            },
+            expenses: vec![],
+            load: None,
+            position: None,
+            trends: None,
+        }
+    }
+
+    /// Written by the server, read by the browser: the same page (or failure) and mark, and
+    /// whether it is a page is known before the JSON is read.
+    #[test]
+    fn page_data_reads_back_what_the_server_wrote() {
+        let failure = ApiFailure::new(404, "not_found", "no such month");
+        for (loaded, is_page) in [((Ok(page()), 7), true), ((Err(failure), 0), false)] {
+            let written = PageData::Read(Arc::new(loaded.clone())).to_string();
+            let read: PageData = written.parse().unwrap();
+            assert!(matches!(read, PageData::Written { .. }));
+            assert_eq!(read.is_page(), is_page);
+            assert_eq!(read.read(), loaded);
+            assert_eq!(read.to_string(), written);
+        }
+    }
+
+    #[test]
+    fn page_data_that_does_not_read_says_so() {
+        for bad in ["", "maybe 1 {}", "ok", "ok x {}", "ok 1"] {
+            assert!(bad.parse::<PageData>().is_err(), "{bad:?}");
+        }
+        let unreadable: PageData = "ok 3 {\"budget\":".parse().unwrap();
+        assert!(unreadable.is_page());
+        let (result, mark) = unreadable.read();
+        assert_eq!(mark, 3);
+        let failure = result.unwrap_err();
+        assert_eq!(
+            (failure.status, failure.body.error.code.as_str()),
+            (0, "unreadable")
+        );
+    }
 }

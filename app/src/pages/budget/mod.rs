@@ -17,14 +17,16 @@ mod waiting;
 mod who_spent;
 
 use crate::api;
-use crate::components::{deferred_part, in_own_task, sendable, use_me, ErrorNote};
+use crate::components::{
+    deferred_part, hydrating, in_own_task, later, sendable, use_me, ErrorNote,
+};
 use crate::live::ledger::{Ledger, Start};
 use crate::live::socket::{Incoming, LiveSocket};
 use crate::model::*;
 use crate::money::{field_amount, format_minor};
 use crate::pages::simple::{failure_view, signed_out_redirect};
 use crate::ws::{Channel, EventKind};
-use board::{take_page, Board, Draft};
+use board::{take_page, Board, Draft, PageData};
 use challenges::Games;
 use family_panel::Family;
 use leptos::ev::SubmitEvent;
@@ -34,6 +36,7 @@ use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
 use parts::{family_panel_loading, load_section, LazyChallengesCard, LazyFamilyPanel, Section};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -125,11 +128,13 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     };
     // Each load knows where the ledger stood in the live events when it began, so the events
     // that arrive while it is under way are applied again on top of its (maybe older) data.
-    let data = Resource::new(
+    let data = Resource::new_str(
         move || (query.read().get("month"), board.retry.get()),
         move |(month, _)| {
             let mark = ledger.with_untracked(Ledger::mark);
-            sendable(async move { (api::load_budget_page(month).await, mark) })
+            sendable(
+                async move { PageData::Read(Arc::new((api::load_budget_page(month).await, mark))) },
+            )
         },
     );
     let people = Family::new(user.clone(), family.id);
@@ -155,7 +160,8 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     };
     Effect::new(move |_| {
         if let Some(start) = first_load.get() {
-            untrack(|| {
+            // In a task of its own: loading the connection's chunks starts tens of fetches.
+            in_own_task(move || {
                 board.live.start_loading(
                     channels(start),
                     Box::pin(budget_events(board, people, games)),
@@ -184,18 +190,26 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         <div class="tracker">
             <Transition fallback=|| view! { <p class="muted">"Loading the budget…"</p> }>
                 {move || Suspend::new(async move {
-                    let (page, mark) = data.await;
-                    match page {
-                        Ok(page) => {
-                            go_live(page.position.clone().map_or(Start::Unknown, Start::At));
-                            // The server renders the six-month bars from the page's own data.
-                            if page.trends.is_some() {
-                                let _ = board.history.try_set(page.trends.clone());
+                    let data = data.await;
+                    // The page while hydrating: the data goes into the ledger a task later
+                    // (read then: nothing hydrated shows it, and the parts that do take over
+                    // after that task, with `later` and `deferred_part`).
+                    if data.is_page() && hydrating() {
+                        in_own_task(move || match data.read() {
+                            (Ok(page), mark) => use_page(board, go_live, page, mark),
+                            (Err(e), _) => {
+                                board.notice.set(Some(e.message()));
+                                board.retry.update(|n| *n += 1);
                             }
-                            take_page(board.ledger, board.load, page, mark);
+                        });
+                        return view! { <BudgetBody /> }.into_any();
+                    }
+                    match data.read() {
+                        (Ok(page), mark) => {
+                            use_page(board, go_live, page, mark);
                             view! { <BudgetBody /> }.into_any()
                         }
-                        Err(e) => {
+                        (Err(e), _) => {
                             // Live all the same: once subscribed, the data is loaded again.
                             go_live(Start::Unknown);
                             failure_view(&e)
@@ -218,6 +232,17 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// A page's data, shown: the connection goes live from where it was read, the six-month bars
+/// (the server's) are kept, and the ledger takes it.
+fn use_page(board: Board, go_live: impl Fn(Start), page: BudgetPage, mark: u64) {
+    go_live(page.position.clone().map_or(Start::Unknown, Start::At));
+    // The server renders the six-month bars from the page's own data.
+    if page.trends.is_some() {
+        let _ = board.history.try_set(page.trends.clone());
+    }
+    take_page(board.ledger, board.load, page, mark);
 }
 
 /// The server's page's six-month data (`data-trends`), when hydrating one.
@@ -248,49 +273,55 @@ fn window_online_listener(board: Board) -> impl IntoView {
 #[component]
 fn BudgetBody() -> impl IntoView {
     let board = expect_context::<Board>();
-    let shown = board.shown;
-    let month = move || shown.with(|b| b.as_ref().and_then(|b| Month::parse(&b.month).ok()));
-    let digits = move || board.digits();
-    let currency = move || board.currency();
-    let categories = board.category_choices;
-    let today = shown.with_untracked(|b| b.as_ref().map(|b| b.today.clone()).unwrap_or_default());
+    // Hydrating the page takes over nothing that shows the ledger: the month's links, the
+    // form and the sections each take over from the server's copy in a task of their own
+    // (the form and the links with `later`, the rest from chunks with `deferred_part`); the
+    // first load holds only what typing an expense needs.
     view! {
         <section class="budget">
             <header class="budget-head">
                 <h1>"Budget"</h1>
-                {move || month()
-                    .map(|m| {
-                        view! {
-                            <nav class="months" aria-label="Month">
-                                <A href=format!("/budget?month={}", m.prev()) attr:aria-label="Previous month">"‹"</A>
-                                <span class="month" data-testid="month">{m.label()}</span>
-                                <A href=format!("/budget?month={}", m.next()) attr:aria-label="Next month">"›"</A>
-                            </nav>
-                        }
-                    })}
+                {later(|| view! { <MonthLinks /> }.into_any())}
             </header>
-            // Everything but the form comes from chunks, each taking over from the server's
-            // copy once its chunk is there (see `deferred_part`): the first load holds only
-            // what typing an expense needs.
             {deferred_part(load_section(Section::Status))}
             <ErrorNote error=board.notice />
-            <ExpenseForm categories digits=digits() today currency=currency() />
+            {later(|| view! { <ExpenseForm /> }.into_any())}
             {deferred_part(load_section(Section::Categories))}
-            {deferred_part(load_section(Section::MonthCards(digits())))}
+            {deferred_part(load_section(Section::MonthCards))}
             {deferred_part(load_section(Section::Expenses))}
         </section>
     }
     .into_any()
 }
 
+/// The month shown, with links to the one before and the one after.
 #[component]
-fn ExpenseForm(
-    categories: Signal<Vec<(Uuid, String)>>,
-    digits: u8,
-    today: String,
-    currency: String,
-) -> impl IntoView {
+fn MonthLinks() -> impl IntoView {
+    let shown = expect_context::<Board>().shown;
+    let month = move || shown.with(|b| b.as_ref().and_then(|b| Month::parse(&b.month).ok()));
+    move || {
+        month().map(|m| {
+            view! {
+                <nav class="months" aria-label="Month">
+                    <A href=format!("/budget?month={}", m.prev()) attr:aria-label="Previous month">"‹"</A>
+                    <span class="month" data-testid="month">{m.label()}</span>
+                    <A href=format!("/budget?month={}", m.next()) attr:aria-label="Next month">"›"</A>
+                </nav>
+            }
+        })
+    }
+}
+
+/// The form for a new expense, in the month's currency, dated today by default.
+#[component]
+fn ExpenseForm() -> impl IntoView {
     let board = expect_context::<Board>();
+    let categories = board.category_choices;
+    let digits = board.digits();
+    let currency = board.currency();
+    let today = board
+        .shown
+        .with_untracked(|b| b.as_ref().map(|b| b.today.clone()).unwrap_or_default());
     let Draft {
         category,
         amount,

@@ -36,9 +36,8 @@ async fn load_search(digits: u8) -> Result<AnyView, LazyViewError> {
 pub(crate) enum Section {
     Status,
     Categories,
-    /// The month's cards: "Who spent", the charts, the recurring bills and the import, in
-    /// the month's currency digits.
-    MonthCards(u8),
+    /// The month's cards: "Who spent", the charts, the recurring bills and the import.
+    MonthCards,
     Expenses,
 }
 
@@ -47,8 +46,11 @@ pub(crate) async fn load_section(section: Section) -> Result<AnyView, LazyViewEr
     Ok(match section {
         Section::Status => view! { <Status /> }.into_any(),
         Section::Categories => view! { <CategoriesCard /> }.into_any(),
-        Section::MonthCards(digits) => {
-            let writes = Writes::new(expect_context());
+        Section::MonthCards => {
+            // In the month's currency digits, as loaded by the time the cards are built.
+            let board = expect_context::<super::board::Board>();
+            let digits = board.digits();
+            let writes = Writes::new(board);
             view! {
                 <MemberBreakdown digits />
                 <TrendsCard digits />
