@@ -10,14 +10,16 @@
 //!    uses these too.
 //! 2. **Talking to the server**: [`api`], one function per call, over HTTP in the browser and
 //!    through `api::backend` (the server's services) while rendering on the server.
-//! 3. **Shared components**: `components` (the signed-in user, error lines, forms, `deferred_part`,
-//!    tasks of their own, loading a chunk).
+//! 3. **Shared components**: `components` (the signed-in user, error lines, forms, the parts
+//!    hydration leaves to a later task, `deferred_part` from a chunk and `later` from the main
+//!    module, tasks of their own, loading a chunk).
 //! 4. **The page-load report**: `vitals` (a chunk, started after hydration).
 //! 5. **Offline**: `offline` (the outbox in IndexedDB and what waits in it; the service
 //!    worker, updates and the install offer).
 //! 6. **The live client**: [`live`] (the socket and the ledger: what a page shows, live and
 //!    optimistic).
-//! 7. **Pages**: `pages::budget` (the main module's page: its board and form; its sections
+//! 7. **Pages**: `pages::budget` (the main module's page: its board; its form and month links,
+//!    like the header, taking over from the server's copy a task after hydration; its sections
 //!    and cards from chunks, each taking over from the server's copy when it arrives),
 //!    `pages::performance`, `pages::simple`.
 //! 8. **Around every page**: `layout` (the header, the pages from their chunks), and here
