@@ -124,7 +124,7 @@ pub fn hydrating() -> bool {
 }
 
 /// A part of the main module's own that the page's first task need not hydrate (the budget's
-/// form, the header's menu): `deferred_part` without a chunk. The server's copy stays on
+/// form, the header): `deferred_part` without a chunk. The server's copy stays on
 /// screen until the live copy, built in a task of its own, takes over (with anything typed
 /// into it meanwhile).
 pub fn later(part: impl FnOnce() -> AnyView + Send + 'static) -> AnyView {
@@ -181,32 +181,37 @@ fn swap_in_when_loaded(load: PartLoad) -> AnyView {
     view! { <div class="deferred" node_ref=slot></div> }.into_any()
 }
 
-/// The fields of a part's server copy (by name: value), and the focused one with its
-/// selection: read before the live copy replaces it, written into the live copy after, so
-/// nothing typed before the swap is lost and the caret stays where it was.
+/// The fields of a part's server copy (each by its name and which of that name it is: its
+/// value), and the focused one with its selection: read before the live copy replaces it,
+/// written into the live copy after, so nothing typed before the swap is lost and the caret
+/// stays where it was. (A file chosen cannot be carried over: file fields are left out.)
 #[cfg(not(feature = "ssr"))]
 struct Typed {
-    fields: Vec<(String, String)>,
-    focused: Option<(String, Option<(u32, u32)>)>,
+    fields: Vec<(FieldKey, String)>,
+    focused: Option<(FieldKey, Option<(u32, u32)>)>,
 }
+
+/// A field's name, and which field of that name it is in its part (0 for the first).
+#[cfg(not(feature = "ssr"))]
+type FieldKey = (String, usize);
 
 #[cfg(not(feature = "ssr"))]
 impl Typed {
     fn read(wrapper: &web_sys::Element) -> Self {
         use wasm_bindgen::JsCast;
-        let fields = named_fields(wrapper)
-            .into_iter()
-            .filter_map(|(name, el)| Some((name, js_string(&el, "value")?)))
+        let named = named_fields(wrapper);
+        let fields = named
+            .iter()
+            .filter_map(|(key, el)| Some((key.clone(), js_string(el, "value")?)))
             .collect();
         let focused = document()
             .active_element()
-            .filter(|el| wrapper.contains(Some(el)))
-            .and_then(|el| {
-                let name = el.get_attribute("name")?;
+            .and_then(|active| named.into_iter().find(|(_, el)| *el == active))
+            .map(|(key, el)| {
                 let selection = el.dyn_ref::<web_sys::HtmlInputElement>().and_then(|input| {
                     Some((input.selection_start().ok()??, input.selection_end().ok()??))
                 });
-                Some((name, selection))
+                (key, selection)
             });
         Typed { fields, focused }
     }
@@ -216,8 +221,8 @@ impl Typed {
     fn restore(self, wrapper: &web_sys::Element) {
         use wasm_bindgen::JsCast;
         let live = named_fields(wrapper);
-        for (name, value) in self.fields {
-            let Some((_, el)) = live.iter().find(|(n, _)| *n == name) else {
+        for (key, value) in self.fields {
+            let Some((_, el)) = live.iter().find(|(k, _)| *k == key) else {
                 continue;
             };
             if js_string(el, "value").as_deref() == Some(value.as_str()) {
@@ -232,10 +237,10 @@ impl Typed {
                 }
             }
         }
-        let Some((name, selection)) = self.focused else {
+        let Some((key, selection)) = self.focused else {
             return;
         };
-        let Some((_, el)) = live.iter().find(|(n, _)| *n == name) else {
+        let Some((_, el)) = live.iter().find(|(k, _)| *k == key) else {
             return;
         };
         if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
@@ -261,16 +266,23 @@ impl Typed {
     }
 }
 
-/// The named form fields inside `root`.
+/// The named form fields inside `root` but file fields, in document order, each with its key.
 #[cfg(not(feature = "ssr"))]
-fn named_fields(root: &web_sys::Element) -> Vec<(String, web_sys::Element)> {
+fn named_fields(root: &web_sys::Element) -> Vec<(FieldKey, web_sys::Element)> {
     use wasm_bindgen::JsCast;
-    let Ok(list) = root.query_selector_all("input[name], select[name], textarea[name]") else {
+    let selector = "input[name]:not([type=file]), select[name], textarea[name]";
+    let Ok(list) = root.query_selector_all(selector) else {
         return Vec::new();
     };
+    let mut seen: Vec<String> = Vec::new();
     (0..list.length())
         .filter_map(|i| list.item(i)?.dyn_into::<web_sys::Element>().ok())
-        .filter_map(|el| Some((el.get_attribute("name")?, el)))
+        .filter_map(|el| {
+            let name = el.get_attribute("name")?;
+            let nth = seen.iter().filter(|n| **n == name).count();
+            seen.push(name.clone());
+            Some(((name, nth), el))
+        })
         .collect()
 }
 
