@@ -325,7 +325,14 @@ async fn a_write_on_one_server_is_on_the_next_page_and_read_from_another() {
         }
         on_a.spend(&food, 100, Some("2026-03-05")).await;
         let page = browser(&on_b, "/budget?month=2026-03").await;
-        assert_eq!(page.header("content-encoding"), "br");
+        // Compressed, in the smaller of the two forms: on a page rendered just now, brotli's
+        // fast level and gzip come within about 1 % of each other (the page's random ids
+        // decide which wins), until the page's brotli is made again at quality 11.
+        let coding = page.header("content-encoding");
+        assert!(
+            coding == "br" || coding == "gzip",
+            "round {round}: B's page compressed, not {coding:?}"
+        );
         assert!(
             page.text().contains(&format!("{round}.01")),
             "round {round}: B's page shows A's write"
