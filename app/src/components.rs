@@ -82,8 +82,9 @@ where
 }
 
 /// A part of a page from a chunk (`load`), for the parts the page's first task need not
-/// hydrate (on `/budget`, all but the form). The server renders it inside a
-/// `<div class="deferred">` (`display: contents`, so the wrapper does not change the layout).
+/// hydrate (on `/budget`, the sections; `later` is the same for the main module's parts). The
+/// server renders it inside a `<div class="deferred">` (`display: contents`, so the wrapper
+/// does not change the layout).
 /// While the page hydrates, the browser takes over only that wrapper and leaves the server's
 /// copy on screen; once the chunk is there, in a task of its own, it builds the live part and
 /// swaps it in within that same task, so nothing flickers or moves. The first load thus needs

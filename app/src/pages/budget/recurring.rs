@@ -5,7 +5,7 @@
 //! month is computed here from them, as the server computes `upcoming_minor`. Made while
 //! Hearth cannot be reached, a change waits in the outbox and is listed until it is sent
 //! (`waiting`). Loaded with the month's cards as a chunk after hydration
-//! (`chunks::LazyMonthCards`).
+//! (`parts::load_section(Section::MonthCards)`).
 
 use super::board::Board;
 use super::waiting::{send_or_keep, WaitingList, Writes};

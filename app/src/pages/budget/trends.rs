@@ -6,7 +6,7 @@
 //! the page's data (`BudgetPage::trends`), which the page also carries in `data-trends` for
 //! the browser's copy (`Board::rendered_trends`; else the browser asks `GET /api/trends`).
 //! The browser's copy is built from the `sections` chunk after hydration
-//! (`chunks::LazyMonthCards`).
+//! (`parts::load_section(Section::MonthCards)`).
 
 use super::board::Board;
 use crate::live::ledger::Row;
