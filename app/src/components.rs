@@ -95,25 +95,44 @@ where
 pub fn deferred_part(
     load: impl Future<Output = Result<AnyView, LazyViewError>> + Send + 'static,
 ) -> AnyView {
-    deferred(Box::pin(load))
+    deferred(Box::pin(load), None)
+}
+
+/// A part from a chunk whose data the browser loads (on `/budget`, the family panel and the
+/// challenges): the server renders `placeholder` in its place, and the page, hydrating, takes
+/// over only the wrapper; the part replaces the placeholder once its chunk is there, in a task
+/// of its own, as `deferred_part` does. After hydration it is `part_or` with that placeholder.
+pub fn placeholder_part(
+    load: impl Future<Output = Result<AnyView, LazyViewError>> + Send + 'static,
+    placeholder: fn() -> AnyView,
+) -> AnyView {
+    deferred(Box::pin(load), Some(placeholder))
 }
 
 /// A part's loading, boxed: every deferred part shares one copy of the code that swaps it in
 /// (each type of future would otherwise have its own, in the main module).
 type PartLoad = std::pin::Pin<Box<dyn Future<Output = Result<AnyView, LazyViewError>> + Send>>;
 
-fn deferred(load: PartLoad) -> AnyView {
+fn deferred(load: PartLoad, placeholder: Option<fn() -> AnyView>) -> AnyView {
     #[cfg(not(feature = "ssr"))]
     {
         if let Some(sc) = Owner::current_shared_context().filter(|sc| sc.during_hydration()) {
-            // The server's `<Suspense>` (`part_or`) took the next serialized-data id here;
-            // taking it too keeps the ids of the resources that follow (the budget's data
-            // after the header's part) the ones the server gave them.
-            let _ = Owner::next_serialized_data_id(&*sc);
+            // Without a placeholder, the server's `<Suspense>` (`part_or`) took the next
+            // serialized-data id here; taking it too keeps the ids of the resources that
+            // follow (the budget's data after the header's part) the ones the server gave them.
+            if placeholder.is_none() {
+                let _ = Owner::next_serialized_data_id(&*sc);
+            }
             return swap_in_when_loaded(load);
         }
     }
-    view! { <div class="deferred">{part_or(load, || ().into_any())}</div> }.into_any()
+    #[cfg(feature = "ssr")]
+    if let Some(placeholder) = placeholder {
+        drop(load);
+        return view! { <div class="deferred">{placeholder()}</div> }.into_any();
+    }
+    let loading = placeholder.unwrap_or(|| ().into_any());
+    view! { <div class="deferred">{part_or(load, loading)}</div> }.into_any()
 }
 
 /// Whether the browser is hydrating the server's page (never on the server).
@@ -129,7 +148,7 @@ pub fn hydrating() -> bool {
 /// screen until the live copy, built in a task of its own, takes over (with anything typed
 /// into it meanwhile).
 pub fn later(part: impl FnOnce() -> AnyView + Send + 'static) -> AnyView {
-    deferred(Box::pin(async move { Ok(part()) }))
+    deferred(Box::pin(async move { Ok(part()) }), None)
 }
 
 /// The browser's side of `deferred_part` while hydrating: an empty wrapper now (the server's

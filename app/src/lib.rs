@@ -33,8 +33,9 @@
 //! What the browser loads later, as WebAssembly chunks of a split build (`cargo leptos build
 //! --split`): every page but the budget (`layout`; the page's own chunk is fetched before it
 //! hydrates, `layout::preload_page`, so no page hydrates asynchronously), the budget page's parts
-//! (`pages::budget::parts`), the live connection's loop (`live::socket::run_socket`), the
-//! outbox's work (`pages::budget::board::sending`), the installable app's side
+//! with its live events' handler and its outbox's work (`pages::budget::board::sending`), all
+//! in one chunk (`pages::budget::parts`), the live connection's loop
+//! (`live::socket::run_socket`), the installable app's side
 //! (`offline::pwa`) and the page-load report (`vitals`). The document's `<head>` is the
 //! server's (`shell`): no `leptos_meta` in the browser. Each has a
 //! loader, an `async fn` that split builds mark `#[lazy]`: its first call fetches the chunk;

@@ -3,43 +3,17 @@
 // functions on their first call (wasm.CompileLazy). See BENCHMARKS.md (Lighthouse).
 // Usage (a Hearth running, a session cookie):
 //   node end2end/tools/hydration-trace.mjs http://127.0.0.1:3000/budget 'hearth_session=…'
-import { chromium } from '@playwright/test';
+import { traceLoad } from './trace.mjs';
 
 const [url, cookie = ''] = process.argv.slice(2);
 if (!url) throw new Error('usage: hydration-trace.mjs URL [name=value cookie]');
-const browser = await chromium.launch({
-  executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic'],
-});
-const context = await browser.newContext();
-if (cookie) {
-  const [name, ...value] = cookie.split('=');
-  await context.addCookies([{ name, value: value.join('='), url }]);
-}
-const page = await context.newPage();
-const cdp = await context.newCDPSession(page);
 // RATE stands a slow phase of the VM in on a fast day (as CPU_SLOWDOWN in bench/lighthouse.sh).
-await cdp.send('Emulation.setCPUThrottlingRate', { rate: Number(process.env.RATE || 4) });
-await browser.startTracing(page, {
-  categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.wasm'],
-});
-await page.goto(url);
-await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
-await page.waitForTimeout(3000);
-const trace = JSON.parse((await browser.stopTracing()).toString());
-await browser.close();
-
-const events = (trace.traceEvents || trace).filter((e) => e.ph === 'X');
-const busiest = {};
-for (const e of events) {
-  if (e.name === 'RunTask') busiest[`${e.pid}:${e.tid}`] = (busiest[`${e.pid}:${e.tid}`] || 0) + e.dur;
-}
-const main = Object.entries(busiest).sort((a, b) => b[1] - a[1])[0][0];
-const mine = events.filter((e) => `${e.pid}:${e.tid}` === main);
-const t0 = Math.min(...mine.map((e) => e.ts));
+const { all, mine, t0 } = await traceLoad(url, cookie, Number(process.env.RATE || 4), [
+  'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'v8.wasm',
+]);
 let blocking = 0;
 // The code files the page fetched, in the same timeline: which task follows which chunk.
-const fetched = (trace.traceEvents || trace)
+const fetched = all
   .filter((e) => e.name === 'ResourceSendRequest' && /\/pkg\//.test(e.args?.data?.url || ''))
   .map((e) => ({ at: e.ts, line: `${((e.ts - t0) / 1000).toFixed(0).padStart(6)} ms  fetch ${e.args.data.url.replace(/^.*\/pkg\//, '').replace(/\.[\w-]{22}\./, '.')}` }));
 const lines = [...fetched];

@@ -104,8 +104,9 @@ impl LiveSocket {
         self.start_loading(channels, Box::pin(async move { Ok(on) }));
     }
 
-    /// `start` with a handler still to be loaded: its code comes from a chunk of its own
-    /// (`pages::budget`'s `budget_events`), fetched with the connection's loop, before the connection opens.
+    /// `start` with a handler still to be loaded: its code comes from a chunk (`pages::budget`'s
+    /// `budget_events`, in the page's parts chunk), fetched with the connection's loop, before
+    /// the connection opens.
     pub fn start_loading(&self, channels: Vec<(String, Start)>, on: LoadHandler) {
         let (tx, rx) = unbounded();
         self.outgoing.set_value(Some(tx));

@@ -2,6 +2,7 @@
 //! outbox's drain, the expense form's draft, the filters, the charts' choices), with the
 //! page's lifetime.
 
+use super::parts::in_parts_chunk;
 use crate::api::{self, ApiFailure};
 use crate::components::one_at_a_time;
 use crate::live::ledger::Ledger;
@@ -313,16 +314,18 @@ pub(super) enum Sending {
     New(NewExpense, RwSignal<Option<String>>),
 }
 
-/// The outbox's work, from a chunk of its own (`outbox`): reading and writing IndexedDB and
-/// sending what waits. The page starts a drain right after hydration, so the chunk is there
-/// by the time anyone submits the form (and the service worker keeps it for offline use).
-#[cfg_attr(feature = "split", leptos::lazy(outbox, fallible))]
-pub(super) async fn sending(board: Board, work: Sending) -> Result<(), LazyViewError> {
-    match work {
-        Sending::Drain => board.drain_once().await,
-        Sending::New(expense, error) => board.keep_and_send(expense, error).await,
+in_parts_chunk! {
+    /// The outbox's work, from the page's parts chunk (`parts::in_parts_chunk`): reading and
+    /// writing IndexedDB and sending what waits. The page starts a drain right after
+    /// hydration, so the chunk is there by the time anyone submits the form (and the service
+    /// worker keeps it for offline use).
+    pub(super) async fn sending(board: Board, work: Sending) -> Result<(), LazyViewError> {
+        match work {
+            Sending::Drain => board.drain_once().await,
+            Sending::New(expense, error) => board.keep_and_send(expense, error).await,
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Whether the browser may show notifications: `None` where it has none.

@@ -5,8 +5,8 @@
 //! saves all of it or nothing. Without a connection, the file waits in the outbox and is
 //! imported once Hearth can be reached (`waiting`), under a key of its own so that sending
 //! it twice saves nothing twice; the server still checks every line then and refuses the
-//! whole file for a bad one. Loaded with the month's cards
-//! (`parts::load_section(Section::MonthCards)`).
+//! whole file for a bad one. Loaded with the recurring bills
+//! (`parts::load_section(Section::Bills)`).
 
 use super::board::Board;
 use super::waiting::{keep_for_later, WaitingList, Writes};

@@ -18,7 +18,7 @@ mod who_spent;
 
 use crate::api;
 use crate::components::{
-    deferred_part, hydrating, in_own_task, later, sendable, use_me, ErrorNote,
+    deferred_part, hydrating, in_own_task, later, placeholder_part, sendable, use_me, ErrorNote,
 };
 use crate::live::ledger::{Ledger, Start};
 use crate::live::socket::{Incoming, LiveSocket};
@@ -34,10 +34,11 @@ use leptos::prelude::*;
 use leptos::LazyViewError;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
-use parts::{family_panel_loading, load_section, LazyChallengesCard, LazyFamilyPanel, Section};
+use parts::{
+    family_panel_loading, in_parts_chunk, load_challenges, load_family_panel, load_section, Section,
+};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 use uuid::Uuid;
 
 #[component]
@@ -59,17 +60,18 @@ pub fn BudgetPage() -> impl IntoView {
     }
 }
 
-/// What the budget page does with its connection's events, from a chunk of its own
-/// (`live_events`) fetched just before the connection's loop: the events' types and what
-/// applies them are not needed before the connection opens.
-#[cfg_attr(feature = "split", leptos::lazy(live_events, fallible))]
-async fn budget_events(
-    board: Board,
-    people: Family,
-    games: Games,
-) -> Result<Rc<dyn Fn(Incoming)>, LazyViewError> {
-    let handler: Rc<dyn Fn(Incoming)> = Rc::new(live_handler(board, people, games));
-    Ok(handler)
+in_parts_chunk! {
+    /// What the budget page does with its connection's events, from the page's parts chunk,
+    /// fetched with the connection's loop: the events' types and what applies them are not
+    /// needed before the connection opens.
+    async fn budget_events(
+        board: Board,
+        people: Family,
+        games: Games,
+    ) -> Result<Rc<dyn Fn(Incoming)>, LazyViewError> {
+        let handler: Rc<dyn Fn(Incoming)> = Rc::new(live_handler(board, people, games));
+        Ok(handler)
+    }
 }
 
 /// What the page does with what its connection receives.
@@ -172,20 +174,6 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
     // Expenses left in the outbox by an earlier visit go out now (or once online).
     in_own_task(move || board.drain());
     let online = window_online_listener(board);
-    // The family panel and the challenges load their data after hydration anyway: mounting
-    // each one task later splits the page's hydration into shorter tasks (the browser can
-    // paint and answer input between them).
-    let side_ready = RwSignal::new(0u8);
-    Effect::new(move |_| {
-        set_timeout(
-            move || {
-                side_ready.set(1);
-                let _ = set_timeout(move || side_ready.set(2), Duration::ZERO);
-            },
-            Duration::ZERO,
-        )
-    });
-
     view! {
         <div class="tracker">
             <Transition fallback=|| view! { <p class="muted">"Loading the budget…"</p> }>
@@ -217,16 +205,11 @@ fn Tracker(family: MyFamily, user: User) -> impl IntoView {
                     }
                 })}
             </Transition>
+            // Their data loads after hydration anyway: the server sends the family panel's
+            // placeholder, and each part takes over from its chunk in a task of its own.
             <div class="side">
-                <Show
-                    when=move || { side_ready.get() >= 1 }
-                    fallback=family_panel_loading
-                >
-                    <LazyFamilyPanel people live=board.live />
-                </Show>
-                <Show when=move || { side_ready.get() >= 2 }>
-                    <LazyChallengesCard games />
-                </Show>
+                {placeholder_part(load_family_panel(people, board.live), family_panel_loading)}
+                {placeholder_part(load_challenges(games), || ().into_any())}
             </div>
             {online}
         </div>
@@ -287,7 +270,8 @@ fn BudgetBody() -> impl IntoView {
             <ErrorNote error=board.notice />
             {later(|| view! { <ExpenseForm /> }.into_any())}
             {deferred_part(load_section(Section::Categories))}
-            {deferred_part(load_section(Section::MonthCards))}
+            {deferred_part(load_section(Section::Spending))}
+            {deferred_part(load_section(Section::Bills))}
             {deferred_part(load_section(Section::Expenses))}
         </section>
     }

@@ -1,71 +1,92 @@
-//! The budget page's parts that mount after hydration, each from a WebAssembly chunk of its
-//! own in a split build: the family panel (presence and chat), the challenges card, the
-//! search of every month's notes, and the sections around the form (the status, the
-//! categories, the month's cards: "Who spent", the charts, the recurring bills and the
-//! import; and the expenses) together in one chunk, since each lazy part costs the main
-//! module its own loading code. On the server and in the Trunk build, which do not
-//! split, each loader is an ordinary `async fn`.
+//! The budget page's parts that mount after hydration, from WebAssembly chunks in a split
+//! build: the sections around the form (the status, the categories, the month's cards: "Who
+//! spent", the charts, the recurring bills and the import; and the expenses with the search
+//! of every month's notes), the family
+//! panel (presence and chat) and the challenges card in the page's parts chunk
+//! (`in_parts_chunk`), with the live events' handler and the outbox's work. On the server
+//! and in the Trunk build, which do not split, each loader is an ordinary `async fn`.
 
 use super::challenges::{ChallengesCard, Games};
 use super::family_panel::{Family, FamilyPanel};
 use super::import::ImportCard;
 use super::recurring::RecurringCard;
-use super::search::ExpenseSearch;
 use super::sections::{CategoriesCard, ExpensesCard, Status};
 use super::trends::TrendsCard;
 use super::waiting::Writes;
 use super::who_spent::MemberBreakdown;
-use crate::components::part_or;
 use crate::live::socket::LiveSocket;
 use leptos::prelude::*;
 use leptos::LazyViewError;
 
-#[cfg_attr(feature = "split", leptos::lazy(family_panel, fallible))]
-async fn load_family_panel(people: Family, live: LiveSocket) -> Result<AnyView, LazyViewError> {
-    Ok(view! { <FamilyPanel people live /> }.into_any())
+/// Puts an `async fn` into the budget page's parts chunk (`budget_parts`) in a split build.
+/// Every part the page needs right after hydration (the sections, the family panel, the
+/// challenges, the live events' handler, the outbox's work) comes from this one chunk: as
+/// chunks of their own they shared much of their code, and the split build gives each set of
+/// chunks that shares code a further chunk, so the page fetched and instantiated 96 files
+/// after hydration, each a task's worth of main-thread work (34 now; BENCHMARKS.md). One
+/// macro, since `leptos::lazy` tells chunks apart by name and by where it is written.
+macro_rules! in_parts_chunk {
+    ($($item:tt)*) => {
+        #[cfg_attr(feature = "split", leptos::lazy(budget_parts, fallible))]
+        $($item)*
+    };
+}
+pub(crate) use in_parts_chunk;
+
+in_parts_chunk! {
+    pub(crate) async fn load_family_panel(
+        people: Family,
+        live: LiveSocket,
+    ) -> Result<AnyView, LazyViewError> {
+        Ok(view! { <FamilyPanel people live /> }.into_any())
+    }
 }
 
-#[cfg_attr(feature = "split", leptos::lazy(search, fallible))]
-async fn load_search(digits: u8) -> Result<AnyView, LazyViewError> {
-    Ok(view! { <ExpenseSearch digits /> }.into_any())
-}
-
-/// The budget page's sections around its form, all in one chunk (`sections`): each lazy part
-/// costs the main module its own loading code, and one chunk is one fetch.
+/// The budget page's sections around its form.
 #[derive(Clone, Copy)]
 pub(crate) enum Section {
     Status,
     Categories,
-    /// The month's cards: "Who spent", the charts, the recurring bills and the import.
-    MonthCards,
+    /// The month's spending: "Who spent" and the charts.
+    Spending,
+    /// The recurring bills and the import (their changes wait together when offline).
+    Bills,
     Expenses,
 }
 
-#[cfg_attr(feature = "split", leptos::lazy(sections, fallible))]
-pub(crate) async fn load_section(section: Section) -> Result<AnyView, LazyViewError> {
-    Ok(match section {
-        Section::Status => view! { <Status /> }.into_any(),
-        Section::Categories => view! { <CategoriesCard /> }.into_any(),
-        Section::MonthCards => {
-            // In the month's currency digits, as loaded by the time the cards are built.
-            let board = expect_context::<super::board::Board>();
-            let digits = board.digits();
-            let writes = Writes::new(board);
-            view! {
-                <MemberBreakdown digits />
-                <TrendsCard digits />
-                <RecurringCard digits writes />
-                <ImportCard digits writes />
+in_parts_chunk! {
+    pub(crate) async fn load_section(section: Section) -> Result<AnyView, LazyViewError> {
+        Ok(match section {
+            Section::Status => view! { <Status /> }.into_any(),
+            Section::Categories => view! { <CategoriesCard /> }.into_any(),
+            Section::Spending => {
+                // In the month's currency digits, as loaded by the time the cards are built.
+                let digits = expect_context::<super::board::Board>().digits();
+                view! {
+                    <MemberBreakdown digits />
+                    <TrendsCard digits />
+                }
+                .into_any()
             }
-            .into_any()
-        }
-        Section::Expenses => view! { <ExpensesCard /> }.into_any(),
-    })
+            Section::Bills => {
+                let board = expect_context::<super::board::Board>();
+                let digits = board.digits();
+                let writes = Writes::new(board);
+                view! {
+                    <RecurringCard digits writes />
+                    <ImportCard digits writes />
+                }
+                .into_any()
+            }
+            Section::Expenses => view! { <ExpensesCard /> }.into_any(),
+        })
+    }
 }
 
-#[cfg_attr(feature = "split", leptos::lazy(challenges, fallible))]
-async fn load_challenges(games: Games) -> Result<AnyView, LazyViewError> {
-    Ok(view! { <ChallengesCard games /> }.into_any())
+in_parts_chunk! {
+    pub(crate) async fn load_challenges(games: Games) -> Result<AnyView, LazyViewError> {
+        Ok(view! { <ChallengesCard games /> }.into_any())
+    }
 }
 
 /// The family panel's place while its chunk and data load.
@@ -77,22 +98,4 @@ pub(crate) fn family_panel_loading() -> AnyView {
         </section>
     }
     .into_any()
-}
-
-/// The budget page's family panel, from its chunk.
-#[component]
-pub(crate) fn LazyFamilyPanel(people: Family, live: LiveSocket) -> impl IntoView {
-    part_or(load_family_panel(people, live), family_panel_loading)
-}
-
-/// The budget page's challenges card, from its chunk.
-#[component]
-pub(crate) fn LazyChallengesCard(games: Games) -> impl IntoView {
-    part_or(load_challenges(games), || ().into_any())
-}
-
-/// The budget page's search of every month's notes, from its chunk.
-#[component]
-pub(crate) fn LazyExpenseSearch(digits: u8) -> impl IntoView {
-    part_or(load_search(digits), || ().into_any())
 }

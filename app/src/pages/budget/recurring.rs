@@ -4,8 +4,8 @@
 //! `budget_update`, on which the list is read again; what the rules will still add this
 //! month is computed here from them, as the server computes `upcoming_minor`. Made while
 //! Hearth cannot be reached, a change waits in the outbox and is listed until it is sent
-//! (`waiting`). Loaded with the month's cards as a chunk after hydration
-//! (`parts::load_section(Section::MonthCards)`).
+//! (`waiting`). Loaded with the import from the page's parts chunk after hydration
+//! (`parts::load_section(Section::Bills)`).
 
 use super::board::Board;
 use super::waiting::{send_or_keep, WaitingList, Writes};

@@ -1,5 +1,5 @@
-//! The search of every month's notes, with the "Who", category and amount filters (a chunk
-//! of its own).
+//! The search of every month's notes, with the "Who", category and amount filters (in the
+//! expenses' section, from the page's parts chunk).
 
 use super::board::Board;
 use crate::api;

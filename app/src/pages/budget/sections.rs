@@ -1,11 +1,11 @@
-//! The budget page's sections around its form, from a WebAssembly chunk of their own in a
-//! split build (`parts::load_section`): the month's status (the connection, the alerts, the
+//! The budget page's sections around its form, from the page's parts chunk in a split build
+//! (`parts::load_section`): the month's status (the connection, the alerts, the
 //! totals), the categories with their limits and bars, and the month's expenses with their
 //! changes. The page's first load needs only the form (and the ledger behind it); these take
 //! over from the server's copy once their chunk is there (`components::deferred_part`).
 
 use super::board::{notification_permission, Board};
-use super::parts::LazyExpenseSearch;
+use super::search::ExpenseSearch;
 use crate::api;
 use crate::components::{show_if, ErrorNote};
 use crate::live::ledger::Row;
@@ -208,7 +208,7 @@ pub(super) fn ExpensesCard() -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Expenses"</h2>
-            <LazyExpenseSearch digits=digits() />
+            <ExpenseSearch digits=digits() />
             {show_if(
                 move || board.search.with(|q| q.trim().is_empty()) && board.ledger.with(|l| !l.rows().is_empty()),
                 move || view! {

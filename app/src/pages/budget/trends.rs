@@ -5,8 +5,8 @@
 //! label and a line of text per chart), rendered by the server into the page: the bars from
 //! the page's data (`BudgetPage::trends`), which the page also carries in `data-trends` for
 //! the browser's copy (`Board::rendered_trends`; else the browser asks `GET /api/trends`).
-//! The browser's copy is built from the `sections` chunk after hydration
-//! (`parts::load_section(Section::MonthCards)`).
+//! The browser's copy is built from the page's parts chunk after hydration
+//! (`parts::load_section(Section::Spending)`).
 
 use super::board::Board;
 use crate::live::ledger::Row;

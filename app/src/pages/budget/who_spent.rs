@@ -1,4 +1,4 @@
-//! The "Who spent" breakdown of the month (in the month cards' chunk).
+//! The "Who spent" breakdown of the month (from the page's parts chunk, with the charts).
 
 use super::board::Board;
 use crate::money::format_minor;
