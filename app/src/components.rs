@@ -57,6 +57,15 @@ pub fn in_own_task(f: impl FnOnce() + 'static) {
     drop(f);
 }
 
+/// Yields to the browser: what follows runs in a task of its own, after what is queued (at
+/// once on the server). The parts' loaders start with it, so that when their chunk arrives
+/// each part's setup runs in a task of its own rather than all of them in the one task that
+/// wakes every loader waiting for the chunk.
+pub async fn next_task() {
+    #[cfg(not(feature = "ssr"))]
+    sendable(gloo_timers::future::TimeoutFuture::new(0)).await;
+}
+
 /// `<Show>` for the parts of a view that a `Suspend` replaces (the budget's body, on another
 /// month): Leptos 0.9's `<Show>` turns its condition into a signal of the view's owner and may
 /// still read it after a new month's body took that owner away (a panic). Here the condition
@@ -169,10 +178,10 @@ fn swap_in_when_loaded(load: PartLoad) -> AnyView {
         let _pending = pending;
         // Fetching a chunk starts in a task after hydration's (a chunk's loader fetches the
         // shared files it needs at once: tens of requests started).
-        gloo_timers::future::TimeoutFuture::new(0).await;
+        next_task().await;
         let part = load.await.unwrap_or_else(not_loaded);
         // A task of its own even when the chunk was there already (a build without chunks).
-        gloo_timers::future::TimeoutFuture::new(0).await;
+        next_task().await;
         // Gone already (the page moved on before the chunk came): nothing to do.
         let Some(Some(wrapper)) = slot.try_get_untracked() else {
             return;

@@ -14,6 +14,7 @@ use super::sections::{CategoriesCard, ExpensesCard, Status};
 use super::trends::TrendsCard;
 use super::waiting::Writes;
 use super::who_spent::MemberBreakdown;
+use crate::components::next_task;
 use crate::live::socket::LiveSocket;
 use leptos::prelude::*;
 use leptos::LazyViewError;
@@ -38,6 +39,7 @@ in_parts_chunk! {
         people: Family,
         live: LiveSocket,
     ) -> Result<AnyView, LazyViewError> {
+        next_task().await;
         Ok(view! { <FamilyPanel people live /> }.into_any())
     }
 }
@@ -56,6 +58,8 @@ pub(crate) enum Section {
 
 in_parts_chunk! {
     pub(crate) async fn load_section(section: Section) -> Result<AnyView, LazyViewError> {
+        // Each section's components (their resources, listeners) set up in a task of their own.
+        next_task().await;
         Ok(match section {
             Section::Status => view! { <Status /> }.into_any(),
             Section::Categories => view! { <CategoriesCard /> }.into_any(),
@@ -85,6 +89,7 @@ in_parts_chunk! {
 
 in_parts_chunk! {
     pub(crate) async fn load_challenges(games: Games) -> Result<AnyView, LazyViewError> {
+        next_task().await;
         Ok(view! { <ChallengesCard games /> }.into_any())
     }
 }
