@@ -1,10 +1,9 @@
-//! The budget page's parts that mount after hydration, from WebAssembly chunks in a split
-//! build: the sections around the form (the status, the categories, the month's cards: "Who
-//! spent", the charts, the recurring bills and the import; and the expenses with the search
-//! of every month's notes), the family
-//! panel (presence and chat) and the challenges card in the page's parts chunk
-//! (`in_parts_chunk`), with the live events' handler and the outbox's work. On the server
-//! and in the Trunk build, which do not split, each loader is an ordinary `async fn`.
+//! The budget page's parts that mount after hydration, from one WebAssembly chunk in a split
+//! build (`in_parts_chunk`): the sections around the form (the status, the categories, the
+//! month's cards: "Who spent", the charts, the recurring bills and the import; and the
+//! expenses with the search of every month's notes), the family panel (presence and chat)
+//! and the challenges card, with the live events' handler and the outbox's work. On the
+//! server and in the Trunk build, which do not split, each loader is an ordinary `async fn`.
 
 use super::challenges::{ChallengesCard, Games};
 use super::family_panel::{Family, FamilyPanel};
@@ -24,7 +23,7 @@ use leptos::LazyViewError;
 /// challenges, the live events' handler, the outbox's work) comes from this one chunk: as
 /// chunks of their own they shared much of their code, and the split build gives each set of
 /// chunks that shares code a further chunk, so the page fetched and instantiated 96 files
-/// after hydration, each a task's worth of main-thread work (34 now; BENCHMARKS.md). One
+/// after hydration, each a task's worth of main-thread work (29 now; BENCHMARKS.md). One
 /// macro, since `leptos::lazy` tells chunks apart by name and by where it is written.
 macro_rules! in_parts_chunk {
     ($($item:tt)*) => {
