@@ -8,9 +8,12 @@ import { chromium } from '@playwright/test';
  * the first one's time (`t0`, microseconds).
  */
 export async function traceLoad(url, cookie, rate, categories) {
+  // JSFLAGS passes V8 flags, e.g. `--no-wasm-lazy-compilation` (every function compiled off
+  // the main thread while the module downloads) to measure a task without first-call compiling.
+  const v8 = process.env.JSFLAGS ? [`--js-flags=${process.env.JSFLAGS}`] : [];
   const browser = await chromium.launch({
     executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', ...v8],
   });
   const context = await browser.newContext();
   if (cookie) {
