@@ -65,7 +65,7 @@ pub use components::in_own_task;
 pub use components::when_parts_in;
 use leptos::prelude::*;
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{FlatRoutes, Route, Router},
     path, SsrMode,
 };
 #[cfg(not(feature = "ssr"))]
@@ -225,7 +225,9 @@ pub fn App() -> impl IntoView {
             <layout::Header me />
             <offline::pwa::PwaBar />
             <main id="main" class="container">
-                <Routes fallback=pages::simple::NotFound>
+                // No route nests, so `FlatRoutes`: its view is lighter than `Routes`' nested
+                // one (9 KB brotli less first load, fewer functions to compile while hydrating).
+                <FlatRoutes fallback=pages::simple::NotFound>
                     <Route path=path!("/") view=layout::home ssr=SsrMode::Async />
                     <Route
                         path=path!("/login")
@@ -249,7 +251,7 @@ pub fn App() -> impl IntoView {
                         view=layout::performance
                         ssr=SsrMode::Async
                     />
-                </Routes>
+                </FlatRoutes>
             </main>
         </Router>
     }
