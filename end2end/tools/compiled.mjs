@@ -3,7 +3,7 @@
 // the module with its names (a `--wasm-debug` build, wasm-opt's `-g`; see BENCHMARKS.md).
 // Usage: [LIST=1] node end2end/tools/compiled.mjs URL 'name=value' RATE path/to/module.wasm
 import fs from 'node:fs';
-import { traceLoad } from './trace.mjs';
+import { inTask, traceLoad } from './trace.mjs';
 
 const [url, cookie = '', rate = '4', wasm] = process.argv.slice(2);
 if (!wasm) throw new Error('usage: compiled.mjs URL cookie rate module.wasm');
@@ -13,7 +13,7 @@ const { mine, t0 } = await traceLoad(url, cookie, Number(rate), [
 ]);
 const lazy = mine.filter((e) => e.name === 'wasm.CompileLazy');
 for (const task of mine.filter((e) => e.name === 'RunTask')) {
-  const inside = lazy.filter((e) => e.ts >= task.ts && e.ts <= task.ts + task.dur);
+  const inside = inTask(lazy, task);
   if (inside.length < 20) continue;
   const crates = new Map();
   for (const e of inside) {

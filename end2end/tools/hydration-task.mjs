@@ -3,15 +3,14 @@
 // script yields a task (a timer) between instantiating the module and hydrating, so the
 // hydration task is the first timer task. Used by bench/hydration-floor.sh; JSFLAGS as in
 // trace.mjs. Usage: node end2end/tools/hydration-task.mjs URL ['name=value' cookie] [rate, 4]
-import { traceLoad } from './trace.mjs';
+import { inTask, traceLoad } from './trace.mjs';
 
 const [url, cookie = '', rate = '4'] = process.argv.slice(2);
 if (!url) throw new Error('usage: hydration-task.mjs URL [cookie] [rate]');
 const { mine } = await traceLoad(url, cookie, Number(rate), [
   'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.wasm',
 ]);
-const within = (task, name) =>
-  mine.filter((e) => e.name === name && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur);
+const within = (task, name) => inTask(mine, task).filter((e) => e.name === name);
 // The first timer task of 10 ms or more (later ones are the page's own work after hydration).
 // Now and then a trace misses the timer's own event: then the first such task running a script.
 const first = (name) =>

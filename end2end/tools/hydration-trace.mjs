@@ -3,7 +3,7 @@
 // functions on their first call (wasm.CompileLazy). See BENCHMARKS.md (Lighthouse).
 // Usage (a Hearth running, a session cookie):
 //   node end2end/tools/hydration-trace.mjs http://127.0.0.1:3000/budget 'hearth_session=…'
-import { traceLoad } from './trace.mjs';
+import { inTask, traceLoad } from './trace.mjs';
 
 const [url, cookie = ''] = process.argv.slice(2);
 if (!url) throw new Error('usage: hydration-trace.mjs URL [name=value cookie]');
@@ -18,8 +18,7 @@ const fetched = all
   .map((e) => ({ at: e.ts, line: `${((e.ts - t0) / 1000).toFixed(0).padStart(6)} ms  fetch ${e.args.data.url.replace(/^.*\/pkg\//, '').replace(/\.[\w-]{22}\./, '.')}` }));
 const lines = [...fetched];
 for (const task of mine.filter((e) => e.name === 'RunTask' && e.dur > 15_000)) {
-  const inside = mine.filter((e) => e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur);
-  const lazy = inside.filter((e) => e.name === 'wasm.CompileLazy');
+  const lazy = inTask(mine, task).filter((e) => e.name === 'wasm.CompileLazy');
   const lazyMs = lazy.reduce((sum, e) => sum + e.dur, 0) / 1000;
   const ms = task.dur / 1000;
   if (lazy.length) blocking += Math.max(0, ms - 50);

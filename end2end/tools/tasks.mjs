@@ -4,7 +4,7 @@
 // BENCHMARKS.md ("WASM and assets", twenty-first session).
 // Usage (a Hearth running, a session cookie):
 //   [MIN=8] node end2end/tools/tasks.mjs http://127.0.0.1:3000/budget 'hearth_session=…' [rate]
-import { traceLoad } from './trace.mjs';
+import { inTask, traceLoad } from './trace.mjs';
 
 const [url, cookie = '', rate = '1'] = process.argv.slice(2);
 if (!url) throw new Error('usage: tasks.mjs URL [name=value cookie] [rate]');
@@ -13,7 +13,7 @@ const { mine, t0 } = await traceLoad(url, cookie, Number(rate), [
 ]);
 const min = Number(process.env.MIN || 8) * 1000;
 for (const task of mine.filter((e) => e.name === 'RunTask' && e.dur > min)) {
-  const inside = mine.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur);
+  const inside = inTask(mine, task);
   const agg = new Map();
   for (const e of inside) {
     // A script's events by file and function; the rest by name.

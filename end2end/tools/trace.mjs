@@ -39,3 +39,8 @@ export async function traceLoad(url, cookie, rate, categories) {
   const mine = events.filter((e) => `${e.pid}:${e.tid}` === main);
   return { all, mine, t0: Math.min(...mine.map((e) => e.ts)) };
 }
+
+/** The events of `events` that ran inside `task` (a `RunTask`), the task itself left out. */
+export function inTask(events, task) {
+  return events.filter((e) => e !== task && e.ts >= task.ts && e.ts + (e.dur || 0) <= task.ts + task.dur);
+}
